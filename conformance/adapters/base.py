@@ -1,0 +1,95 @@
+"""The adapter interface (DESIGN.md section 3): the only thing a user writes.
+
+The suite speaks NCHW NumPy arrays.  An adapter converts them to its native tensors and calls
+the implementation under test; ``layout = "NHWC"`` tells the suite to transpose for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+ALL_FLOAT_DTYPES = ("float16", "float32", "float64")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an adapter can do; checks that need an absent capability are skipped with a reason."""
+
+    inplace: bool = False
+    seed: bool = False
+    autograd: bool = False
+    dtypes: tuple[str, ...] = ("float32",)
+    three_d: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "inplace": self.inplace,
+            "seed": self.seed,
+            "autograd": self.autograd,
+            "dtypes": list(self.dtypes),
+            "three_d": self.three_d,
+        }
+
+
+class Adapter:
+    """Base class.  Override ``dropout2d``; override the conversions for non-NumPy tensors.
+
+    ``dropout2d(native_x, p, training, inplace) -> native_y`` is called with ``inplace=True``
+    only when ``capabilities.inplace`` is set.  ``seed(int)`` is called only when
+    ``capabilities.seed`` is set and must make the following calls reproducible.
+    ``grad(native_x, p, native_upstream) -> (native_y, native_dx)`` runs one forward pass and
+    its backward pass, only when ``capabilities.autograd`` is set.
+    """
+
+    name: str = "adapter"
+    framework: str = "unknown"
+    framework_version: str = ""
+    layout: str = "NCHW"
+    device: str = "cpu"
+    capabilities: Capabilities = Capabilities()
+    #: the spec string this adapter was loaded from (set by the loader)
+    spec: str = ""
+
+    def to_native(self, x: np.ndarray) -> Any:
+        return x
+
+    def to_numpy(self, y: Any) -> np.ndarray:
+        return np.asarray(y)
+
+    def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement dropout2d")
+
+    def seed(self, seed: int) -> None:
+        raise NotImplementedError(f"{type(self).__name__} has no seed capability")
+
+    def grad(self, x: Any, p: float, upstream: Any) -> tuple[Any, Any]:
+        raise NotImplementedError(f"{type(self).__name__} has no autograd capability")
+
+    def info(self) -> dict[str, Any]:
+        """What the report says about this adapter."""
+        return {
+            "name": self.name,
+            "spec": self.spec or self.name,
+            "framework": self.framework,
+            "framework_version": self.framework_version,
+            "layout": self.layout,
+            "device": self.device,
+            "capabilities": self.capabilities.as_dict(),
+        }
+
+
+@dataclass
+class _SeedStream:
+    """Turns ``seed(s)`` into a per-call seed sequence for functions that take ``seed=``."""
+
+    base: int | None = None
+    calls: int = field(default=0)
+
+    def next(self) -> int | None:
+        if self.base is None:
+            return None
+        self.calls += 1
+        return int(np.random.SeedSequence([self.base, self.calls]).generate_state(1)[0])

@@ -1,0 +1,165 @@
+"""Adapter registry and spec loading (DESIGN.md section 3).
+
+A spec is a registered name (optionally ``name@device``), ``module:attr`` or
+``path/to/file.py:attr``.  ``attr`` may be an Adapter subclass, an Adapter instance or a plain
+callable.  Third-party packages register more names through the entry-point group
+``dropout2d_conformance.adapters`` (value ``module:attr``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conformance.adapters.base import Adapter
+from conformance.adapters.callable import CallableAdapter
+from conformance.errors import SpecError
+
+ENTRY_POINT_GROUP = "dropout2d_conformance.adapters"
+
+#: built-in adapters: name -> (target "module:attr", the framework module it needs)
+BUILTIN: dict[str, tuple[str, str | None]] = {
+    "reference": ("conformance.adapters.reference_adapter:ReferenceAdapter", None),
+    "torch": ("conformance.adapters.torch_adapter:TorchAdapter", "torch"),
+}
+
+#: the framework adapters that `run` with no --adapter tries (besides the reference)
+FRAMEWORKS: list[str] = ["torch"]
+
+
+def register(name: str, target: str, requires: str | None = None) -> None:
+    """Register a built-in adapter (used by adapter modules that ship with the suite)."""
+    BUILTIN[name] = (target, requires)
+
+
+def registered() -> dict[str, str]:
+    """Every registered name with its target, entry points included."""
+    names = {name: target for name, (target, _) in BUILTIN.items()}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        names.setdefault(ep.name, ep.value)
+    return dict(sorted(names.items()))
+
+
+def framework_available(name: str) -> bool:
+    """Whether the framework that a registered adapter needs is importable (no import done)."""
+    _, requires = BUILTIN.get(name, (None, None))
+    return requires is None or importlib.util.find_spec(requires) is not None
+
+
+def to_adapter(obj: Any, *, name: str, spec: str, **kwargs: Any) -> Adapter:
+    """Coerce an Adapter subclass, instance or plain callable into an Adapter instance."""
+    if inspect.isclass(obj) and issubclass(obj, Adapter):
+        adapter = obj(**kwargs)
+    elif isinstance(obj, Adapter):
+        adapter = obj
+    elif callable(obj):
+        if kwargs:
+            raise SpecError(f"{spec!r}: options {sorted(kwargs)} need an Adapter class")
+        adapter = CallableAdapter(obj, name=name)
+    else:
+        raise SpecError(
+            f"{spec!r} names a {type(obj).__name__}; expected an Adapter subclass, "
+            "an Adapter instance or a callable f(x, p, training=True, inplace=False)"
+        )
+    adapter.spec = spec
+    return adapter
+
+
+def _import_target(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _load_file(path: Path, attr: str, spec: str) -> Any:
+    if not path.is_file():
+        raise SpecError(f"{spec!r}: tried to load file {str(path)!r}, which does not exist")
+    module_name = f"_dropout2d_user_{abs(hash(str(path.resolve())))}"
+    module_spec = importlib.util.spec_from_file_location(module_name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise SpecError(f"{spec!r}: cannot import {str(path)!r} as a Python file")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise SpecError(f"{spec!r}: importing {str(path)!r} raised {exc!r}") from exc
+    if not hasattr(module, attr):
+        public = sorted(n for n in vars(module) if not n.startswith("_"))
+        raise SpecError(f"{spec!r}: {str(path)!r} has no attribute {attr!r} (it has {public})")
+    return getattr(module, attr)
+
+
+def _usage(spec: str, tried: str) -> SpecError:
+    names = ", ".join(registered())
+    return SpecError(
+        f"cannot load adapter {spec!r}: {tried}.\n"
+        f"A spec is a registered name ({names}), 'module:attr' or 'path/to/file.py:attr'."
+    )
+
+
+def load_adapter(spec: str) -> Adapter:
+    """Load the adapter that ``spec`` names; raise :class:`SpecError` saying what was tried."""
+    spec = spec.strip()
+    if not spec:
+        raise _usage(spec, "the spec is empty")
+    base, _, device = spec.partition("@")
+    names = registered()
+    if base in names:
+        target = names[base]
+        _, requires = BUILTIN.get(base, (target, None))
+        kwargs = {"device": device} if device else {}
+        try:
+            obj = _import_target(target)
+        except ImportError as exc:
+            need = f" (it needs {requires!r}: pip install 'dropout2d-conformance[{requires}]')"
+            raise SpecError(
+                f"adapter {base!r} is registered but cannot be imported: {exc}"
+                + (need if requires else "")
+            ) from exc
+        try:
+            return to_adapter(obj, name=base, spec=spec, **kwargs)
+        except SpecError:
+            raise
+        except Exception as exc:
+            raise SpecError(f"adapter {spec!r} failed to start: {exc!r}") from exc
+    if ":" not in spec:
+        raise _usage(spec, "it is not a registered name and has no ':attr' part")
+    location, _, attr = spec.rpartition(":")
+    if not attr or not location:
+        raise _usage(spec, "both sides of ':' must be non-empty")
+    if location.endswith(".py") or "/" in location or "\\" in location:
+        obj = _load_file(Path(location), attr, spec)
+    else:
+        try:
+            obj = _import_target(f"{location}:{attr}")
+        except ImportError as exc:
+            raise _usage(spec, f"importing module {location!r} failed ({exc})") from exc
+        except AttributeError as exc:
+            raise _usage(spec, f"module {location!r} has no attribute {attr!r}") from exc
+    return to_adapter(obj, name=attr.rpartition(".")[2], spec=spec)
+
+
+def default_specs() -> list[str]:
+    """The reference plus every framework adapter whose framework is installed."""
+    return ["reference"] + [name for name in FRAMEWORKS if framework_available(name)]
+
+
+def try_load(spec: str) -> tuple[Adapter | None, str]:
+    """Load ``spec``; return the adapter or None with the reason (for ``list``)."""
+    try:
+        return load_adapter(spec), "ok"
+    except SpecError as exc:
+        return None, str(exc)
+
+
+LoadFn = Callable[[str], Adapter]

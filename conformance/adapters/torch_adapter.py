@@ -1,0 +1,55 @@
+"""PyTorch's ``torch.nn.functional.dropout2d`` (the module ``nn.Dropout2d`` calls the same op).
+
+Device is selectable (``torch@cuda``); seeds go through ``torch.manual_seed``, which seeds
+every device.  bfloat16 is not offered: NumPy has no bfloat16 to compare against.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from conformance.adapters.base import ALL_FLOAT_DTYPES, Adapter, Capabilities
+
+
+class TorchAdapter(Adapter):
+    name = "torch"
+    framework = "torch"
+    capabilities = Capabilities(
+        inplace=True, seed=True, autograd=True, dtypes=ALL_FLOAT_DTYPES, three_d=True
+    )
+
+    def __init__(self, device: str = "cpu") -> None:
+        import torch
+
+        self.torch = torch
+        self.framework_version = torch.__version__
+        self.device = str(torch.device(device))
+        if self.device != "cpu":
+            self.name = f"torch@{self.device}"
+            torch.empty(0, device=self.device)  # fail at load time if the device is absent
+
+    def to_native(self, x: np.ndarray) -> Any:
+        if any(s < 0 for s in x.strides):
+            x = np.ascontiguousarray(x)
+        # from_numpy keeps the strides, so a non-contiguous array stays non-contiguous.
+        t = self.torch.from_numpy(x)
+        return t if self.device == "cpu" else t.to(self.device)
+
+    def to_numpy(self, y: Any) -> np.ndarray:
+        if not isinstance(y, self.torch.Tensor):
+            raise TypeError(f"expected a torch.Tensor, got {type(y).__name__}")
+        return np.array(y.detach().cpu().numpy(), copy=True)
+
+    def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
+        return self.torch.nn.functional.dropout2d(x, p, training, inplace)
+
+    def seed(self, seed: int) -> None:
+        self.torch.manual_seed(seed)
+
+    def grad(self, x: Any, p: float, upstream: Any) -> tuple[Any, Any]:
+        x = x.detach().clone().requires_grad_(True)
+        y = self.torch.nn.functional.dropout2d(x, p, True, False)
+        (dx,) = self.torch.autograd.grad(y, x, upstream)
+        return y, dx

@@ -1,0 +1,90 @@
+"""What a check is: a plain function of (adapter, context) registered under a stable id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from conformance import harness
+from conformance.adapters.base import Adapter
+from conformance.errors import CheckSkipped
+from conformance.stats._result import StatResult
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level of rigour: targets from which statistical sample sizes are computed."""
+
+    name: str
+    drop_rate_mde: float  # absolute MDE of the drop-rate test at every p tested
+    p_grid: tuple[float, ...]  # p values the statistical checks sweep
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a passing check returns: a message, implementation-defined findings, sub-tests."""
+
+    message: str
+    findings: dict[str, Any] = field(default_factory=dict)
+    stats: tuple[StatResult, ...] = ()
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may use besides the adapter: level, seed, its share of alpha."""
+
+    adapter: Adapter
+    level: Level
+    seed: int
+    alpha: float
+    beta: float
+
+    def rng(self, *keys: int) -> np.random.Generator:
+        """A generator for the suite's own inputs, fixed by the check's seed and ``keys``."""
+        return np.random.default_rng([self.seed, *keys])
+
+    def forward(self, x: np.ndarray, p: float, **kwargs: Any) -> harness.Forward:
+        return harness.forward(self.adapter, x, p, **kwargs)
+
+    def require(self, capability: str) -> None:
+        if not getattr(self.adapter.capabilities, capability):
+            raise CheckSkipped(f"adapter {self.adapter.name!r} has no {capability} capability")
+
+    @property
+    def dtypes(self) -> list[np.dtype]:
+        return [np.dtype(d) for d in self.adapter.capabilities.dtypes]
+
+
+CheckFn = Callable[[Adapter, CheckContext], Outcome]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A catalogue entry: stable id, the requirement it tests, and the function."""
+
+    id: str
+    requirement: str
+    kind: str  # "deterministic" or "statistical"
+    title: str
+    fn: CheckFn
+    timeout_s: float = 120.0
+
+
+CATALOGUE: dict[str, Check] = {}
+
+
+def check(
+    id: str, *, requirement: str, title: str, kind: str = "deterministic", timeout_s: float = 120.0
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check function under a stable id (ids, once published, never change)."""
+
+    def deco(fn: CheckFn) -> CheckFn:
+        if id in CATALOGUE:
+            raise ValueError(f"duplicate check id {id!r}")
+        CATALOGUE[id] = Check(id, requirement, kind, title, fn, timeout_s)
+        return fn
+
+    return deco

@@ -1,0 +1,59 @@
+"""Inputs the checks feed to implementations, and masks read back from outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.errors import CheckFailed
+
+#: shapes with H, W > 1, odd sizes and N = 1 among them (DESIGN.md section 4)
+SHAPES: tuple[tuple[int, int, int, int], ...] = ((4, 16, 5, 7), (3, 9, 2, 9), (1, 32, 3, 3))
+
+#: p values the deterministic checks cover: small, large and ones whose scale is inexact
+P_VALUES: tuple[float, ...] = (0.1, 0.25, 1 / 3, 0.5, 0.7, 0.9, 0.99)
+
+
+def nonzero_values(
+    rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype | type = np.float32
+) -> np.ndarray:
+    """Values with |x| in [0.5, 2) and random signs: never zero, so a zero means dropped."""
+    magnitude = rng.uniform(0.5, 2.0, size=shape)
+    sign = np.where(rng.random(shape) < 0.5, -1.0, 1.0)
+    return (sign * magnitude).astype(dtype)
+
+
+def maps(a: np.ndarray) -> np.ndarray:
+    """View (..., H, W) as (..., H*W): one row per channel decision."""
+    return a.reshape(a.shape[:-2] + (-1,))
+
+
+def extract_keep_mask(*, x: np.ndarray, y: np.ndarray, where: str = "") -> np.ndarray:
+    """The keep decision of every map of ``y`` (computed from input ``x`` with no zeros).
+
+    A map is dropped when it is all zero and kept when none of it is zero; anything else
+    violates R2's structure and raises :class:`CheckFailed` with the first offending map.
+    """
+    if y.shape != x.shape:
+        raise CheckFailed(f"output shape {y.shape} != input shape {x.shape} {where}".strip())
+    return keep_from_zeros(maps(y) == 0, where=where)
+
+
+def keep_from_zeros(zero: np.ndarray, *, where: str = "") -> np.ndarray:
+    """Keep decisions from a (..., K) array saying which of each map's K elements are zero."""
+    dropped = zero.all(axis=-1)
+    kept = ~zero.any(axis=-1)
+    partial = ~(dropped | kept)
+    if partial.any():
+        index = tuple(int(i) for i in np.argwhere(partial)[0])
+        frac = float(zero[index].mean())
+        raise CheckFailed(
+            f"map {index} is partly zero ({frac:.0%} of its {zero.shape[-1]} elements): "
+            f"dropout must zero whole channels, not elements or rows {where}".strip()
+        )
+    return kept
+
+
+def bits(a: np.ndarray) -> np.ndarray:
+    """The raw bit patterns of a float array, so NaN payloads and -0.0 compare exactly."""
+    a = np.ascontiguousarray(a)
+    return a.view(np.dtype(f"u{a.dtype.itemsize}")) if a.dtype.kind == "f" else a

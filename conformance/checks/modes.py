@@ -1,0 +1,172 @@
+"""Modes and edge values of p: eval-identity (R6), inplace (R9), p-zero, p-one (R7), invalid-p (R8)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from conformance import harness
+from conformance.adapters.base import Adapter
+from conformance.checks._assert import assert_bitwise_equal, assert_shape_dtype
+from conformance.checks._base import CheckContext, Outcome, check
+from conformance.checks._inputs import SHAPES, extract_keep_mask, nonzero_values
+from conformance.errors import CheckFailed
+
+
+def _with_specials(x: np.ndarray) -> np.ndarray:
+    """Add NaN, +-Inf and -0.0 so that 'identical' is tested bit for bit, not by value."""
+    x = x.copy()
+    flat = x.reshape(-1)
+    flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    return x
+
+
+def _alias(aliased_seen: set[bool]) -> str:
+    if aliased_seen == {True}:
+        return "returns the input object"
+    if aliased_seen == {False}:
+        return "returns a copy"
+    return "sometimes the input object, sometimes a copy"
+
+
+@check("eval-identity", requirement="R6", title="Evaluation mode returns the input bit for bit")
+def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    rng = ctx.rng()
+    aliased: set[bool] = set()
+    cases = 0
+    for dtype in ctx.dtypes:
+        for p in (0.0, 0.2, 0.5, 0.9, 1.0):
+            for shape in SHAPES[:2]:
+                x = _with_specials(nonzero_values(rng, shape, dtype))
+                modes = [False, True] if adapter.capabilities.inplace else [False]
+                for inplace in modes:
+                    where = f"training=False, p={p}, inplace={inplace}, {dtype}, {shape}"
+                    f = ctx.forward(x, p, training=False, inplace=inplace)
+                    assert_bitwise_equal(actual=f.y, expected=x, what="eval output", where=where)
+                    assert_bitwise_equal(
+                        actual=f.x_after, expected=x, what="input after eval", where=where
+                    )
+                    if not inplace:
+                        aliased.add(f.aliased)
+                    cases += 1
+    return Outcome(
+        f"{cases} eval-mode calls (p in 0..1, every dtype, NaN/Inf/-0.0 included) "
+        "returned the input bit for bit",
+        findings={"eval_return": _alias(aliased)},
+    )
+
+
+@check("inplace", requirement="R9", title="inplace=True writes the result into the input")
+def inplace(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    rng = ctx.rng()
+    notes = []
+    for dtype in ctx.dtypes:
+        for p in (0.3, 0.5):
+            x = nonzero_values(rng, SHAPES[0], dtype)
+            where = f"p={p}, {dtype}"
+            f = ctx.forward(x, p, inplace=False)
+            assert_bitwise_equal(
+                actual=f.x_after, expected=x, what="input after inplace=False", where=where
+            )
+    notes.append("inplace=False left the input untouched")
+    if adapter.capabilities.inplace:
+        for dtype in ctx.dtypes:
+            for p in (0.3, 0.5):
+                x = nonzero_values(rng, SHAPES[0], dtype)
+                where = f"inplace=True, p={p}, {dtype}"
+                f = ctx.forward(x, p, inplace=True)
+                assert_shape_dtype(actual=f.y, expected=x, where=where)
+                keep = extract_keep_mask(x=x, y=f.y, where=where)
+                if keep.all():
+                    continue  # nothing dropped (probability < 2**-64): no evidence either way
+                assert_bitwise_equal(
+                    actual=f.x_after,
+                    expected=f.y,
+                    what="input buffer after inplace=True (must hold the result)",
+                    where=where,
+                )
+        notes.append("inplace=True left the input buffer holding exactly the result")
+    else:
+        notes.append("inplace=True not tested: the adapter has no inplace capability")
+    return Outcome("; ".join(notes))
+
+
+@check("p-zero", requirement="R7", title="p = 0 in training is the identity")
+def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    rng = ctx.rng()
+    aliased: set[bool] = set()
+    for dtype in ctx.dtypes:
+        for shape in SHAPES:
+            x = nonzero_values(rng, shape, dtype)
+            x.reshape(-1)[0] = -0.0
+            modes = [False, True] if adapter.capabilities.inplace else [False]
+            for inplace_ in modes:
+                where = f"p=0, training=True, inplace={inplace_}, {dtype}, {shape}"
+                f = ctx.forward(x, 0.0, inplace=inplace_)
+                assert_bitwise_equal(actual=f.y, expected=x, what="output", where=where)
+                assert_bitwise_equal(actual=f.x_after, expected=x, what="input", where=where)
+                if not inplace_:
+                    aliased.add(f.aliased)
+    return Outcome(
+        "p=0 returned the input bit for bit for every dtype and shape",
+        findings={"p_zero_return": _alias(aliased)},
+    )
+
+
+@check("p-one", requirement="R7", title="p = 1 gives all zeros, no NaN, no error")
+def p_one(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    rng = ctx.rng()
+    for dtype in ctx.dtypes:
+        for shape in SHAPES:
+            x = nonzero_values(rng, shape, dtype)
+            modes = [False, True] if adapter.capabilities.inplace else [False]
+            for inplace_ in modes:
+                where = f"p=1, training=True, inplace={inplace_}, {dtype}, {shape}"
+                f = ctx.forward(x, 1.0, inplace=inplace_)
+                assert_shape_dtype(actual=f.y, expected=x, where=where)
+                nonzero = f.y != 0  # NaN != 0 is True, so NaN counts as not zero
+                if nonzero.any():
+                    index = tuple(int(i) for i in np.argwhere(nonzero)[0])
+                    raise CheckFailed(
+                        f"p=1 must give all zeros for finite input; {int(nonzero.sum())} of "
+                        f"{nonzero.size} elements are not zero, first at {index}: "
+                        f"{f.y[index]!r} (x={x[index]!r}) ({where})"
+                    )
+                if inplace_:
+                    assert_bitwise_equal(
+                        actual=f.x_after, expected=f.y, what="input buffer", where=where
+                    )
+    return Outcome("p=1 gave all zeros (no NaN, no error) for every dtype and shape")
+
+
+INVALID_P: tuple[float, ...] = (-0.1, -1e-7, 1.0000001, 1.1, 2.0, math.nan, math.inf, -math.inf)
+
+
+@check("invalid-p", requirement="R8", title="p outside [0, 1], NaN or infinite raises")
+def invalid_p(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    rng = ctx.rng()
+    x = nonzero_values(rng, SHAPES[0], ctx.dtypes[0])
+    accepted = []
+    raised: dict[str, str] = {}
+    for p in INVALID_P:
+        exc = harness.expect_error(adapter, x, p, training=True)
+        if exc is None:
+            accepted.append(p)
+        else:
+            raised[repr(p)] = type(exc).__name__
+    if accepted:
+        raise CheckFailed(
+            f"training-mode calls with p={accepted} returned instead of raising; p outside "
+            "[0, 1], NaN or infinite must raise at construction or at the call",
+            findings={"raises": raised},
+        )
+    eval_accepts = [p for p in INVALID_P if harness.expect_error(adapter, x, p, training=False) is None]
+    kinds = sorted(set(raised.values()))
+    return Outcome(
+        f"every invalid p {list(INVALID_P)} raised ({', '.join(kinds)})",
+        findings={
+            "error_types": kinds,
+            "eval_mode_accepts": [repr(p) for p in eval_accepts],
+        },
+    )

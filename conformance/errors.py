@@ -1,0 +1,29 @@
+"""Exceptions that carry a verdict: the runner turns each into a check result, never a crash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CheckFailed(AssertionError):
+    """The implementation violates the contract; ``stats`` and ``findings`` travel to the report."""
+
+    def __init__(
+        self, message: str, *, stats: tuple = (), findings: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.stats = tuple(stats)
+        self.findings = dict(findings or {})
+
+
+class CheckSkipped(Exception):
+    """The check does not apply (a capability is absent); the message says why."""
+
+
+class AdapterError(Exception):
+    """The adapter raised, hung or returned something that is not an array where one was due."""
+
+
+class SpecError(Exception):
+    """An adapter spec could not be loaded: a usage error (exit code 2)."""

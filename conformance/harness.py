@@ -1,0 +1,131 @@
+"""Calling an adapter from the suite: NCHW NumPy in, NCHW NumPy out, layout handled here.
+
+Every call of the implementation under test goes through :func:`forward` (or
+:func:`expect_error`), so an adapter that raises or returns something that is not an array
+becomes an :class:`AdapterError` with context, never a crash of the run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from conformance.adapters.base import Adapter
+from conformance.errors import AdapterError
+
+
+def _to_layout(adapter: Adapter, x: np.ndarray) -> np.ndarray:
+    # The channel axis is -3 in NCHW and CHW; NHWC/HWC puts it last.
+    if adapter.layout == "NHWC" and x.ndim >= 3:
+        return np.moveaxis(x, -3, -1)
+    return x
+
+
+def _from_layout(adapter: Adapter, y: np.ndarray) -> np.ndarray:
+    if adapter.layout == "NHWC" and y.ndim >= 3:
+        return np.moveaxis(y, -1, -3)
+    return y
+
+
+def _lay_out(x: np.ndarray, memory: str) -> np.ndarray:
+    if memory == "contiguous":
+        return np.array(x, copy=True, order="C")
+    if memory == "strided":
+        buffer = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=x.dtype)
+        view = buffer[..., ::2]
+        view[...] = x
+        return view
+    if memory == "channels_last" and x.ndim >= 3:
+        return np.moveaxis(np.ascontiguousarray(np.moveaxis(x, -3, -1)), -1, -3)
+    raise ValueError(f"unknown memory layout {memory!r}")
+
+
+@dataclass(frozen=True)
+class Forward:
+    """One call's outcome, in NCHW: the output, the input buffer afterwards, and aliasing."""
+
+    y: np.ndarray
+    x_after: np.ndarray
+    aliased: bool
+
+
+def _describe(p: float, training: bool, inplace: bool, shape: tuple, dtype: Any) -> str:
+    return f"p={p!r}, training={training}, inplace={inplace}, shape={shape}, dtype={dtype}"
+
+
+def forward(
+    adapter: Adapter,
+    x: np.ndarray,
+    p: float,
+    *,
+    training: bool = True,
+    inplace: bool = False,
+    memory: str = "contiguous",
+) -> Forward:
+    """Call the adapter on ``x`` (NCHW; not modified) and return the outcome in NCHW.
+
+    ``memory`` lays the input out as a C-contiguous copy, a ``"strided"`` view (every other
+    element of a wider buffer) or ``"channels_last"`` (a permuted view of an NHWC buffer).
+    """
+    where = _describe(p, training, inplace, x.shape, x.dtype) + f", memory={memory}"
+    x_layout = _lay_out(_to_layout(adapter, x), memory)
+    try:
+        native = adapter.to_native(x_layout)
+    except Exception as exc:
+        raise AdapterError(f"to_native raised {exc!r} ({where})") from exc
+    try:
+        out = adapter.dropout2d(native, p, training, inplace)
+    except Exception as exc:
+        raise AdapterError(f"dropout2d raised {type(exc).__name__}: {exc} ({where})") from exc
+    try:
+        y = np.asarray(adapter.to_numpy(out))
+        x_after = np.asarray(adapter.to_numpy(native))
+    except Exception as exc:
+        raise AdapterError(
+            f"the output could not be read back as an array: {exc!r} "
+            f"(got {type(out).__name__}; {where})"
+        ) from exc
+    return Forward(_from_layout(adapter, y), _from_layout(adapter, x_after), out is native)
+
+
+def expect_error(
+    adapter: Adapter, x: np.ndarray, p: float, *, training: bool = True
+) -> BaseException | None:
+    """Call the adapter with a value that must be rejected; return what it raised, or None."""
+    try:
+        native = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
+    except Exception as exc:
+        raise AdapterError(f"to_native raised {exc!r}") from exc
+    try:
+        adapter.dropout2d(native, p, training, False)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def seed_adapter(adapter: Adapter, seed: int) -> bool:
+    """Seed the adapter if it can be seeded; return whether it was."""
+    if not adapter.capabilities.seed:
+        return False
+    try:
+        adapter.seed(seed)
+    except Exception as exc:
+        raise AdapterError(f"seed({seed}) raised {exc!r}") from exc
+    return True
+
+
+def gradient(
+    adapter: Adapter, x: np.ndarray, p: float, upstream: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One forward and backward pass: (y, dL/dx) in NCHW for upstream gradient ``upstream``."""
+    where = _describe(p, True, False, x.shape, x.dtype)
+    try:
+        nx = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
+        nu = adapter.to_native(np.array(_to_layout(adapter, upstream), copy=True))
+        y, dx = adapter.grad(nx, p, nu)
+        y, dx = np.asarray(adapter.to_numpy(y)), np.asarray(adapter.to_numpy(dx))
+    except Exception as exc:
+        raise AdapterError(f"grad raised {type(exc).__name__}: {exc} ({where})") from exc
+    return _from_layout(adapter, y), _from_layout(adapter, dx)

@@ -1,0 +1,137 @@
+"""Immutable result records: one per check, one per adapter, one per run."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from conformance.stats._result import StatResult
+
+
+class Verdict(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def stat_to_dict(s: StatResult) -> dict[str, Any]:
+    return {
+        "test": s.test,
+        "statistic": _finite_or_none(s.statistic),
+        "p_value": _finite_or_none(s.p_value),
+        "alpha": s.alpha,
+        "reject": s.reject,
+        "n": int(s.n),
+        "mde": _finite_or_none(s.mde),
+        "estimate": _finite_or_none(s.estimate),
+        "ci": [_finite_or_none(c) for c in s.ci] if s.ci is not None else None,
+        "detail": s.detail,
+    }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict of one check on one adapter; statistical checks carry their sub-tests."""
+
+    id: str
+    requirement: str
+    verdict: Verdict
+    message: str
+    kind: str = "deterministic"
+    duration_s: float = 0.0
+    seed: int | None = None
+    findings: dict[str, Any] = field(default_factory=dict)
+    stats: tuple[StatResult, ...] = ()
+    alpha: float | None = None
+    reproduce: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict in (Verdict.PASS, Verdict.SKIP)
+
+    def primary(self) -> StatResult | None:
+        """The sub-test that decided the verdict: the smallest p-value relative to its alpha."""
+        if not self.stats:
+            return None
+        return min(self.stats, key=lambda s: (s.p_value / s.alpha) if s.alpha else s.p_value)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "requirement": self.requirement,
+            "kind": self.kind,
+            "verdict": self.verdict.value,
+            "message": self.message,
+            "duration_s": round(self.duration_s, 4),
+            "seed": self.seed,
+            "findings": self.findings,
+            "reproduce": self.reproduce,
+        }
+        if self.kind == "statistical":
+            top = self.primary()
+            out.update(
+                {
+                    "statistic": _finite_or_none(top.statistic) if top else None,
+                    "p_value": _finite_or_none(top.p_value) if top else None,
+                    "alpha": self.alpha,
+                    "n": int(sum(s.n for s in self.stats)) if self.stats else 0,
+                    "mde": _finite_or_none(max((s.mde or 0.0) for s in self.stats))
+                    if self.stats
+                    else None,
+                    "observed": _finite_or_none(top.estimate) if top else None,
+                    "ci": [_finite_or_none(c) for c in top.ci] if top and top.ci else None,
+                    "subtests": [stat_to_dict(s) for s in self.stats],
+                }
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class AdapterResult:
+    """Every check's result for one adapter, or the reason it could not be loaded."""
+
+    info: dict[str, Any]
+    checks: tuple[CheckResult, ...] = ()
+    load_error: str | None = None
+
+    @property
+    def conformant(self) -> bool:
+        return self.load_error is None and all(c.ok for c in self.checks)
+
+    def findings(self) -> dict[str, Any]:
+        """The implementation-defined findings of every check, by check id."""
+        return {c.id: c.findings for c in self.checks if c.findings}
+
+    def to_dict(self) -> dict[str, Any]:
+        return adapter_entry(self.info, [c.to_dict() for c in self.checks], self.load_error)
+
+
+def adapter_entry(
+    info: dict[str, Any], checks: list[dict[str, Any]], load_error: str | None = None
+) -> dict[str, Any]:
+    """One adapter's report entry from its info and its checks' dicts (also used by pytest)."""
+    counts = {v.value: 0 for v in Verdict}
+    for c in checks:
+        counts[c["verdict"]] += 1
+    ok = {Verdict.PASS.value, Verdict.SKIP.value}
+    return {
+        **info,
+        "conformant": load_error is None and all(c["verdict"] in ok for c in checks),
+        "load_error": load_error,
+        "summary": counts,
+        "findings": {c["id"]: c["findings"] for c in checks if c.get("findings")},
+        "checks": checks,
+    }

@@ -1,0 +1,264 @@
+"""Exact binomial test of a drop rate, with its MDE and sample-size siblings."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+from scipy.optimize import brentq
+
+from conformance.stats._result import StatResult
+from conformance.stats.power import (
+    ceil_count,
+    check_closed_probability,
+    check_count,
+    check_effect,
+    check_error_rate,
+    check_open_probability,
+    check_rates,
+    z_power,
+    z_two_sided,
+)
+
+# scipy.stats.binomtest's relative tolerance when comparing pmf values (kept identical here so
+# the vectorised p-values agree with binomtest bit for bit in the decision).
+_RERR = 1.0 + 1e-7
+
+
+def binomial_pvalues(k: np.ndarray, n: np.ndarray | int, p: float) -> np.ndarray:
+    """Exact two-sided binomial p-values, vectorised; same rule as ``scipy.stats.binomtest``.
+
+    The p-value of ``k`` is the probability under Binomial(n, p) of every outcome no more
+    likely than ``k`` (the "likelihood" two-sided rule).  Broadcasts ``k`` against ``n``.
+    Cost: about ``log2(n)`` vectorised pmf evaluations, no O(n) arrays.
+    """
+    p = check_open_probability("p", p)
+    k_arr, n_arr = np.broadcast_arrays(np.asarray(k), np.asarray(n))
+    if k_arr.size and not (np.issubdtype(k_arr.dtype, np.integer)
+                           and np.issubdtype(n_arr.dtype, np.integer)):
+        raise ValueError(f"k and n must be integer arrays, got dtypes {k_arr.dtype}, {n_arr.dtype}")
+    k_arr = k_arr.astype(np.int64)
+    n_arr = n_arr.astype(np.int64)
+    if np.any(n_arr < 1) or np.any(k_arr < 0) or np.any(k_arr > n_arr):
+        raise ValueError("need n >= 1 and 0 <= k <= n for every element")
+    mean = p * n_arr
+    thr = stats.binom.pmf(k_arr, n_arr, p) * _RERR
+    pval = np.ones(k_arr.shape, dtype=float)
+
+    low = k_arr < mean
+    if np.any(low):
+        # Upper tail: first x on the descending side [ceil(np), n] with pmf(x) <= thr.
+        nn, tt = n_arr[low], thr[low]
+        start = _first_descending_at_most(nn, p, tt, np.ceil(mean[low]).astype(np.int64))
+        pval[low] = stats.binom.cdf(k_arr[low], nn, p) + stats.binom.sf(start - 1, nn, p)
+    high = k_arr > mean
+    if np.any(high):
+        # Lower tail: last x on the ascending side [0, floor(np)] with pmf(x) <= thr.
+        nn, tt = n_arr[high], thr[high]
+        stop = _last_ascending_at_most(nn, p, tt, np.floor(mean[high]).astype(np.int64))
+        pval[high] = stats.binom.cdf(stop, nn, p) + stats.binom.sf(k_arr[high] - 1, nn, p)
+    return np.minimum(pval, 1.0)
+
+
+def _first_descending_at_most(n: np.ndarray, p: float, thr: np.ndarray,
+                              lo: np.ndarray) -> np.ndarray:
+    """Smallest x in [lo, n] with pmf(x) <= thr (pmf decreasing there); n + 1 if none."""
+    lo = lo.copy()
+    hi = n + 1
+    while True:
+        active = lo < hi
+        if not np.any(active):
+            return lo
+        mid = (lo + hi) // 2
+        ok = stats.binom.pmf(np.minimum(mid, n), n, p) <= thr
+        hi = np.where(active & ok, mid, hi)
+        lo = np.where(active & ~ok, mid + 1, lo)
+
+
+def _last_ascending_at_most(n: np.ndarray, p: float, thr: np.ndarray,
+                            hi: np.ndarray) -> np.ndarray:
+    """Largest x in [0, hi] with pmf(x) <= thr (pmf increasing there); -1 if none."""
+    lo = np.full_like(hi, -1)
+    hi = hi.copy()
+    # invariant: answer in [lo, hi]; lo = -1 means "none"
+    while True:
+        active = lo < hi
+        if not np.any(active):
+            return lo
+        mid = (lo + hi + 1) // 2
+        ok = stats.binom.pmf(mid, n, p) <= thr
+        lo = np.where(active & ok, mid, lo)
+        hi = np.where(active & ~ok, mid - 1, hi)
+
+
+def binomial_test(k: int, n: int, p0: float, *, alpha: float, beta: float = 1e-3) -> StatResult:
+    """Two-sided exact binomial test of ``H0: rate == p0`` from ``k`` successes in ``n`` trials.
+
+    Guarantee: false-alarm rate <= ``alpha`` exactly (``scipy.stats.binomtest``, conservative
+    because discrete).  Power >= ``1 - beta`` against any true rate with ``|rate - p0| >= mde``
+    (``mde = binomial_mde(n, p0, ...)``, a conservative normal approximation).
+    ``ci`` is the Clopper-Pearson interval at level ``1 - alpha``; ``statistic`` is the z-score
+    ``(k - n p0) / sqrt(n p0 (1 - p0))`` (for reports; the decision uses the exact p-value).
+    """
+    alpha, beta = check_rates(alpha, beta)
+    n = check_count("n", n, minimum=1)
+    k = check_count("k", k)
+    if k > n:
+        raise ValueError(f"need k <= n, got k={k}, n={n}")
+    p0 = check_open_probability("p0", p0)
+    res = stats.binomtest(k, n, p0, alternative="two-sided")
+    ci = res.proportion_ci(confidence_level=1.0 - alpha, method="exact")
+    z = (k - n * p0) / math.sqrt(n * p0 * (1.0 - p0))
+    return StatResult(
+        test="binomial-exact",
+        statistic=float(z),
+        p_value=float(res.pvalue),
+        alpha=alpha,
+        n=n,
+        mde=binomial_mde(n, p0, alpha=alpha, beta=beta),
+        estimate=k / n,
+        ci=(float(ci.low), float(ci.high)),
+        detail={"k": k, "p0": p0, "beta": beta},
+    )
+
+
+def _last_true(pred, lo: int, hi: int) -> int:
+    """Largest x in [lo, hi] with ``pred(x)`` true, for ``pred`` true on a prefix; lo - 1 if none.
+
+    ``pred`` takes an int64 array; each round evaluates it on up to 65 points, so even
+    n = 1e9 needs only five vectorised rounds.
+    """
+    if hi < lo or not pred(np.array([lo], dtype=np.int64))[0]:
+        return lo - 1
+    # invariant: pred(lo) is true; the answer lies in [lo, hi]
+    while hi > lo:
+        cand = np.unique(np.linspace(lo, hi, min(65, hi - lo + 1)).round().astype(np.int64))
+        ok = pred(cand)
+        i = int(np.flatnonzero(ok)[-1])
+        if i == len(cand) - 1:
+            return int(cand[-1])
+        lo, hi = int(cand[i]), int(cand[i + 1]) - 1
+    return lo
+
+
+def binomial_critical_counts(n: int, p0: float, *, alpha: float) -> tuple[int, int]:
+    """Rejection region of ``binomial_test``: reject iff ``k <= k_low`` or ``k >= k_high``.
+
+    Returns ``(k_low, k_high)``; ``k_low = -1`` / ``k_high = n + 1`` when a tail cannot reject.
+    Exact (same two-sided rule as ``scipy.stats.binomtest``), so the region's probability under
+    ``p0`` is at most ``alpha``.  Useful for exact power and for early stopping.
+    """
+    alpha = check_error_rate("alpha", alpha)
+    n = check_count("n", n, minimum=1)
+    p0 = check_open_probability("p0", p0)
+    mean = n * p0
+
+    def rejects(k: np.ndarray) -> np.ndarray:
+        return binomial_pvalues(k, n, p0) <= alpha
+
+    # Below the mean the p-value rises with k; above it, it falls with k.
+    k_low = _last_true(rejects, 0, math.ceil(mean) - 1)
+    top = math.floor(mean) + 1
+    # mirror the upper side so the same "last true on a prefix" search applies
+    k_high = n - _last_true(lambda j: rejects(n - j), 0, n - top)
+    return k_low, k_high
+
+
+def binomial_power(n: int, p0: float, p1: float, *, alpha: float) -> float:
+    """Exact power of ``binomial_test`` (two-sided, level ``alpha``) when the true rate is ``p1``."""
+    p1 = check_closed_probability("p1", p1)
+    k_low, k_high = binomial_critical_counts(n, p0, alpha=alpha)
+    return min(binomial_power_from_region(n, p1, k_low, k_high), 1.0)
+
+
+def binomial_mde(n: int, p0: float, *, alpha: float, beta: float) -> float:
+    """Smallest absolute rate difference ``d`` such that ``binomial_test`` has power >= 1 - beta.
+
+    Guarantee: for every true rate ``p1`` with ``|p1 - p0| >= d`` the two-sided level-``alpha``
+    exact test rejects with probability >= ``1 - beta``.  Computed exactly (exact rejection
+    region, exact binomial power, solved for ``p1 = p0 + d`` and ``p1 = p0 - d``; the larger
+    ``d`` is returned), so it holds for any ``n``, skewed ``p0`` and tiny ``alpha``.  Returns
+    ``inf`` when no rate inside [0, 1] is detectable in some direction.  Not monotone in ``n``
+    to the last count (the exact test is discrete), but within a fraction of a percent.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    n = check_count("n", n, minimum=1)
+    p0 = check_open_probability("p0", p0)
+    k_low, k_high = binomial_critical_counts(n, p0, alpha=alpha)
+    if k_low < 0 or k_high > n:
+        return math.inf  # one tail can never reject: that direction is undetectable
+    target = 1.0 - beta
+
+    def shortfall(p1: float) -> float:
+        return binomial_power_from_region(n, p1, k_low, k_high) - target
+
+    # The power function falls then rises in p1 (one minimum near p0), so each side of p0 has
+    # a single crossing of the target; step outward until the target is met to the last ulp.
+    hi = brentq(shortfall, p0, 1.0, xtol=1e-15, rtol=1e-13)
+    while shortfall(hi) < 0.0:
+        hi = math.nextafter(hi, 2.0)
+    lo = brentq(shortfall, 0.0, p0, xtol=1e-15, rtol=1e-13)
+    while shortfall(lo) < 0.0:
+        lo = math.nextafter(lo, -1.0)
+    return float(max(hi - p0, p0 - lo))
+
+
+def binomial_power_from_region(n: int, p1: float, k_low: int, k_high: int) -> float:
+    """Probability under Binomial(n, p1) of ``k <= k_low`` or ``k >= k_high``."""
+    power = 0.0
+    if k_low >= 0:
+        power += float(stats.binom.cdf(k_low, n, p1))
+    if k_high <= n:
+        power += float(stats.binom.sf(k_high - 1, n, p1))
+    return power
+
+
+def _normal_sample_size(mde: float, p0: float, za: float, zb: float) -> float:
+    """Normal-approximation n (variance at null and alternative, worse direction)."""
+    n = 1.0
+    for p1 in (min(p0 + mde, 1.0), max(p0 - mde, 0.0)):
+        d = abs(p1 - p0)
+        a = za * math.sqrt(p0 * (1.0 - p0)) + zb * math.sqrt(p1 * (1.0 - p1))
+        n = max(n, (a / d) ** 2)
+    return n
+
+
+def binomial_sample_size(mde: float, p0: float, *, alpha: float, beta: float) -> int:
+    """Number of trials ``n`` for which ``binomial_test`` detects ``|rate - p0| >= mde``.
+
+    Guarantee: ``binomial_mde(n, p0, alpha=alpha, beta=beta) <= mde`` for the returned ``n``,
+    i.e. exact power >= ``1 - beta`` at two-sided level ``alpha``.  Starts from the closed-form
+    normal approximation ``n = ((z_{1-alpha/2} sqrt(p0 q0) + z_{1-beta} sqrt(p1 q1)) / mde)^2``
+    and moves to the smallest ``n`` (up to the test's discreteness) whose exact MDE qualifies.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    mde = check_effect("mde", mde)
+    p0 = check_open_probability("p0", p0)
+    za, zb = z_two_sided(alpha), z_power(beta)
+
+    def ok(n: int) -> bool:
+        return binomial_mde(n, p0, alpha=alpha, beta=beta) <= mde
+
+    guess = max(1, ceil_count(_normal_sample_size(mde, p0, za, zb)))
+    # Bracket [bad, good] with ok(good) true and ok(bad) false (bad = 0 stands for "none").
+    if ok(guess):
+        good, bad = guess, guess
+        while bad > 1:
+            bad = max(1, int(bad * 0.8))
+            if not ok(bad):
+                break
+            good = bad
+        else:
+            return good
+    else:
+        bad = good = guess
+        while not ok(good):
+            bad, good = good, int(good * 1.25) + 1
+    while good - bad > 1:
+        mid = (good + bad) // 2
+        if ok(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
