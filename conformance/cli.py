@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _print_summary(results: list[AdapterResult], out=sys.stdout) -> None:
+def _print_summary(results: list[AdapterResult]) -> None:
+    out = sys.stdout
     for res in results:
         verdict = "CONFORMANT" if res.conformant else "NOT CONFORMANT"
         print(f"{res.info['name']}: {verdict}", file=out)

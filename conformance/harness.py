@@ -33,7 +33,7 @@ def _lay_out(x: np.ndarray, memory: str) -> np.ndarray:
     if memory == "contiguous":
         return np.array(x, copy=True, order="C")
     if memory == "strided":
-        buffer = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=x.dtype)
+        buffer = np.zeros((*x.shape[:-1], 2 * x.shape[-1]), dtype=x.dtype)
         view = buffer[..., ::2]
         view[...] = x
         return view
@@ -87,6 +87,11 @@ def forward(
             f"the output could not be read back as an array: {exc!r} "
             f"(got {type(out).__name__}; {where})"
         ) from exc
+    if y.dtype.kind not in "biufc":
+        raise AdapterError(
+            f"the output is not a numeric array: got {type(out).__name__} "
+            f"(as array: dtype {y.dtype}, shape {y.shape}) ({where})"
+        )
     return Forward(_from_layout(adapter, y), _from_layout(adapter, x_after), out is native)
 
 

@@ -59,10 +59,10 @@ def _active(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config._dropout2d_results = []  # type: ignore[attr-defined]
     config._dropout2d_adapters = {}  # type: ignore[attr-defined]
     if not _active(config) or hasattr(config, "workerinput"):
         return
+    config.pluginmanager.register(_Recorder(config), "dropout2d-recorder")
     from conformance import battery
     from conformance.adapters.registry import try_load
 
@@ -123,41 +123,45 @@ def run_case(request: pytest.FixtureRequest, case: tuple[str, str]) -> None:
         raise AdapterMisbehaved(f"{message}\nreproduce: {result.reproduce}")
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    # Runs in the controller for every report, the ones relayed from xdist workers included.
-    for name, value in getattr(report, "user_properties", ()):
-        if name == PROPERTY and report.when == "call":
-            _results.append(json.loads(value))
+class _Recorder:
+    """Collects check results (relayed from xdist workers too) and writes the report."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: list[dict[str, Any]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in getattr(report, "user_properties", ()):
+            if name == PROPERTY and report.when == "call":
+                self.results.append(json.loads(value))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        out = self.config.getoption("dropout2d_report")
+        if out:
+            path = write_session_report(self.config, self.results, Path(out))
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(f"dropout2d report: {path}")
 
 
-_results: list[dict[str, Any]] = []
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    config = session.config
-    out = config.getoption("dropout2d_report", default=None)
-    if not out or not _active(config) or hasattr(config, "workerinput"):
-        return
+def write_session_report(config: pytest.Config, results: list[dict[str, Any]], out: Path) -> Path:
+    """Assemble the per-test results into the same report the CLI writes."""
     from conformance import battery
     from conformance.report import build_report, write_json
     from conformance.results import adapter_entry
 
-    order = {c.id: i for i, c in enumerate(battery.battery())}
+    specs = config.getoption("dropout2d_adapter")
+    selected = battery.battery(config.getoption("dropout2d_check") or None)
+    order = {c.id: i for i, c in enumerate(selected)}
     by_spec: dict[str, dict[str, Any]] = {}
-    for item in _results:
+    for item in results:
         entry = by_spec.setdefault(item["spec"], {"info": item["info"], "checks": {}})
         entry["checks"][item["check"]["id"]] = item["check"]
     entries = []
-    for spec in config.getoption("dropout2d_adapter"):
+    for spec in specs:
         if spec in by_spec:
             checks = sorted(by_spec[spec]["checks"].values(), key=lambda c: order[c["id"]])
             entries.append(adapter_entry(by_spec[spec]["info"], checks))
-    expected = len(config.getoption("dropout2d_adapter")) * len(
-        battery.battery(config.getoption("dropout2d_check") or None)
-    )
-    complete = sum(len(e["checks"]) for e in entries) == expected
+    complete = sum(len(e["checks"]) for e in entries) == len(specs) * len(selected)
     report = build_report(entries, _config(config).as_dict(), complete=complete)
-    path = write_json(report, Path(out))
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"dropout2d report: {path}")
+    return write_json(report, out)

@@ -57,6 +57,7 @@ class CheckResult:
     stats: tuple[StatResult, ...] = ()
     alpha: float | None = None
     reproduce: str = ""
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -79,6 +80,7 @@ class CheckResult:
             "seed": self.seed,
             "findings": self.findings,
             "reproduce": self.reproduce,
+            "warnings": list(self.warnings),
         }
         if self.kind == "statistical":
             top = self.primary()

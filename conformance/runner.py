@@ -6,8 +6,9 @@ import hashlib
 import shlex
 import threading
 import time
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from conformance import battery
 from conformance.adapters.base import Adapter
@@ -64,7 +65,7 @@ def _call_with_timeout(fn: Callable[[], Outcome], timeout_s: float) -> Outcome:
     def target() -> None:
         try:
             box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
+        except BaseException as exc:
             box["error"] = exc
 
     thread = threading.Thread(target=target, daemon=True, name="dropout2d-check")
@@ -103,8 +104,19 @@ def run_check(adapter: Adapter, check: Check, config: RunConfig) -> CheckResult:
             adapter.seed(seed)  # so that the implementation's draws reproduce too
         return check.fn(adapter, ctx)
 
+    with warnings.catch_warnings(record=True) as caught:
+        # Warnings the implementation emits (deprecations, 3D interpretation) go to the report.
+        warnings.simplefilter("always")
+        result = _run_body(body, check.timeout_s * config.timeout_scale, start, common)
+    seen = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return replace(result, warnings=tuple(seen[:5]))
+
+
+def _run_body(
+    body: Callable[[], Outcome], timeout_s: float, start: float, common: dict
+) -> CheckResult:
     try:
-        outcome = _call_with_timeout(body, check.timeout_s * config.timeout_scale)
+        outcome = _call_with_timeout(body, timeout_s)
     except CheckFailed as exc:
         return CheckResult(
             verdict=Verdict.FAIL,
@@ -132,7 +144,7 @@ def run_check(adapter: Adapter, check: Check, config: RunConfig) -> CheckResult:
             duration_s=time.perf_counter() - start,
             **common,
         )
-    except Exception as exc:  # noqa: BLE001  (an adapter's odd exception must not end the run)
+    except Exception as exc:
         return CheckResult(
             verdict=Verdict.ERROR,
             message=f"unexpected {type(exc).__name__} while checking: {exc}",

@@ -1,4 +1,6 @@
-"""The conformance battery as pytest tests: ``pytest --pyargs conformance --dropout2d-adapter=SPEC``.
+"""The conformance battery as pytest tests.
+
+Run ``pytest --pyargs conformance --dropout2d-adapter=SPEC``.
 
 The cases come from :mod:`conformance.pytest_plugin` (one per adapter and check).
 """

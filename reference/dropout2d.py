@@ -59,16 +59,18 @@ def dropout2d(
     if rng is None:
         rng = np.random.default_rng()
     # One decision per (n, c) map; trailing singleton axes broadcast it over H and W.
-    decision_shape = x.shape[:-2] + (1, 1)
+    decision_shape = (*x.shape[:-2], 1, 1)
     if p == 1.0:
         factor = np.zeros(decision_shape, dtype=x.dtype)
     else:
         keep = rng.random(decision_shape) >= p
         factor = keep.astype(x.dtype) * scale_for(p, x.dtype)
-    if inplace:
-        np.multiply(x, factor, out=x)
-        return x
-    return x * factor
+    # Inf * 0 is NaN by design (multiplicative mask); do not warn about it.
+    with np.errstate(invalid="ignore"):
+        if inplace:
+            np.multiply(x, factor, out=x)
+            return x
+        return x * factor
 
 
 class Dropout2d:

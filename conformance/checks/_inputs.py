@@ -24,7 +24,7 @@ def nonzero_values(
 
 def maps(a: np.ndarray) -> np.ndarray:
     """View (..., H, W) as (..., H*W): one row per channel decision."""
-    return a.reshape(a.shape[:-2] + (-1,))
+    return a.reshape((*a.shape[:-2], -1))
 
 
 def extract_keep_mask(*, x: np.ndarray, y: np.ndarray, where: str = "") -> np.ndarray:

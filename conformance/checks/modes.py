@@ -1,4 +1,7 @@
-"""Modes and edge values of p: eval-identity (R6), inplace (R9), p-zero, p-one (R7), invalid-p (R8)."""
+"""Modes and edge values of p.
+
+eval-identity (R6), inplace (R9), p-zero and p-one (R7), invalid-p (R8).
+"""
 
 from __future__ import annotations
 
@@ -161,7 +164,9 @@ def invalid_p(adapter: Adapter, ctx: CheckContext) -> Outcome:
             "[0, 1], NaN or infinite must raise at construction or at the call",
             findings={"raises": raised},
         )
-    eval_accepts = [p for p in INVALID_P if harness.expect_error(adapter, x, p, training=False) is None]
+    eval_accepts = [
+        p for p in INVALID_P if harness.expect_error(adapter, x, p, training=False) is None
+    ]
     kinds = sorted(set(raised.values()))
     return Outcome(
         f"every invalid p {list(INVALID_P)} raised ({', '.join(kinds)})",

@@ -1,0 +1,68 @@
+"""The runner turns every misbehaviour of an adapter into a verdict and carries on."""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from conformance.adapters import CallableAdapter, load_adapter
+from conformance.checks import CATALOGUE
+from conformance.runner import RunConfig, Runner, derive_seed, run_check
+
+
+def _ids(result):
+    return {c.id: c.verdict.value for c in result.checks}
+
+
+def test_hanging_adapter_times_out_and_the_run_continues():
+    def hangs(x, p, training=True):
+        if training and p == 0.5:
+            time.sleep(5)
+        return x
+
+    config = RunConfig(checks=("channel-structure", "invalid-p"), timeout_scale=0.002)
+    result = Runner(config).run_adapter(CallableAdapter(hangs))
+    verdicts = _ids(result)
+    assert verdicts["channel-structure"] == "error"
+    assert "timeout" in result.checks[0].message
+    assert verdicts["invalid-p"] == "fail"  # it accepts invalid p, and the run got that far
+
+
+def test_wrong_dtype_is_a_fail_and_garbage_an_error():
+    def upcasts(x, p, training=True):
+        return x.astype(np.float64)
+
+    def garbage(x, p, training=True):
+        return "not an array"
+
+    config = RunConfig()
+    up = run_check(CallableAdapter(upcasts), CATALOGUE["shape-dtype"], config)
+    assert up.verdict.value == "fail" and "dtype float64 != input dtype" in up.message
+    bad = run_check(CallableAdapter(garbage), CATALOGUE["shape-dtype"], config)
+    assert bad.verdict.value == "error" and "not a numeric array" in bad.message
+
+
+def test_warnings_from_the_implementation_are_recorded():
+    def warns(x, p, training=True):
+        warnings.warn("deprecated thing", DeprecationWarning, stacklevel=1)
+        return x
+
+    result = run_check(CallableAdapter(warns), CATALOGUE["eval-identity"], RunConfig())
+    assert result.verdict.value == "pass"
+    assert result.warnings == ("DeprecationWarning: deprecated thing",)
+
+
+def test_seeds_depend_on_global_seed_and_check_id_only():
+    assert derive_seed(0, "drop-rate") == derive_seed(0, "drop-rate")
+    assert derive_seed(0, "drop-rate") != derive_seed(1, "drop-rate")
+    assert derive_seed(0, "drop-rate") != derive_seed(0, "expectation")
+
+
+def test_results_reproduce_under_the_same_seed():
+    config = RunConfig(checks=("determinism", "scale-exact"))
+    a = Runner(config).run_adapter(load_adapter("reference"))
+    b = Runner(config).run_adapter(load_adapter("reference"))
+    assert [c.message for c in a.checks] == [c.message for c in b.checks]
+    assert a.checks[0].reproduce.startswith("dropout2d-conformance run --adapter reference")
