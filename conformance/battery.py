@@ -19,17 +19,56 @@ DETERMINISTIC: tuple[str, ...] = (
     "determinism",
     "gradient",
 )
-STATISTICAL: tuple[str, ...] = ()
+STATISTICAL: tuple[str, ...] = (
+    "drop-rate",
+    "drop-count-distribution",
+    "channel-uniformity",
+    "batch-uniformity",
+    "independence-channels",
+    "independence-batch",
+    "independence-calls",
+    "independence-values",
+    "expectation",
+)
 
 #: default family-wise false-alarm rate of one adapter's run, and the miss rate at the MDE
 FAMILY_ALPHA = 1e-4
 BETA = 1e-3
 
+FULL_GRID = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99)
+
+#: Targets, not sample sizes: every check derives its n from these with the closed-form
+#: sample-size function beside its test, at its share of the error budget and power 1 - beta.
 LEVELS: dict[str, Level] = {
-    "quick": Level("quick", drop_rate_mde=0.02, p_grid=(0.1, 0.5, 0.9)),
-    "default": Level("default", drop_rate_mde=0.005, p_grid=(0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99)),
+    "quick": Level(
+        "quick",
+        p_grid=(0.1, 0.5, 0.9),
+        drop_rate_mde=0.02,
+        position_mde=0.15,
+        phi_mde=0.1,
+        gof_w=0.3,
+        expectation_mde=0.05,
+        short_grid=(0.5,),
+    ),
+    "default": Level(
+        "default",
+        p_grid=FULL_GRID,
+        drop_rate_mde=0.005,
+        position_mde=0.04,
+        phi_mde=0.02,
+        gof_w=0.1,
+        expectation_mde=0.01,
+        short_grid=(0.1, 0.5, 0.9),
+    ),
     "thorough": Level(
-        "thorough", drop_rate_mde=0.001, p_grid=(0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99)
+        "thorough",
+        p_grid=FULL_GRID,
+        drop_rate_mde=0.001,
+        position_mde=0.015,
+        phi_mde=0.005,
+        gof_w=0.04,
+        expectation_mde=0.002,
+        short_grid=(0.01, 0.1, 0.5, 0.9, 0.99),
     ),
 }
 

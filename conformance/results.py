@@ -58,6 +58,7 @@ class CheckResult:
     alpha: float | None = None
     reproduce: str = ""
     warnings: tuple[str, ...] = ()
+    decisions: int = 0  # channel decisions drawn from the implementation
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,7 @@ class CheckResult:
             "findings": self.findings,
             "reproduce": self.reproduce,
             "warnings": list(self.warnings),
+            "decisions": self.decisions,
         }
         if self.kind == "statistical":
             top = self.primary()

@@ -109,7 +109,7 @@ def run_check(adapter: Adapter, check: Check, config: RunConfig) -> CheckResult:
         warnings.simplefilter("always")
         result = _run_body(body, check.timeout_s * config.timeout_scale, start, common)
     seen = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
-    return replace(result, warnings=tuple(seen[:5]))
+    return replace(result, warnings=tuple(seen[:5]), decisions=ctx.decisions)
 
 
 def _run_body(

@@ -19,8 +19,13 @@ class Level:
     """A level of rigour: targets from which statistical sample sizes are computed."""
 
     name: str
-    drop_rate_mde: float  # absolute MDE of the drop-rate test at every p tested
-    p_grid: tuple[float, ...]  # p values the statistical checks sweep
+    p_grid: tuple[float, ...]  # p values the rate checks sweep (drop-rate, drop-count, expectation)
+    drop_rate_mde: float  # absolute MDE of each drop-rate sub-test
+    position_mde: float  # absolute MDE of the drop rate at any single channel / batch position
+    phi_mde: float  # MDE of the correlation between paired decisions (independence)
+    gof_w: float  # MDE of the drop-count goodness of fit, as Cohen's w
+    expectation_mde: float  # relative MDE of E[y] against x
+    short_grid: tuple[float, ...] = (0.1, 0.5, 0.9)  # p values of the costlier checks
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,11 @@ class CheckContext:
     seed: int
     alpha: float
     beta: float
+    #: channel decisions drawn so far by the statistical samplers (for the report and benchmarks)
+    decisions: int = 0
+    #: plan only: samplers simulate a correct implementation instead of calling the adapter,
+    #: so the real sample-size code runs without the cost of drawing (``power`` uses this)
+    dry_run: bool = False
 
     def rng(self, *keys: int) -> np.random.Generator:
         """A generator for the suite's own inputs, fixed by the check's seed and ``keys``."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 from scipy.optimize import brentq
 
+from conformance.stats._fast import binom_cdf, binom_pmf, binom_sf
 from conformance.stats._result import StatResult
 from conformance.stats.power import (
     ceil_count,
@@ -43,7 +45,7 @@ def binomial_pvalues(k: np.ndarray, n: np.ndarray | int, p: float) -> np.ndarray
     if np.any(n_arr < 1) or np.any(k_arr < 0) or np.any(k_arr > n_arr):
         raise ValueError("need n >= 1 and 0 <= k <= n for every element")
     mean = p * n_arr
-    thr = stats.binom.pmf(k_arr, n_arr, p) * _RERR
+    thr = binom_pmf(k_arr, n_arr, p) * _RERR
     pval = np.ones(k_arr.shape, dtype=float)
 
     low = k_arr < mean
@@ -51,13 +53,13 @@ def binomial_pvalues(k: np.ndarray, n: np.ndarray | int, p: float) -> np.ndarray
         # Upper tail: first x on the descending side [ceil(np), n] with pmf(x) <= thr.
         nn, tt = n_arr[low], thr[low]
         start = _first_descending_at_most(nn, p, tt, np.ceil(mean[low]).astype(np.int64))
-        pval[low] = stats.binom.cdf(k_arr[low], nn, p) + stats.binom.sf(start - 1, nn, p)
+        pval[low] = binom_cdf(k_arr[low], nn, p) + binom_sf(start - 1, nn, p)
     high = k_arr > mean
     if np.any(high):
         # Lower tail: last x on the ascending side [0, floor(np)] with pmf(x) <= thr.
         nn, tt = n_arr[high], thr[high]
         stop = _last_ascending_at_most(nn, p, tt, np.floor(mean[high]).astype(np.int64))
-        pval[high] = stats.binom.cdf(stop, nn, p) + stats.binom.sf(k_arr[high] - 1, nn, p)
+        pval[high] = binom_cdf(stop, nn, p) + binom_sf(k_arr[high] - 1, nn, p)
     return np.minimum(pval, 1.0)
 
 
@@ -71,7 +73,7 @@ def _first_descending_at_most(n: np.ndarray, p: float, thr: np.ndarray,
         if not np.any(active):
             return lo
         mid = (lo + hi) // 2
-        ok = stats.binom.pmf(np.minimum(mid, n), n, p) <= thr
+        ok = binom_pmf(np.minimum(mid, n), n, p) <= thr
         hi = np.where(active & ok, mid, hi)
         lo = np.where(active & ~ok, mid + 1, lo)
 
@@ -87,7 +89,7 @@ def _last_ascending_at_most(n: np.ndarray, p: float, thr: np.ndarray,
         if not np.any(active):
             return lo
         mid = (lo + hi + 1) // 2
-        ok = stats.binom.pmf(mid, n, p) <= thr
+        ok = binom_pmf(mid, n, p) <= thr
         lo = np.where(active & ok, mid, lo)
         hi = np.where(active & ~ok, mid - 1, hi)
 
@@ -97,7 +99,7 @@ def binomial_test(k: int, n: int, p0: float, *, alpha: float, beta: float = 1e-3
 
     Guarantee: false-alarm rate <= ``alpha`` exactly (``scipy.stats.binomtest``, conservative
     because discrete).  Power >= ``1 - beta`` against any true rate with ``|rate - p0| >= mde``
-    (``mde = binomial_mde(n, p0, ...)``, a conservative normal approximation).
+    (``mde = binomial_mde(n, p0, ...)``, computed from the exact power function).
     ``ci`` is the Clopper-Pearson interval at level ``1 - alpha``; ``statistic`` is the z-score
     ``(k - n p0) / sqrt(n p0 (1 - p0))`` (for reports; the decision uses the exact p-value).
     """
@@ -152,6 +154,11 @@ def binomial_critical_counts(n: int, p0: float, *, alpha: float) -> tuple[int, i
     alpha = check_error_rate("alpha", alpha)
     n = check_count("n", n, minimum=1)
     p0 = check_open_probability("p0", p0)
+    return _critical_counts(n, p0, alpha)
+
+
+@functools.lru_cache(maxsize=4096)  # checks and planners ask for the same (n, p0, alpha) often
+def _critical_counts(n: int, p0: float, alpha: float) -> tuple[int, int]:
     mean = n * p0
 
     def rejects(k: np.ndarray) -> np.ndarray:
@@ -166,7 +173,7 @@ def binomial_critical_counts(n: int, p0: float, *, alpha: float) -> tuple[int, i
 
 
 def binomial_power(n: int, p0: float, p1: float, *, alpha: float) -> float:
-    """Exact power of ``binomial_test`` (two-sided, level ``alpha``) when the true rate is ``p1``."""
+    """Exact power of ``binomial_test`` (two-sided, level ``alpha``) at true rate ``p1``."""
     p1 = check_closed_probability("p1", p1)
     k_low, k_high = binomial_critical_counts(n, p0, alpha=alpha)
     return min(binomial_power_from_region(n, p1, k_low, k_high), 1.0)
@@ -185,7 +192,12 @@ def binomial_mde(n: int, p0: float, *, alpha: float, beta: float) -> float:
     alpha, beta = check_rates(alpha, beta)
     n = check_count("n", n, minimum=1)
     p0 = check_open_probability("p0", p0)
-    k_low, k_high = binomial_critical_counts(n, p0, alpha=alpha)
+    return _mde(n, p0, alpha, beta)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mde(n: int, p0: float, alpha: float, beta: float) -> float:
+    k_low, k_high = _critical_counts(n, p0, alpha)
     if k_low < 0 or k_high > n:
         return math.inf  # one tail can never reject: that direction is undetectable
     target = 1.0 - beta
@@ -194,23 +206,31 @@ def binomial_mde(n: int, p0: float, *, alpha: float, beta: float) -> float:
         return binomial_power_from_region(n, p1, k_low, k_high) - target
 
     # The power function falls then rises in p1 (one minimum near p0), so each side of p0 has
-    # a single crossing of the target; step outward until the target is met to the last ulp.
-    hi = brentq(shortfall, p0, 1.0, xtol=1e-15, rtol=1e-13)
-    while shortfall(hi) < 0.0:
-        hi = math.nextafter(hi, 2.0)
-    lo = brentq(shortfall, 0.0, p0, xtol=1e-15, rtol=1e-13)
-    while shortfall(lo) < 0.0:
-        lo = math.nextafter(lo, -1.0)
+    # a single crossing of the target.  Solve to ~1e-11 relative, then step outward until the
+    # target is met, so the returned d is never optimistic.
+    hi = _outward_root(shortfall, p0, 1.0)
+    lo = _outward_root(shortfall, p0, 0.0)
     return float(max(hi - p0, p0 - lo))
+
+
+def _outward_root(f, inner: float, outer: float) -> float:
+    """Point between ``inner`` (f < 0) and ``outer`` (f >= 0) with f >= 0, next to the root."""
+    root = brentq(f, min(inner, outer), max(inner, outer), xtol=1e-14, rtol=1e-11)
+    step = 1e-14 + 1e-11 * abs(root)
+    direction = 1.0 if outer > inner else -1.0
+    while f(root) < 0.0:
+        root = min(max(root + direction * step, 0.0), 1.0)
+        step *= 2.0
+    return root
 
 
 def binomial_power_from_region(n: int, p1: float, k_low: int, k_high: int) -> float:
     """Probability under Binomial(n, p1) of ``k <= k_low`` or ``k >= k_high``."""
     power = 0.0
     if k_low >= 0:
-        power += float(stats.binom.cdf(k_low, n, p1))
+        power += float(binom_cdf(k_low, n, p1))
     if k_high <= n:
-        power += float(stats.binom.sf(k_high - 1, n, p1))
+        power += float(binom_sf(k_high - 1, n, p1))
     return power
 
 
@@ -230,35 +250,72 @@ def binomial_sample_size(mde: float, p0: float, *, alpha: float, beta: float) ->
     Guarantee: ``binomial_mde(n, p0, alpha=alpha, beta=beta) <= mde`` for the returned ``n``,
     i.e. exact power >= ``1 - beta`` at two-sided level ``alpha``.  Starts from the closed-form
     normal approximation ``n = ((z_{1-alpha/2} sqrt(p0 q0) + z_{1-beta} sqrt(p1 q1)) / mde)^2``
-    and moves to the smallest ``n`` (up to the test's discreteness) whose exact MDE qualifies.
+    and moves to the smallest ``n`` whose exact MDE qualifies (to 1e-4 relative; the exact
+    test's power is slightly saw-toothed in ``n``, so "smallest" is up to that sawtooth).
     """
     alpha, beta = check_rates(alpha, beta)
     mde = check_effect("mde", mde)
     p0 = check_open_probability("p0", p0)
     za, zb = z_two_sided(alpha), z_power(beta)
 
-    def ok(n: int) -> bool:
-        return binomial_mde(n, p0, alpha=alpha, beta=beta) <= mde
+    def mde_at(n: int) -> float:
+        return binomial_mde(n, p0, alpha=alpha, beta=beta)
 
-    guess = max(1, ceil_count(_normal_sample_size(mde, p0, za, zb)))
-    # Bracket [bad, good] with ok(good) true and ok(bad) false (bad = 0 stands for "none").
-    if ok(guess):
-        good, bad = guess, guess
-        while bad > 1:
-            bad = max(1, int(bad * 0.8))
-            if not ok(bad):
-                break
-            good = bad
-        else:
-            return good
+    # Newton-like steps on n ~ 1/mde^2 from the normal guess land within the test's sawtooth.
+    n = max(1, ceil_count(_normal_sample_size(mde, p0, za, zb)))
+    for _ in range(8):
+        m = mde_at(n)
+        n_next = n * 2 if not math.isfinite(m) else max(1, math.ceil(n * (m / mde) ** 2))
+        if n_next == n:
+            break
+        n = n_next
+    # Bracket [bad, good]: mde_at(good) <= mde < mde_at(bad); bisect to 1e-4 relative.
+    step = max(1, n // 10_000)
+    if mde_at(n) <= mde:
+        good, bad = n, n - step
+        while bad >= 1 and mde_at(bad) <= mde:
+            good, step = bad, step * 2
+            bad = good - step
+        bad = max(bad, 0)
     else:
-        bad = good = guess
-        while not ok(good):
-            bad, good = good, int(good * 1.25) + 1
-    while good - bad > 1:
+        bad, good = n, n + step
+        while mde_at(good) > mde:
+            bad, step = good, step * 2
+            good = bad + step
+    while good - bad > max(1, good // 10_000):
         mid = (good + bad) // 2
-        if ok(mid):
+        if mid >= 1 and mde_at(mid) <= mde:
             good = mid
         else:
             bad = mid
     return good
+
+
+def binomial_normal_scores(k: np.ndarray, n: np.ndarray | int,
+                           p: float | np.ndarray) -> np.ndarray:
+    """Exact normal scores of binomial counts: ``z = Phi^-1(P(X < k) + P(X = k) / 2)``.
+
+    The mid-p probability integral transform of ``k`` under Binomial(n, p).  Unlike
+    ``(k - n p) / sqrt(n p q)`` these scores have normal tails however skewed the binomial is,
+    and a variance slightly below 1 (discreteness), so sums of their squares referred to a
+    chi-square are conservative.  Each score is computed from the nearer tail (accurate to
+    ~1e-300); a count beyond that gives +-inf.  ``k``, ``n`` and ``p`` broadcast.
+    """
+    p = np.asarray(p, dtype=float)
+    if not np.all((p > 0.0) & (p < 1.0)):
+        raise ValueError(f"p must lie in (0, 1), got {p.tolist()}")
+    k = np.asarray(k)
+    lower = binom_cdf(k - 1, n, p)
+    half = 0.5 * binom_pmf(k, n, p)
+    upper = binom_sf(k, n, p)
+    with np.errstate(divide="ignore"):
+        return np.where(lower <= upper, special.ndtri(lower + half), -special.ndtri(upper + half))
+
+
+def clopper_pearson(k: int, n: int, confidence_level: float) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) two-sided interval for a binomial rate; the same numbers as
+    ``binomtest(k, n).proportion_ci(confidence_level, method="exact")``, without its overhead."""
+    tail = check_error_rate("1 - confidence_level", 1.0 - confidence_level) / 2.0
+    low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, tail))
+    high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - tail))
+    return low, high

@@ -1,0 +1,44 @@
+"""Plumbing shared by the statistical checks: sub-test bookkeeping and the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from conformance.checks._base import Outcome
+from conformance.errors import CheckFailed
+from conformance.checks._sampling import Setting
+from conformance.stats import StatResult
+
+
+def tag(result: StatResult, setting: Setting, **extra: object) -> StatResult:
+    """Attach the grid point (and any extra detail) to a sub-test's result."""
+    detail = {**result.detail, "setting": setting.label(), "p": setting.p, **extra}
+    return replace(result, detail=detail)
+
+
+def describe(s: StatResult) -> str:
+    est = f"{s.estimate:.5g}" if s.estimate is not None else "-"
+    ci = f" [{s.ci[0]:.5g}, {s.ci[1]:.5g}]" if s.ci else ""
+    return (
+        f"{s.test} ({s.detail.get('setting', '')}): observed {est}{ci}, "
+        f"statistic {s.statistic:.4g}, p-value {s.p_value:.3g} vs alpha {s.alpha:.3g}, n={s.n}"
+    )
+
+
+def verdict(results: list[StatResult], summary: str) -> Outcome:
+    """Fail with every rejected sub-test named, or pass with the summary (Bonferroni)."""
+    rejected = [s for s in results if s.reject]
+    if rejected:
+        lines = "; ".join(describe(s) for s in rejected[:3])
+        more = f" (+{len(rejected) - 3} more)" if len(rejected) > 3 else ""
+        raise CheckFailed(
+            f"{len(rejected)} of {len(results)} sub-tests reject: {lines}{more}",
+            stats=tuple(results),
+        )
+    worst = min(results, key=lambda s: s.p_value / s.alpha)
+    mde = max((s.mde or 0.0) for s in results)
+    return Outcome(
+        f"{summary}: {len(results)} sub-tests, largest MDE {mde:.3g}; "
+        f"smallest p-value {worst.p_value:.3g} (alpha {worst.alpha:.3g})",
+        stats=tuple(results),
+    )

@@ -1,0 +1,158 @@
+"""Is ``E[y] = x``?  A z-test over channel decisions, aware of the dtype-rounded scale."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from conformance.stats._result import StatResult
+from conformance.stats.power import (
+    ceil_count,
+    check_count,
+    check_effect,
+    check_open_probability,
+    check_rates,
+    z_power,
+    z_two_sided,
+)
+
+# The normal tail at z is off by a factor of about exp(z^3 |skew| / 6 + z^4 |kurt| / 24)
+# (Edgeworth); above this exponent the stated alpha is not promised: ``detail["normal_ok"]``.
+_MAX_EDGEWORTH = 0.1
+
+
+def expectation_test(y: np.ndarray, x: np.ndarray, p: float, *, scale: float | None = None,
+                     rtol: float = 0.0, alpha: float, beta: float = 1e-3) -> StatResult:
+    """Two-sided z-test that dropout preserves the mean: ``E[y_i] = x_i``.
+
+    One value per channel decision: ``y_i = x_i * s * B_i`` with ``B_i ~ Bernoulli(1 - p)``
+    (e.g. the first element of each map, or the map mean, and the matching input value).
+    ``scale`` is the scale the implementation may use (e.g. ``float32(1 / (1 - p))``); the null
+    mean is ``x_i * scale * (1 - p)``, so a correctly rounded scale never false-alarms.  With
+    ``scale=None`` the exact ``1 / (1 - p)`` is used.  Signs of ``x`` are folded in
+    (``Z = sum sign(x_i) (y_i - mu_i) / sqrt(sum x_i^2 scale^2 p (1 - p))``) so inputs of both
+    signs add power instead of cancelling.  ``rtol`` widens the null to a relative bias of
+    ``rtol`` (the numerator is shrunk toward 0 by ``rtol * sum |mu_i|``): pass a few ulps of a
+    low-precision dtype, whose elementwise rounding of ``x * scale`` may bias the mean.
+
+    Guarantee: false-alarm rate ~ ``alpha`` (normal approximation, conservative when
+    ``rtol > 0``).  Its tail error grows like ``exp(z^3 |skew| / 6 + z^4 |kurt| / 24)``
+    (Edgeworth); ``detail["normal_ok"]`` is False when that exponent exceeds 0.1 (about +10 %
+    on alpha), e.g. at alpha = 1e-6 and p = 0.9 below ~4e5 decisions: collect more then.
+    Power >= ``1 - beta`` against a relative bias of the mean >= ``mde`` (``expectation_mde``:
+    inputs of constant magnitude, bias from a wrong scale or a wrong drop rate; with
+    ``rtol > 0`` the reported ``mde`` adds the tolerated bias).  ``estimate`` is the relative
+    bias ``sum sign(x) (y - x) / sum |x|`` (``(sum y - sum x) / sum x`` for positive inputs)
+    with a normal interval at ``1 - alpha``.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    p = check_open_probability("p", p)
+    if not (rtol >= 0.0 and math.isfinite(rtol)):
+        raise ValueError(f"rtol must be finite and >= 0, got rtol={rtol!r}")
+    s = 1.0 / (1.0 - p) if scale is None else float(scale)
+    if not (s > 0.0 and math.isfinite(s)):
+        raise ValueError(f"scale must be finite and > 0, got scale={scale!r}")
+    y = np.asarray(y, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64)
+    if y.shape != x.shape or y.ndim != 1 or y.size == 0:
+        raise ValueError(f"y and x must be non-empty 1-D arrays of one shape, got {y.shape}, "
+                         f"{x.shape}")
+    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(x))):
+        raise ValueError("y and x must be finite")
+    n = int(y.size)
+    sign = np.sign(x)
+    abs_x = np.abs(x)
+    sum_abs_x = float(abs_x.sum())
+    if sum_abs_x == 0.0:
+        raise ValueError("x is all zeros: the mean carries no information")
+    pq = p * (1.0 - p)
+    mu_abs = abs_x * s * (1.0 - p)
+    # float64 sums; centred terms keep cancellation small even for 1e8 decisions
+    diff = float(np.sum(sign * y - mu_abs))
+    sum_x2 = float(np.sum(abs_x * abs_x))
+    sd = s * math.sqrt(pq * sum_x2)
+    slack = rtol * float(mu_abs.sum())
+    z = math.copysign(max(0.0, abs(diff) - slack), diff) / sd
+    pval = float(min(1.0, 2.0 * special.ndtr(-abs(z))))
+    estimate = float(np.sum(sign * y - abs_x)) / sum_abs_x
+    z_a = z_two_sided(alpha)
+    half = z_a * sd / sum_abs_x
+    # cumulants of the statistic (terms |x| s B, B ~ Bernoulli(1 - p)) for the Edgeworth check
+    skew = (2.0 * p - 1.0) * float(np.sum(abs_x**3)) / (math.sqrt(pq) * sum_x2**1.5)
+    kurt = (1.0 - 6.0 * pq) / pq * float(np.sum(abs_x**4)) / sum_x2**2
+    edgeworth = z_a**3 * abs(skew) / 6.0 + z_a**4 * abs(kurt) / 24.0
+    return StatResult(
+        test="expectation-z",
+        statistic=float(z),
+        p_value=pval,
+        alpha=alpha,
+        n=n,
+        mde=_mde(n, p, alpha, beta, rtol * s * (1.0 - p)),
+        estimate=estimate,
+        ci=(estimate - half, estimate + half),
+        detail={
+            "p": p,
+            "beta": beta,
+            "scale": s,
+            "rtol": rtol,
+            "z_raw": diff / sd,
+            # relative bias the null itself carries through the rounded scale
+            "scale_bias": s * (1.0 - p) - 1.0,
+            "skewness": skew,
+            "excess_kurtosis": kurt,
+            "normal_ok": edgeworth <= _MAX_EDGEWORTH,
+        },
+    )
+
+
+def _spread(p: float) -> float:
+    """``c`` with sd_alt / sd_null <= 1 + c |b| for every alternative of relative bias ``b``.
+
+    A wrong scale ``(1 + b) s`` widens the sd by ``1 + b``; a wrong drop rate giving bias ``-b``
+    widens it by ``sqrt((1 + b q / p)(1 - b)) <= 1 + b (q / p - 1) / 2``.  Taking the larger
+    slope makes the MDE hold for both kinds of fault.
+    """
+    return max(1.0, ((1.0 - p) / p - 1.0) / 2.0)
+
+
+def expectation_mde(n: int, p: float, *, alpha: float, beta: float) -> float:
+    """Relative bias ``b`` of the mean (``E[y] = (1 + b) x``) detected with power >= 1 - beta.
+
+    For inputs of constant magnitude, at two-sided level ``alpha``, whether the bias comes from a
+    wrong scale or a wrong drop rate.  With ``k = sqrt(n (1 - p) / p)`` the statistic has mean
+    ``b k`` and standard deviation at most ``1 + c b`` under the alternative
+    (``c = max(1, (q/p - 1) / 2)``), so ``b = (z_{1-alpha/2} + z_{1-beta}) / (k - c z_{1-beta})``
+    (normal approximation; close to ``(z_a + z_b) sqrt(p / ((1 - p) n))`` for large ``n``).
+    Returns ``inf`` when ``k <= c z_{1-beta}``.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    n = check_count("n", n, minimum=1)
+    p = check_open_probability("p", p)
+    return _mde(n, p, alpha, beta, 0.0)
+
+
+def _mde(n: int, p: float, alpha: float, beta: float, tolerated: float) -> float:
+    """MDE when the test tolerates a relative bias ``tolerated`` (shrunk numerator)."""
+    za, zb = z_two_sided(alpha), z_power(beta)
+    k = math.sqrt(n * (1.0 - p) / p)
+    denom = k - _spread(p) * zb
+    if denom <= 0.0:
+        return math.inf
+    # b k - tolerated k - z_a >= z_b (1 + c b)
+    return (za + zb + tolerated * k) / denom
+
+
+def expectation_sample_size(mde: float, p: float, *, alpha: float, beta: float) -> int:
+    """Channel decisions needed for ``expectation_test`` to detect a relative bias ``mde``
+    with power >= ``1 - beta`` (inverse of ``expectation_mde``, same approximation)."""
+    alpha, beta = check_rates(alpha, beta)
+    mde = check_effect("mde", mde)
+    p = check_open_probability("p", p)
+    za, zb = z_two_sided(alpha), z_power(beta)
+    k = (za + zb) / mde + _spread(p) * zb
+    n = max(1, ceil_count(k * k * p / (1.0 - p)))
+    while expectation_mde(n, p, alpha=alpha, beta=beta) > mde:
+        n += 1  # floating-point guard
+    return n
