@@ -69,28 +69,30 @@ def forward(
     ``memory`` lays the input out as a C-contiguous copy, a ``"strided"`` view (every other
     element of a wider buffer) or ``"channels_last"`` (a permuted view of an NHWC buffer).
     """
-    where = _describe(p, training, inplace, x.shape, x.dtype) + f", memory={memory}"
+    def where() -> str:  # formatted only when something goes wrong: this path is hot
+        return _describe(p, training, inplace, x.shape, x.dtype) + f", memory={memory}"
+
     x_layout = _lay_out(_to_layout(adapter, x), memory)
     try:
         native = adapter.to_native(x_layout)
     except Exception as exc:
-        raise AdapterError(f"to_native raised {exc!r} ({where})") from exc
+        raise AdapterError(f"to_native raised {exc!r} ({where()})") from exc
     try:
         out = adapter.dropout2d(native, p, training, inplace)
     except Exception as exc:
-        raise AdapterError(f"dropout2d raised {type(exc).__name__}: {exc} ({where})") from exc
+        raise AdapterError(f"dropout2d raised {type(exc).__name__}: {exc} ({where()})") from exc
     try:
         y = np.asarray(adapter.to_numpy(out))
         x_after = np.asarray(adapter.to_numpy(native))
     except Exception as exc:
         raise AdapterError(
             f"the output could not be read back as an array: {exc!r} "
-            f"(got {type(out).__name__}; {where})"
+            f"(got {type(out).__name__}; {where()})"
         ) from exc
     if y.dtype.kind not in "biufc":
         raise AdapterError(
             f"the output is not a numeric array: got {type(out).__name__} "
-            f"(as array: dtype {y.dtype}, shape {y.shape}) ({where})"
+            f"(as array: dtype {y.dtype}, shape {y.shape}) ({where()})"
         )
     return Forward(_from_layout(adapter, y), _from_layout(adapter, x_after), out is native)
 

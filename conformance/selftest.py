@@ -128,5 +128,5 @@ def format_matrix(result: dict[str, Any]) -> str:
         + (f" (sensitivity {sens:.0%})" if sens is not None else "")
         + f"; {result['wall_s']} s"
     )
-    lines.append("columns: " + ", ".join(f"{a}={c}" for a, c in zip(abbrev, checks)))
+    lines.append("columns: " + ", ".join(f"{a}={c}" for a, c in zip(abbrev, checks, strict=False)))
     return "\n".join(lines)

@@ -40,8 +40,18 @@ def extract_keep_mask(*, x: np.ndarray, y: np.ndarray, where: str = "") -> np.nd
 
 def keep_from_zeros(zero: np.ndarray, *, where: str = "") -> np.ndarray:
     """Keep decisions from a (..., K) array saying which of each map's K elements are zero."""
-    dropped = zero.all(axis=-1)
-    kept = ~zero.any(axis=-1)
+    if zero.shape[-1] <= 32:
+        # Element-wise over the few map elements: much faster than reductions along a short
+        # trailing axis, and this runs on every call of every statistical draw.
+        dropped = zero[..., 0].copy()
+        any_zero = zero[..., 0].copy()
+        for k in range(1, zero.shape[-1]):
+            dropped &= zero[..., k]
+            any_zero |= zero[..., k]
+        kept = ~any_zero
+    else:
+        dropped = zero.all(axis=-1)
+        kept = ~zero.any(axis=-1)
     partial = ~(dropped | kept)
     if partial.any():
         index = tuple(int(i) for i in np.argwhere(partial)[0])

@@ -51,11 +51,11 @@ def make_input(rng: np.random.Generator, setting: Setting) -> np.ndarray:
     if setting.kind == "mixed-magnitude":
         # One magnitude per channel from 1e-3 to 1e3, random signs: values that a
         # value-dependent implementation would treat differently.
-        magnitude = 10.0 ** rng.uniform(-3, 3, size=shape[:2] + (1, 1))
+        magnitude = 10.0 ** rng.uniform(-3, 3, size=(*shape[:2], 1, 1))
         return (nonzero_values(rng, shape, np.float64) * magnitude).astype(dtype)
     if setting.kind == VALUE_CLASSES:
         # Each channel: sign +-1 and magnitude 1e-3 or 1e3 at random, constant over the map.
-        classes = rng.integers(0, 4, size=shape[:2] + (1, 1))
+        classes = rng.integers(0, 4, size=(*shape[:2], 1, 1))
         sign = np.where(classes % 2 == 0, 1.0, -1.0)
         magnitude = np.where(classes < 2, 1e-3, 1e3)
         return np.broadcast_to(sign * magnitude, shape).astype(dtype)
@@ -79,6 +79,7 @@ class Sampler:
         rng = ctx.rng(key)
         self.inputs = [make_input(rng, setting) for _ in range(self.POOL)]
         self.calls = 0
+        self.where = f"({setting.label()})"
         self.record = record
         self.xs: list[np.ndarray] = []
         self.ys: list[np.ndarray] = []
@@ -91,7 +92,7 @@ class Sampler:
         for t in range(calls):
             x = self.inputs[self.calls % self.POOL]
             f = harness.forward(self.ctx.adapter, x, self.setting.p)
-            out[t] = ~extract_keep_mask(x=x, y=f.y, where=f"({self.setting.label()})")
+            out[t] = ~extract_keep_mask(x=x, y=f.y, where=self.where)
             if self.record:
                 self.xs.append(x[..., 0, 0].astype(np.float64))
                 self.ys.append(f.y[..., 0, 0].astype(np.float64))
@@ -137,6 +138,7 @@ def sequential(
     alpha: float,
     *,
     min_chunk: int = 2,
+    screen: Callable[[np.ndarray, float], bool] | None = None,
 ) -> tuple[object, np.ndarray]:
     """Draw ``total_calls`` calls in chunks; stop early only on overwhelming evidence.
 
@@ -144,7 +146,9 @@ def sequential(
     final look at ``alpha * (1 - EARLY_SHARE)``: by Bonferroni over the looks the sub-test's
     false-alarm rate stays at most ``alpha``.  A pass always uses the full sample (rule 7).
     ``test(dropped, alpha)`` returns a StatResult for the decisions so far; every look has at
-    least ``min_chunk`` calls (two, so that pairs of successive calls exist).
+    least ``min_chunk`` calls (two, so that pairs of successive calls exist).  ``screen(dropped,
+    alpha) -> bool``, if given, decides the early looks more cheaply than the full test (no MDE
+    or interval); the full test then confirms at the same alpha.
     """
     total_calls = max(total_calls, min_chunk)
     chunk = max(min_chunk, math.ceil(total_calls / (LOOKS + 1)))
@@ -154,9 +158,12 @@ def sequential(
     while drawn + chunk < total_calls:
         parts.append(sampler.draw(chunk))
         drawn += chunk
-        result = test(np.concatenate(parts), early_alpha)
+        data = np.concatenate(parts)
+        if screen is not None and not screen(data, early_alpha):
+            continue
+        result = test(data, early_alpha)
         if result.reject:  # type: ignore[attr-defined]
-            return result, np.concatenate(parts)
+            return result, data
     parts.append(sampler.draw(total_calls - drawn))
     data = np.concatenate(parts)
     return test(data, alpha * (1 - EARLY_SHARE)), data

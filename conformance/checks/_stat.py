@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from conformance.checks._base import Outcome
-from conformance.errors import CheckFailed
 from conformance.checks._sampling import Setting
+from conformance.errors import CheckFailed
 from conformance.stats import StatResult
 
 

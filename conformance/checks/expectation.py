@@ -8,8 +8,8 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._stat import tag, verdict
 from conformance.checks._sampling import Sampler, Setting
+from conformance.checks._stat import tag, verdict
 from conformance.stats import expectation_sample_size, expectation_test
 from reference import scale_for
 

@@ -10,8 +10,8 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._stat import tag, verdict
 from conformance.checks._sampling import INPUT_KINDS, VALUE_CLASSES, Sampler, Setting, sequential
+from conformance.checks._stat import tag, verdict
 from conformance.stats import contingency_2x2, identical_mask_test, phi_sample_size
 
 Pairs = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]

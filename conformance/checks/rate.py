@@ -6,10 +6,11 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._stat import tag, verdict
 from conformance.checks._sampling import INPUT_KINDS, Sampler, Setting, calls_for, sequential
+from conformance.checks._stat import tag, verdict
 from conformance.stats import (
     binomial_count_gof,
+    binomial_pvalues,
     binomial_sample_size,
     binomial_test,
     chi2_gof_sample_size,
@@ -39,7 +40,13 @@ def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
             return binomial_test(int(dropped.sum()), int(dropped.size), s.p, alpha=a,
                                  beta=ctx.beta)
 
-        result, _ = sequential(Sampler(ctx, s, key=key), calls_for(n, s), test, alpha)
+        def screen(dropped: np.ndarray, a: float, s: Setting = s) -> bool:
+            k = np.array([dropped.sum()])
+            return bool(binomial_pvalues(k, dropped.size, s.p)[0] <= a)
+
+        result, _ = sequential(
+            Sampler(ctx, s, key=key), calls_for(n, s), test, alpha, screen=screen
+        )
         results.append(tag(result, s))
     return verdict(results, f"drop rate equals p at p in {list(ctx.level.p_grid)}")
 

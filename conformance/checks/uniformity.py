@@ -10,8 +10,8 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._stat import tag, verdict
 from conformance.checks._sampling import INPUT_KINDS, Sampler, Setting, sequential
+from conformance.checks._stat import tag, verdict
 from conformance.stats import homogeneity_chi2, homogeneity_sample_size, max_abs_z
 
 

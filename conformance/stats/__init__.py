@@ -36,6 +36,7 @@ from conformance.stats.homogeneity import (
 )
 from conformance.stats.independence import (
     contingency_2x2,
+    fisher_exact_pvalue,
     identical_mask_probability,
     identical_mask_test,
     phi_mde,
@@ -62,6 +63,7 @@ __all__ = [
     "expectation_mde",
     "expectation_sample_size",
     "expectation_test",
+    "fisher_exact_pvalue",
     "holm",
     "holm_adjusted",
     "homogeneity_chi2",

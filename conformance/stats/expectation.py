@@ -23,8 +23,16 @@ from conformance.stats.power import (
 _MAX_EDGEWORTH = 0.1
 
 
-def expectation_test(y: np.ndarray, x: np.ndarray, p: float, *, scale: float | None = None,
-                     rtol: float = 0.0, alpha: float, beta: float = 1e-3) -> StatResult:
+def expectation_test(
+    y: np.ndarray,
+    x: np.ndarray,
+    p: float,
+    *,
+    scale: float | None = None,
+    rtol: float = 0.0,
+    alpha: float,
+    beta: float = 1e-3,
+) -> StatResult:
     """Two-sided z-test that dropout preserves the mean: ``E[y_i] = x_i``.
 
     One value per channel decision: ``y_i = x_i * s * B_i`` with ``B_i ~ Bernoulli(1 - p)``
@@ -57,8 +65,9 @@ def expectation_test(y: np.ndarray, x: np.ndarray, p: float, *, scale: float | N
     y = np.asarray(y, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64)
     if y.shape != x.shape or y.ndim != 1 or y.size == 0:
-        raise ValueError(f"y and x must be non-empty 1-D arrays of one shape, got {y.shape}, "
-                         f"{x.shape}")
+        raise ValueError(
+            f"y and x must be non-empty 1-D arrays of one shape, got {y.shape}, {x.shape}"
+        )
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(x))):
         raise ValueError("y and x must be finite")
     n = int(y.size)

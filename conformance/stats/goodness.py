@@ -115,8 +115,9 @@ def pool_bins(expected: np.ndarray, min_expected: float = MIN_EXPECTED) -> list[
     return groups
 
 
-def binomial_count_gof(counts_per_sample: np.ndarray, C: int, p: float, *, alpha: float,
-                       beta: float = 1e-3) -> StatResult:
+def binomial_count_gof(
+    counts_per_sample: np.ndarray, C: int, p: float, *, alpha: float, beta: float = 1e-3
+) -> StatResult:
     """Chi-square goodness of fit of per-sample dropped-channel counts to Binomial(C, p).
 
     ``counts_per_sample[i]`` is the number of the ``C`` channels dropped in sample ``i``.
@@ -165,16 +166,30 @@ def binomial_count_gof(counts_per_sample: np.ndarray, C: int, p: float, *, alpha
         "expected": [float(v) for v in exp],
     }
     if len(groups) < 2:
-        detail |= {"testable": False,
-                   "reason": f"not testable: fewer than 2 bins with expected >= {MIN_EXPECTED}"}
-        return StatResult(test="chi2-gof-binomial", statistic=0.0, p_value=1.0, alpha=alpha,
-                          n=n, mde=None, estimate=None, detail=detail)
+        detail |= {
+            "testable": False,
+            "reason": f"not testable: fewer than 2 bins with expected >= {MIN_EXPECTED}",
+        }
+        return StatResult(
+            test="chi2-gof-binomial",
+            statistic=0.0,
+            p_value=1.0,
+            alpha=alpha,
+            n=n,
+            mde=None,
+            estimate=None,
+            detail=detail,
+        )
     df = len(groups) - 1
     pearson = float(np.sum((obs - exp) ** 2 / exp))  # = scipy.stats.chisquare, without overhead
     z = binomial_normal_scores(obs, n, prob)
     stat = float(np.sum((1.0 - prob) * z * z))
-    detail |= {"testable": True, "df": df, "pearson_statistic": pearson,
-               "pearson_p_value": float(special.chdtrc(df, pearson))}
+    detail |= {
+        "testable": True,
+        "df": df,
+        "pearson_statistic": pearson,
+        "pearson_p_value": float(special.chdtrc(df, pearson)),
+    }
     return StatResult(
         test="chi2-gof-binomial",
         statistic=stat,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 from scipy import special, stats
 from scipy.optimize import brentq
 
-from conformance.stats._fast import binom_sf
+from conformance.stats._fast import binom_sf, hypergeom_cdf, hypergeom_pmf, hypergeom_sf
 from conformance.stats._result import StatResult
-from conformance.stats.goodness import MIN_EXPECTED
 from conformance.stats.power import (
     ceil_count,
     check_closed_probability,
@@ -24,17 +24,22 @@ from conformance.stats.power import (
 )
 
 
-def contingency_2x2(a: np.ndarray, b: np.ndarray, *, alpha: float,
-                    beta: float = 1e-3) -> StatResult:
-    """Test independence of paired boolean decisions ``(a[i], b[i])``.
+def contingency_2x2(
+    a: np.ndarray, b: np.ndarray, *, alpha: float, beta: float = 1e-3
+) -> StatResult:
+    """Test independence of paired boolean decisions ``(a[i], b[i])``: Fisher's exact test.
 
-    E.g. channel c and c+1 of one sample, sample n and n+1, call t and t+1.  Pearson chi-square
-    of the 2x2 table without continuity correction when every expected count is >= 5, else
-    Fisher's exact test (both two-sided).  Guarantee: false-alarm rate <= ``alpha`` for Fisher,
-    ~ ``alpha`` for the chi-square (large-sample); power >= ``1 - beta`` against dependence
-    with ``|phi| >= mde`` (``phi_mde`` at the observed margins).  ``estimate`` is the phi
-    coefficient (correlation of the two indicators), ``ci`` its normal-approximation interval
-    ``phi +- z / sqrt(n)``.
+    E.g. channel c and c+1 of one sample, sample n and n+1, call t and t+1.  Two-sided Fisher
+    exact test of the 2x2 table at every size.  The Pearson chi-square (no continuity
+    correction) is reported in ``detail`` but not used to decide: with skewed margins its
+    chi-square tail is liberal at small alphas even with every expected count >= 5 (measured
+    x3.5 at alpha = 1e-5 with rates 0.02 / 0.02 and 20 expected in the smallest cell, x14 with
+    5), while Fisher's test is exact and costs milliseconds even for 1e8 pairs.
+
+    Guarantee: false-alarm rate <= ``alpha`` (exact, conditional on the margins); power
+    >= ``1 - beta`` (large-sample) against dependence with ``|phi| >= mde`` (``phi_mde`` at the
+    observed margins).  ``estimate`` is the phi coefficient (correlation of the two
+    indicators), ``ci`` its normal-approximation interval ``phi +- z_{1-alpha/2} / sqrt(n)``;
     ``statistic`` is ``n phi^2`` (the Pearson chi-square).  A table with an empty row or column
     (e.g. every decision the same) carries no information: ``p_value = 1``, not testable.
     """
@@ -42,8 +47,9 @@ def contingency_2x2(a: np.ndarray, b: np.ndarray, *, alpha: float,
     a = np.asarray(a)
     b = np.asarray(b)
     if a.shape != b.shape or a.ndim != 1 or a.size == 0:
-        raise ValueError(f"a and b must be non-empty 1-D arrays of one shape, got {a.shape}, "
-                         f"{b.shape}")
+        raise ValueError(
+            f"a and b must be non-empty 1-D arrays of one shape, got {a.shape}, {b.shape}"
+        )
     if a.dtype != np.bool_ or b.dtype != np.bool_:
         raise ValueError(f"a and b must be boolean arrays, got {a.dtype} and {b.dtype}")
     n = int(a.size)
@@ -55,27 +61,36 @@ def contingency_2x2(a: np.ndarray, b: np.ndarray, *, alpha: float,
     detail: dict = {"table": table.tolist(), "beta": beta}
     if rows.min() == 0 or cols.min() == 0:
         mde = phi_mde(n, alpha=alpha, beta=beta)
-        detail |= {"testable": False, "method": None,
-                   "reason": "not testable: a row or column of the 2x2 table is empty"}
-        return StatResult(test="independence-2x2", statistic=0.0, p_value=1.0, alpha=alpha,
-                          n=n, mde=mde, detail=detail)
+        detail |= {
+            "testable": False,
+            "method": None,
+            "reason": "not testable: a row or column of the 2x2 table is empty",
+        }
+        return StatResult(
+            test="independence-2x2",
+            statistic=0.0,
+            p_value=1.0,
+            alpha=alpha,
+            n=n,
+            mde=mde,
+            detail=detail,
+        )
     # phi from the margins in float (products of counts overflow int64 for n ~ 1e10)
     phi = (n11 * n - float(n1_) * n_1) / math.sqrt(
-        float(rows[0]) * float(rows[1]) * float(cols[0]) * float(cols[1]))
+        float(rows[0]) * float(rows[1]) * float(cols[0]) * float(cols[1])
+    )
     expected = np.outer(rows, cols) / n
     # MDE at the observed margins (the variance of phi_hat under dependence depends on them)
     mde = phi_mde(n, alpha=alpha, beta=beta, rates=(n1_ / n, n_1 / n))
-    if expected.min() >= MIN_EXPECTED:
-        method = "chi2"
-        # = scipy.stats.chi2_contingency(table, correction=False), without its overhead
-        stat = float(np.sum((table - expected) ** 2 / expected))
-        pval = float(special.chdtrc(1, stat))
-    else:
-        method = "fisher"
-        pval = stats.fisher_exact(table, alternative="two-sided").pvalue
-        stat = n * phi * phi
+    stat = n * phi * phi  # Pearson chi-square of the table
+    pval = fisher_exact_pvalue(table)
     half = z_two_sided(alpha) / math.sqrt(n)
-    detail |= {"testable": True, "method": method, "expected_min": float(expected.min())}
+    detail |= {
+        "testable": True,
+        "method": "fisher",
+        "expected_min": float(expected.min()),
+        "pearson_p_value": float(special.chdtrc(1, stat)),
+    }
     return StatResult(
         test="independence-2x2",
         statistic=stat,
@@ -115,8 +130,14 @@ def _phi_feasible(phi: float, rates: tuple[float, float] | None) -> bool:
 
 def _phi_needed(phi: float, rates: tuple[float, float] | None, za: float, zb: float) -> float:
     """``sqrt(n)`` needed to detect ``+-phi`` (every feasible sign) with the given z-values."""
-    sd = max((math.sqrt(_phi_variance(sgn * phi, rates)) for sgn in (1.0, -1.0)
-              if _phi_feasible(sgn * phi, rates)), default=0.0)
+    sd = max(
+        (
+            math.sqrt(_phi_variance(sgn * phi, rates))
+            for sgn in (1.0, -1.0)
+            if _phi_feasible(sgn * phi, rates)
+        ),
+        default=0.0,
+    )
     return (za + zb * sd) / phi
 
 
@@ -125,12 +146,62 @@ def _check_rates_pair(rates: tuple[float, float] | None) -> tuple[float, float] 
         return None
     if len(rates) != 2:
         raise ValueError(f"rates must be a pair (rate of a, rate of b), got {rates!r}")
-    return (check_open_probability("rates[0]", rates[0]),
-            check_open_probability("rates[1]", rates[1]))
+    return (
+        check_open_probability("rates[0]", rates[0]),
+        check_open_probability("rates[1]", rates[1]),
+    )
 
 
-def phi_mde(n: int, *, alpha: float, beta: float,
-            rates: tuple[float, float] | None = None) -> float:
+def fisher_exact_pvalue(table: np.ndarray) -> float:
+    """Two-sided Fisher exact p-value of a 2x2 table (``scipy.stats.fisher_exact``'s rule).
+
+    The probability, given both margins, of every table no more likely than the observed one
+    (relative tolerance 1e-14 as in scipy).  Same numbers as scipy, ~50x faster: a bisection
+    over the scipy hypergeometric kernels instead of distribution-object calls.
+    """
+    t = np.asarray(table, dtype=np.int64)
+    if t.shape != (2, 2) or t.min() < 0:
+        raise ValueError(f"table must be 2x2 with non-negative counts, got {t.tolist()}")
+    k = int(t[0, 0])
+    good = int(t[0, 0] + t[0, 1])  # first row
+    draws = int(t[0, 0] + t[1, 0])  # first column
+    total = int(t.sum())
+    if min(good, draws, total - good, total - draws) == 0:
+        return 1.0
+    lo, hi = max(0, draws + good - total), min(good, draws)  # support of n11
+    mode = (draws + 1) * (good + 1) // (total + 2)
+    pexact = hypergeom_pmf(k, total, good, draws)
+    pmode = hypergeom_pmf(mode, total, good, draws)
+    thr = pexact * (1.0 + 1e-14)
+    if abs(pexact - pmode) / max(pexact, pmode) <= 1e-14:
+        return 1.0
+    if k < mode:
+        # upper tail: first x in [mode, hi] with pmf(x) <= thr (pmf falls there)
+        a, b = mode, hi + 1
+        while a < b:
+            mid = (a + b) // 2
+            if hypergeom_pmf(mid, total, good, draws) <= thr:
+                b = mid
+            else:
+                a = mid + 1
+        p = hypergeom_cdf(k, total, good, draws) + hypergeom_sf(a - 1, total, good, draws)
+    else:
+        # lower tail: last x in [lo, mode] with pmf(x) <= thr (pmf rises there)
+        a, b = lo - 1, mode
+        while a < b:
+            mid = (a + b + 1) // 2
+            if hypergeom_pmf(mid, total, good, draws) <= thr:
+                a = mid
+            else:
+                b = mid - 1
+        upper = hypergeom_sf(k - 1, total, good, draws)
+        p = upper + (hypergeom_cdf(a, total, good, draws) if a >= lo else 0.0)
+    return float(min(p, 1.0))
+
+
+def phi_mde(
+    n: int, *, alpha: float, beta: float, rates: tuple[float, float] | None = None
+) -> float:
     """Smallest ``|phi|`` that ``contingency_2x2`` detects with power >= ``1 - beta``.
 
     ``sqrt(n) phi_hat`` is approximately normal with sd ``sqrt(n Var(phi_hat))``, which is 1
@@ -169,8 +240,9 @@ def phi_mde(n: int, *, alpha: float, beta: float,
     return root
 
 
-def phi_sample_size(phi: float, *, alpha: float, beta: float,
-                    rates: tuple[float, float] | None = None) -> int:
+def phi_sample_size(
+    phi: float, *, alpha: float, beta: float, rates: tuple[float, float] | None = None
+) -> int:
     """Number of pairs for which ``contingency_2x2`` detects ``|phi|`` with power >= 1 - beta;
     inverse of ``phi_mde`` (same normal approximation, same optional margins ``rates``)."""
     alpha, beta = check_rates(alpha, beta)
@@ -191,8 +263,22 @@ def identical_mask_probability(C: int, p: float) -> float:
     return math.exp(C * math.log(per))
 
 
-def identical_mask_test(n_identical: int, n_pairs: int, C: int, p: float, *,
-                        alpha: float) -> StatResult:
+@functools.lru_cache(maxsize=1024)
+def _identical_critical_count(n_pairs: int, q: float, alpha: float) -> int:
+    """Smallest count whose upper tail P(X >= c) is <= alpha (n_pairs + 1 if none)."""
+    if q == 0.0:
+        return 1
+    crit = int(stats.binom.isf(alpha, n_pairs, q)) + 1
+    while crit > 0 and binom_sf(crit - 2, n_pairs, q) <= alpha:
+        crit -= 1  # isf is a quantile; step down to the exact boundary
+    while crit <= n_pairs and binom_sf(crit - 1, n_pairs, q) > alpha:
+        crit += 1
+    return crit
+
+
+def identical_mask_test(
+    n_identical: int, n_pairs: int, C: int, p: float, *, alpha: float
+) -> StatResult:
     """One-sided exact test: are identical pairs of masks more frequent than chance allows?
 
     Each of ``n_pairs`` pairs of masks (``C`` independent Bernoulli(p) decisions each) is
@@ -208,12 +294,7 @@ def identical_mask_test(n_identical: int, n_pairs: int, C: int, p: float, *,
         raise ValueError(f"need n_identical <= n_pairs, got {k} > {n_pairs}")
     q = identical_mask_probability(C, p)
     pval = float(binom_sf(k - 1, n_pairs, q)) if k > 0 else 1.0
-    # smallest count whose upper tail is <= alpha (n_pairs + 1 if none)
-    crit = int(stats.binom.isf(alpha, n_pairs, q)) + 1 if q > 0.0 else 1
-    while crit > 0 and binom_sf(crit - 2, n_pairs, q) <= alpha:
-        crit -= 1  # isf is a quantile; step down to the exact boundary
-    while crit <= n_pairs and binom_sf(crit - 1, n_pairs, q) > alpha:
-        crit += 1
+    crit = _identical_critical_count(n_pairs, q, alpha)
     return StatResult(
         test="identical-masks",
         statistic=float(k),

@@ -1,0 +1,156 @@
+"""max_abs_z (per position, Bonferroni) and homogeneity_chi2 (omnibus)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conformance.stats import (
+    binomial_mde,
+    binomial_normal_scores,
+    binomial_pvalues,
+    chi2_gof_mde,
+    homogeneity_chi2,
+    homogeneity_sample_size,
+    max_abs_z,
+    max_abs_z_mde,
+)
+
+
+def test_max_abs_z_hand_example():
+    dropped = np.array([30, 52, 47, 50])
+    r = max_abs_z(dropped, 100, 0.5, alpha=0.05)
+    pvals = [stats.binomtest(int(d), 100, 0.5).pvalue for d in dropped]
+    assert r.detail["worst_position"] == 0
+    assert r.p_value == pytest.approx(min(1.0, 4 * min(pvals)), rel=1e-9)
+    assert r.statistic == pytest.approx(2.0 * math.sqrt(100) * 0.2)  # |30 - 50| / 5
+    assert r.estimate == 0.30
+    assert r.detail["rates"] == [0.30, 0.52, 0.47, 0.50]
+    assert r.reject == (min(pvals) <= 0.05 / 4)
+    assert r.mde == max_abs_z_mde(100, 4, 0.5, alpha=0.05, beta=1e-3)
+    assert r.ci[0] < 0.30 < r.ci[1]
+    json.dumps(r.detail)
+
+
+def test_max_abs_z_per_position_trials():
+    dropped = np.array([5, 50, 500])
+    trials = np.array([10, 100, 1000])
+    r = max_abs_z(dropped, trials, 0.5, alpha=0.05)
+    assert r.p_value == 1.0 and r.statistic == 0.0
+    assert r.n == 1110
+    assert r.mde == max_abs_z_mde(10, 3, 0.5, alpha=0.05, beta=1e-3)
+
+
+def test_max_abs_z_finds_the_bad_channel(rng):
+    P, t, p = 64, 4000, 0.3
+    d = rng.binomial(t, p, size=P)
+    d[17] = rng.binomial(t, 0.36)
+    r = max_abs_z(d, t, p, alpha=1e-4)
+    assert r.reject and r.detail["worst_position"] == 17
+
+
+@pytest.mark.parametrize(
+    ("dropped", "trials", "match"),
+    [
+        (np.array([1, 2]), np.array([1, 2, 3]), "shape"),
+        (np.array([5]), 4, "dropped <= trials"),
+        (np.array([1.0]), 4, "integers"),
+        (np.array([1]), 0, "trials must be >= 1"),
+    ],
+)
+def test_positions_validated(dropped, trials, match):
+    with pytest.raises(ValueError, match=match):
+        max_abs_z(dropped, trials, 0.5, alpha=0.05)
+    with pytest.raises(ValueError, match=match):
+        homogeneity_chi2(dropped, trials, 0.5, alpha=0.05)
+
+
+def test_mde_and_sample_size_are_bonferroni_binomial():
+    assert max_abs_z_mde(2000, 32, 0.1, alpha=1e-4, beta=1e-3) == binomial_mde(
+        2000, 0.1, alpha=1e-4 / 32, beta=1e-3
+    )
+    n = homogeneity_sample_size(0.01, 32, 0.1, alpha=1e-4, beta=1e-3)
+    assert max_abs_z_mde(n, 32, 0.1, alpha=1e-4, beta=1e-3) <= 0.01
+    m = max_abs_z_mde(3000, 32, 0.1, alpha=1e-4, beta=1e-3)
+    assert homogeneity_sample_size(m, 32, 0.1, alpha=1e-4, beta=1e-3) <= 3000 * 1.002 + 2
+
+
+def test_max_abs_z_false_alarm_rate(rng, sim):
+    reps, P, t, p, alpha = 1000, 16, 200, 0.3, 0.05
+    d = rng.binomial(t, p, size=(reps, P))
+    rejections = sum(max_abs_z(row, t, p, alpha=alpha).reject for row in d[:300])
+    sim.assert_not_liberal(rejections, 300, alpha)
+    # the same decision, vectorised, over all replications (Bonferroni is exact-conservative)
+    min_p = binomial_pvalues(d, t, p).min(axis=1)
+    sim.assert_not_liberal(int(np.sum(min_p <= alpha / P)), reps, alpha)
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_max_abs_z_power_at_mde(rng, sim, sign):
+    reps, P, t, p, alpha, beta = 1000, 16, 500, 0.2, 0.01, 0.1
+    mde = max_abs_z_mde(t, P, p, alpha=alpha, beta=beta)
+    rates = np.full(P, p)
+    rates[5] = p + sign * mde
+    d = rng.binomial(t, rates, size=(reps, P))
+    detections = int(np.sum(binomial_pvalues(d, t, p).min(axis=1) <= alpha / P))
+    sim.assert_power_at_least(detections, reps, 1 - beta)
+    assert all(
+        max_abs_z(row, t, p, alpha=alpha, beta=beta).reject
+        == (binomial_pvalues(row, t, p).min() <= alpha / P)
+        for row in d[:50]
+    )
+
+
+def test_homogeneity_chi2_hand_example():
+    d = np.array([40, 60, 55, 45])
+    r = homogeneity_chi2(d, 100, 0.5, alpha=0.05)
+    pearson = np.sum((d - 50) ** 2 / 25.0)  # both cells: (o-e)^2/e summed = z^2
+    table = np.stack([d, 100 - d], axis=1)
+    both_cells = np.sum((table - 50) ** 2 / 50.0)
+    assert pearson == pytest.approx(both_cells)
+    assert r.detail["pearson_statistic"] == pytest.approx(pearson)
+    assert r.detail["pearson_p_value"] == pytest.approx(stats.chi2.sf(pearson, 4))
+    z = binomial_normal_scores(d, 100, 0.5)
+    assert r.statistic == pytest.approx(np.sum(z**2))
+    assert r.p_value == pytest.approx(stats.chi2.sf(np.sum(z**2), 4))
+    assert r.estimate == pytest.approx(math.sqrt(pearson / 400))
+    assert r.mde == chi2_gof_mde(400, 4, alpha=0.05, beta=1e-3)
+    assert r.detail["df"] == 4
+
+
+def test_homogeneity_chi2_not_testable_with_sparse_cells():
+    r = homogeneity_chi2(np.array([0, 1, 0]), 40, 0.01, alpha=0.05)
+    assert r.p_value == 1.0 and r.detail["testable"] is False
+
+
+def test_homogeneity_chi2_false_alarm_rate(rng, sim):
+    reps, P, t, p, alpha = 1000, 32, 100, 0.2, 0.05
+    d = rng.binomial(t, p, size=(reps, P))
+    rejections = sum(homogeneity_chi2(row, t, p, alpha=alpha).reject for row in d)
+    sim.assert_not_liberal(rejections, reps, alpha)
+
+
+def test_homogeneity_statistic_calibrated_at_small_alpha(rng, sim):
+    # Pearson's chi-square is liberal here (x2 at 1e-4); the normal-score statistic is not.
+    reps, P, t, p, alpha = 250_000, 8, 20_000, 0.001, 1e-3
+    d = rng.binomial(t, p, size=(reps, P))
+    table = binomial_normal_scores(np.arange(d.max() + 1), t, p) ** 2
+    crit = stats.chi2.isf(alpha, P)
+    sim.assert_not_liberal(int(np.sum(table[d].sum(axis=1) > crit)), reps, alpha)
+    pearson = ((d - t * p) ** 2 / (t * p * (1 - p))).sum(axis=1)
+    assert np.sum(pearson > crit) > sim.max_false_alarms(reps, alpha)  # why T is used
+
+
+def test_homogeneity_chi2_power_at_mde(rng, sim):
+    # half the positions at p + delta, half at p - delta: w = delta / sqrt(p q)
+    reps, P, t, p, alpha, beta = 1000, 16, 400, 0.3, 0.01, 0.1
+    w = chi2_gof_mde(P * t, P, alpha=alpha, beta=beta)
+    delta = w * math.sqrt(p * (1 - p))
+    rates = np.where(np.arange(P) % 2 == 0, p + delta, p - delta)
+    d = rng.binomial(t, rates, size=(reps, P))
+    detections = sum(homogeneity_chi2(row, t, p, alpha=alpha, beta=beta).reject for row in d)
+    sim.assert_power_at_least(detections, reps, 1 - beta)

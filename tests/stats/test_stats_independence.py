@@ -1,0 +1,162 @@
+"""contingency_2x2, phi MDE / sample size, identical-mask test."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from conformance.stats import (
+    contingency_2x2,
+    fisher_exact_pvalue,
+    identical_mask_probability,
+    identical_mask_test,
+    phi_mde,
+    phi_sample_size,
+)
+
+
+def _pairs(rng, n, pa, pb, phi):
+    """n pairs of booleans with margins pa, pb and correlation phi."""
+    s = math.sqrt(pa * (1 - pa) * pb * (1 - pb))
+    p11 = pa * pb + phi * s
+    cells = rng.choice(4, size=n, p=[p11, pa - p11, pb - p11, 1 - pa - pb + p11])
+    return (cells == 0) | (cells == 1), (cells == 0) | (cells == 2)
+
+
+def test_matches_scipy(rng):
+    a, b = _pairs(rng, 500, 0.3, 0.4, 0.1)
+    r = contingency_2x2(a, b, alpha=0.01)
+    table = np.array(r.detail["table"])
+    assert table.sum() == 500 and table[0, 0] == np.sum(a & b)
+    ref = stats.chi2_contingency(table, correction=False)
+    assert r.detail["method"] == "fisher"
+    assert r.statistic == pytest.approx(ref.statistic, rel=1e-10)
+    assert r.detail["pearson_p_value"] == pytest.approx(ref.pvalue, rel=1e-10)
+    assert r.p_value == pytest.approx(stats.fisher_exact(table).pvalue, rel=1e-12)
+    assert r.estimate == pytest.approx(np.corrcoef(a, b)[0, 1], rel=1e-10)
+    assert r.statistic == pytest.approx(500 * r.estimate**2, rel=1e-10)
+    assert r.mde == phi_mde(500, alpha=0.01, beta=1e-3, rates=(a.mean(), b.mean()))
+
+
+def test_sparse_cells():
+    a = np.array([True, True, False, False, False, False, False, False, True, False])
+    b = np.array([True, True, False, False, False, False, False, False, False, False])
+    r = contingency_2x2(a, b, alpha=0.05)
+    assert r.detail["method"] == "fisher"
+    ref = stats.fisher_exact([[2, 1], [0, 7]])
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_constant_column_not_testable():
+    a = np.ones(100, dtype=bool)
+    b = np.arange(100) % 2 == 0
+    r = contingency_2x2(a, b, alpha=0.05)
+    assert r.p_value == 1.0 and r.detail["testable"] is False
+
+
+def test_contingency_validates():
+    with pytest.raises(ValueError, match="boolean"):
+        contingency_2x2(np.array([1, 0]), np.array([1, 0]), alpha=0.05)
+    with pytest.raises(ValueError, match="shape"):
+        contingency_2x2(np.array([True]), np.array([True, False]), alpha=0.05)
+
+
+def test_identical_masks_are_caught(rng):
+    # the classic bug: every call reuses one seed -> masks of successive calls identical
+    m = rng.random((50, 64)) < 0.5
+    n_identical = int(np.sum(np.all(m[:-1] == m[1:], axis=1)))
+    r = identical_mask_test(n_identical, 49, 64, 0.5, alpha=1e-6)
+    assert n_identical == 0 and not r.reject
+    r = identical_mask_test(49, 49, 64, 0.5, alpha=1e-6)
+    assert r.reject and r.p_value < 1e-300 + 1e-900
+    assert r.detail["critical_count"] == 1
+
+
+def test_identical_mask_probability_and_test():
+    assert identical_mask_probability(3, 0.5) == pytest.approx(0.125)
+    assert identical_mask_probability(1, 0.1) == pytest.approx(0.82)
+    assert identical_mask_probability(10**6, 0.5) == 0.0  # underflow is the right answer
+    assert identical_mask_probability(5, 0.0) == 1.0
+    q = identical_mask_probability(4, 0.3)
+    r = identical_mask_test(10, 100, 4, 0.3, alpha=0.01)
+    assert r.p_value == pytest.approx(stats.binom.sf(9, 100, q), rel=1e-12)
+    assert r.detail["q"] == q and r.estimate == 0.1
+    c = r.detail["critical_count"]
+    assert stats.binom.sf(c - 1, 100, q) <= 0.01 < stats.binom.sf(c - 2, 100, q)
+    assert identical_mask_test(0, 100, 4, 0.3, alpha=0.01).p_value == 1.0
+
+
+def test_identical_mask_test_false_alarm_rate(rng, sim):
+    C, p, n_pairs, reps, alpha = 3, 0.4, 200, 2000, 0.05
+    q = identical_mask_probability(C, p)
+    k = rng.binomial(n_pairs, q, size=reps)
+    rejections = sum(identical_mask_test(int(x), n_pairs, C, p, alpha=alpha).reject for x in k)
+    sim.assert_not_liberal(rejections, reps, alpha)
+
+
+@pytest.mark.parametrize("rates", [None, (0.5, 0.5), (0.1, 0.1), (0.1, 0.9), (0.02, 0.3)])
+def test_phi_round_trip(rates):
+    n = phi_sample_size(0.03, alpha=1e-6, beta=1e-3, rates=rates)
+    assert phi_mde(n, alpha=1e-6, beta=1e-3, rates=rates) <= 0.03
+    assert phi_mde(n - 1, alpha=1e-6, beta=1e-3, rates=rates) > 0.03
+    m = phi_mde(12345, alpha=1e-4, beta=0.01, rates=rates)
+    assert phi_sample_size(m, alpha=1e-4, beta=0.01, rates=rates) <= 12345
+
+
+def test_phi_mde_closed_form_without_rates():
+    za, zb = stats.norm.isf(0.005), stats.norm.isf(0.1)
+    assert phi_mde(400, alpha=0.01, beta=0.1) == pytest.approx((za + zb) / 20)
+    assert phi_mde(400, alpha=0.01, beta=0.1, rates=(0.1, 0.1)) > (za + zb) / 20
+
+
+@pytest.mark.parametrize(("pa", "pb"), [(0.5, 0.5), (0.2, 0.6)])
+def test_contingency_false_alarm_rate(rng, sim, pa, pb):
+    reps, n, alpha = 1000, 300, 0.05
+    rejections = sum(
+        contingency_2x2(*_pairs(rng, n, pa, pb, 0.0), alpha=alpha).reject for _ in range(reps)
+    )
+    sim.assert_not_liberal(rejections, reps, alpha)
+
+
+@pytest.mark.parametrize(
+    ("pa", "pb", "sign"), [(0.5, 0.5, 1), (0.1, 0.1, 1), (0.1, 0.9, -1), (0.3, 0.7, 1)]
+)
+def test_contingency_power_at_mde(rng, sim, pa, pb, sign):
+    reps, n, alpha, beta = 1000, 1000, 0.01, 0.1
+    phi = sign * phi_mde(n, alpha=alpha, beta=beta, rates=(pa, pb))
+    detections = sum(
+        contingency_2x2(*_pairs(rng, n, pa, pb, phi), alpha=alpha).reject for _ in range(reps)
+    )
+    sim.assert_power_at_least(detections, reps, 1 - beta)
+
+
+def test_sparse_skewed_tables_not_liberal(rng, sim):
+    # rates 0.03 / 0.03 and ~5 expected in the (1, 1) cell: where Pearson's chi-square tail is
+    # liberal at small alphas (measured x2.3 at 1e-3, x14 at 1e-5); Fisher's test is exact.
+    n, reps, alpha = 5000, 3000, 0.01
+    pa = 0.0316
+    cells = rng.multinomial(n, [pa * pa, pa * (1 - pa), pa * (1 - pa), (1 - pa) ** 2], size=reps)
+    rejections = sum(fisher_exact_pvalue(t) <= alpha for t in cells.reshape(reps, 2, 2))
+    sim.assert_not_liberal(rejections, reps, alpha)
+
+
+def test_fisher_pvalue_matches_scipy(rng):
+    tables = [
+        [[2, 1], [0, 7]],
+        [[0, 5], [5, 0]],
+        [[3, 3], [3, 3]],
+        [[0, 0], [4, 5]],
+        [[120, 880], [900, 8100]],
+        [[1, 99999], [3, 899997]],
+    ]
+    for _ in range(300):
+        n = int(rng.integers(1, 400))
+        pa, pb = rng.uniform(0.01, 0.99, 2)
+        a, b = _pairs(rng, n, pa, pb, 0.0)
+        tables.append([[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]])
+    for t in tables:
+        ref = stats.fisher_exact(t).pvalue
+        assert fisher_exact_pvalue(np.array(t)) == pytest.approx(ref, rel=1e-9, abs=1e-300), t
