@@ -31,21 +31,26 @@ def _lag(axis: int, lag: int) -> Pairs:
     return pairs
 
 
-def _identical_neighbours(d: np.ndarray, axis: int) -> tuple[int, int, int]:
-    """Adjacent positions along ``axis`` whose whole mask vectors (over the other of N, C)
-    agree: (identical pairs, pairs, vector length)."""
-    other = 3 - axis
-    a = np.take(d, np.arange(d.shape[axis] - 1), axis=axis)
-    b = np.take(d, np.arange(1, d.shape[axis]), axis=axis)
-    same = (a == b).all(axis=other)
-    return int(same.sum()), int(same.size), d.shape[other]
+def _collisions(vectors: np.ndarray) -> int:
+    """Pairs of identical rows among ``vectors`` (rows compared whole, by hashing)."""
+    counts = Counter(row.tobytes() for row in np.packbits(vectors, axis=-1))
+    return sum(m * (m - 1) // 2 for m in counts.values())
+
+
+def _identical_within_calls(d: np.ndarray, axis: int) -> tuple[int, int, int]:
+    """Identical mask vectors among all pairs of positions along ``axis`` (1 samples,
+    2 channels) within each call: (identical pairs, pairs, vector length).  All pairs, not
+    only neighbours, so a channel that copies any other channel is caught."""
+    vectors = np.moveaxis(d, axis, 1)  # (calls, positions, length)
+    positions, length = vectors.shape[1], vectors.shape[2]
+    identical = sum(_collisions(v) for v in vectors)
+    return identical, d.shape[0] * positions * (positions - 1) // 2, length
 
 
 def _identical_calls(d: np.ndarray) -> tuple[int, int, int]:
     """Pairs of calls (any two, not only successive) with the same whole mask."""
-    counts = Counter(np.packbits(m).tobytes() for m in d)
-    identical = sum(m * (m - 1) // 2 for m in counts.values())
     calls = d.shape[0]
+    identical = _collisions(d.reshape(calls, -1))
     return identical, calls * (calls - 1) // 2, d.shape[1] * d.shape[2]
 
 
@@ -77,7 +82,8 @@ def _independence(
             a, b = pairs(data)
             results.append(tag(contingency_2x2(a, b, alpha=alpha, beta=ctx.beta), s, pairs=name))
         k, n_pairs, length = identical(data)
-        same = identical_mask_test(k, n_pairs, length, s.p, alpha=alpha)
+        # pairs share masks, so their identities are dependent: Markov's bound (overlapping)
+        same = identical_mask_test(k, n_pairs, length, s.p, alpha=alpha, overlapping=True)
         results.append(tag(same, s, pairs=f"identical masks ({what})"))
     return verdict(results, f"decisions independent across {what}")
 
@@ -87,8 +93,9 @@ def _independence(
 def independence_channels(adapter: Adapter, ctx: CheckContext) -> Outcome:
     return _independence(
         ctx,
-        {"channels c, c+1": _lag(2, 1), "channels c, c+5": _lag(2, 5)},
-        lambda d: _identical_neighbours(d, axis=2),
+        {"channels c, c+1": _lag(2, 1), "channels c, c+5": _lag(2, 5),
+         "channels c, c+C/2": _lag(2, SHAPE[1] // 2)},
+        lambda d: _identical_within_calls(d, axis=2),
         "channels",
     )
 
@@ -98,8 +105,9 @@ def independence_channels(adapter: Adapter, ctx: CheckContext) -> Outcome:
 def independence_batch(adapter: Adapter, ctx: CheckContext) -> Outcome:
     return _independence(
         ctx,
-        {"samples n, n+1": _lag(1, 1), "samples n, n+5": _lag(1, 5)},
-        lambda d: _identical_neighbours(d, axis=1),
+        {"samples n, n+1": _lag(1, 1), "samples n, n+5": _lag(1, 5),
+         "samples n, n+N/2": _lag(1, SHAPE[0] // 2)},
+        lambda d: _identical_within_calls(d, axis=1),
         "samples",
     )
 

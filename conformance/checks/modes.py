@@ -14,7 +14,7 @@ from conformance.adapters.base import Adapter
 from conformance.checks._assert import assert_bitwise_equal, assert_shape_dtype
 from conformance.checks._base import CheckContext, Outcome, check
 from conformance.checks._inputs import SHAPES, extract_keep_mask, nonzero_values
-from conformance.errors import CheckFailed
+from conformance.errors import AdapterError, CheckFailed
 
 
 def _with_specials(x: np.ndarray) -> np.ndarray:
@@ -64,21 +64,22 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
 def inplace(adapter: Adapter, ctx: CheckContext) -> Outcome:
     rng = ctx.rng()
     notes = []
+    layouts = ("contiguous", "strided", "channels_last")
     for dtype in ctx.dtypes:
-        for p in (0.3, 0.5):
+        for p, memory in zip((0.3, 0.5, 0.5), layouts, strict=True):
             x = nonzero_values(rng, SHAPES[0], dtype)
-            where = f"p={p}, {dtype}"
-            f = ctx.forward(x, p, inplace=False)
+            where = f"p={p}, {dtype}, memory={memory}"
+            f = ctx.forward(x, p, inplace=False, memory=memory)
             assert_bitwise_equal(
                 actual=f.x_after, expected=x, what="input after inplace=False", where=where
             )
     notes.append("inplace=False left the input untouched")
     if adapter.capabilities.inplace:
         for dtype in ctx.dtypes:
-            for p in (0.3, 0.5):
+            for p, memory in zip((0.3, 0.5, 0.5), layouts, strict=True):
                 x = nonzero_values(rng, SHAPES[0], dtype)
-                where = f"inplace=True, p={p}, {dtype}"
-                f = ctx.forward(x, p, inplace=True)
+                where = f"inplace=True, p={p}, {dtype}, memory={memory}"
+                f = ctx.forward(x, p, inplace=True, memory=memory)
                 assert_shape_dtype(actual=f.y, expected=x, where=where)
                 keep = extract_keep_mask(x=x, y=f.y, where=where)
                 if keep.all():
@@ -89,7 +90,10 @@ def inplace(adapter: Adapter, ctx: CheckContext) -> Outcome:
                     what="input buffer after inplace=True (must hold the result)",
                     where=where,
                 )
-        notes.append("inplace=True left the input buffer holding exactly the result")
+        notes.append(
+            "inplace=True left the input buffer holding exactly the result "
+            "(contiguous, strided and channels-last input)"
+        )
     else:
         notes.append("inplace=True not tested: the adapter has no inplace capability")
     return Outcome("; ".join(notes))
@@ -126,7 +130,11 @@ def p_one(adapter: Adapter, ctx: CheckContext) -> Outcome:
             modes = [False, True] if adapter.capabilities.inplace else [False]
             for inplace_ in modes:
                 where = f"p=1, training=True, inplace={inplace_}, {dtype}, {shape}"
-                f = ctx.forward(x, 1.0, inplace=inplace_)
+                try:
+                    f = ctx.forward(x, 1.0, inplace=inplace_)
+                except AdapterError as exc:
+                    # R7 says "no error": raising at p = 1 is a failure of the contract.
+                    raise CheckFailed(f"p=1 must give zeros without an error; {exc}") from exc
                 assert_shape_dtype(actual=f.y, expected=x, where=where)
                 nonzero = f.y != 0  # NaN != 0 is True, so NaN counts as not zero
                 if nonzero.any():

@@ -21,9 +21,13 @@ RATE_SHAPES: tuple[tuple[int, int, int, int], ...] = ((64, 256, 2, 2), (2048, 3,
 
 
 def rate_settings(ctx: CheckContext) -> list[Setting]:
+    """p x shape, with the input kinds and the adapter's dtypes rotating over the grid: R3
+    holds for every dtype, and a rate computed in low precision shows at some p."""
     grid = [(p, shape) for p in ctx.level.p_grid for shape in RATE_SHAPES]
+    dtypes = [str(d) for d in ctx.dtypes]
     return [
-        Setting(p, shape, INPUT_KINDS[i % len(INPUT_KINDS)]) for i, (p, shape) in enumerate(grid)
+        Setting(p, shape, INPUT_KINDS[i % 3], dtypes[(i // 3) % len(dtypes)])
+        for i, (p, shape) in enumerate(grid)
     ]
 
 

@@ -29,11 +29,14 @@ def channel_structure(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 x = nonzero_values(rng, shape, ctx.dtypes[0])
                 where = f"p={p}, shape={shape}, memory={memory}"
                 f = ctx.forward(x, p, memory=memory)
-                extract_keep_mask(x=x, y=f.y, where=where)
+                keep = extract_keep_mask(x=x, y=f.y, where=where)
+                # R2 is about values too: a kernel that ignores strides keeps whole maps of
+                # the wrong elements.
+                assert_scaled(actual=f.y, x=x, keep=keep, p=p, what="kept maps", where=where)
                 decisions += shape[0] * shape[1]
     return Outcome(
         f"{decisions} maps over shapes {list(SHAPES)}, contiguous, strided and channels-last "
-        "input: every map all zero or all non-zero"
+        "input: every map all zero or x[n, c] * 1/(1-p)"
     )
 
 
@@ -88,28 +91,41 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
 
 @check("three-d-input", requirement="impl-defined", title="How 3D input is interpreted")
 def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    """3D input is unbatched (C, H, W) or legacy (N, C, L); either way kept maps are scaled
+    exactly and decisions vary (R2, R3 apply to whichever interpretation it is)."""
     ctx.require("three_d")
     rng = ctx.rng()
     a, b, length = 16, 12, 7
-    slice_uniform = True
-    for _ in range(3):
+    modes: set[str] = set()
+    slices_seen: list[np.ndarray] = []
+    for p in (0.3, 0.5, 0.7):
         x = nonzero_values(rng, (a, b, length), ctx.dtypes[0])
-        f = ctx.forward(x, 0.5)
-        assert_shape_dtype(actual=f.y, expected=x, where="3D input (16, 12, 7), p=0.5")
-        zero = f.y == 0
-        rows_zero, rows_kept = zero.all(axis=-1), ~zero.any(axis=-1)
-        if not (rows_zero | rows_kept).all():
-            raise CheckFailed(
-                "3D input (16, 12, 7): some row x[i, j, :] is partly zero, so it is neither "
-                "unbatched (C, H, W) nor legacy (N, C, L) channel dropout"
-            )
-        slices_zero, slices_kept = rows_zero.all(axis=-1), rows_kept.all(axis=-1)
-        slice_uniform &= bool((slices_zero | slices_kept).all())
-    if slice_uniform:
-        mode = "unbatched (C, H, W)"
-    else:
-        mode = "legacy (N, C, L): each x[n, c, :] is one decision"
-    return Outcome(f"3D input is treated as {mode}", findings={"three_d": mode})
+        where = f"3D input {x.shape}, p={p}"
+        f = ctx.forward(x, p)
+        assert_shape_dtype(actual=f.y, expected=x, where=where)
+        # Rows x[i, j, :] are the finest unit either interpretation decides on.
+        keep_rows = extract_keep_mask(x=x[..., None], y=f.y[..., None], where=where)
+        assert_scaled(actual=f.y[..., None], x=x[..., None], keep=keep_rows, p=p,
+                      what="kept maps of 3D input", where=where)
+        slice_kept = keep_rows.all(axis=-1)
+        uniform = (slice_kept | ~keep_rows.any(axis=-1)).all()
+        modes.add("unbatched" if uniform else "legacy")
+        slices_seen.append(slice_kept if uniform else keep_rows.reshape(-1))
+    if len(modes) > 1:
+        raise CheckFailed(f"3D input is treated inconsistently across calls: {sorted(modes)}")
+    # With independent decisions over >= 16 units per call at p in 0.3..0.7, no call with
+    # both kept and dropped units has probability < 1e-9.
+    if not any(seen.any() and not seen.all() for seen in slices_seen):
+        raise CheckFailed(
+            "3D input: in each of three calls every unit was kept or every unit dropped: "
+            "one decision for the whole tensor instead of one per channel"
+        )
+    mode = (
+        "unbatched (C, H, W)" if modes == {"unbatched"}
+        else "legacy (N, C, L): each x[n, c, :] is one decision"
+    )
+    return Outcome(f"3D input is treated as {mode}, kept maps scaled exactly",
+                   findings={"three_d": mode})
 
 
 @check("non-finite", requirement="impl-defined", title="NaN and Inf in kept and dropped maps")

@@ -277,7 +277,7 @@ def _identical_critical_count(n_pairs: int, q: float, alpha: float) -> int:
 
 
 def identical_mask_test(
-    n_identical: int, n_pairs: int, C: int, p: float, *, alpha: float
+    n_identical: int, n_pairs: int, C: int, p: float, *, alpha: float, overlapping: bool = False
 ) -> StatResult:
     """One-sided exact test: are identical pairs of masks more frequent than chance allows?
 
@@ -286,6 +286,11 @@ def identical_mask_test(
     P(Binomial(n_pairs, q) >= n_identical)``.  Guarantee: false-alarm rate <= ``alpha`` (exact,
     pairs assumed disjoint so the counts are independent).  When ``q`` is tiny one identical
     pair is already damning; ``detail["critical_count"]`` is the smallest count that rejects.
+
+    ``overlapping=True`` is for pairs that share masks (every pair among a set of masks): their
+    identities are then dependent, and the p-value is Markov's bound ``E[K] / k = n_pairs q / k``,
+    valid under any dependence (and as powerful as the exact test where ``n_pairs q`` is tiny,
+    the only regime in which such a test can reject at a small alpha).
     """
     alpha = check_error_rate("alpha", alpha)
     n_pairs = check_count("n_pairs", n_pairs, minimum=1)
@@ -293,8 +298,12 @@ def identical_mask_test(
     if k > n_pairs:
         raise ValueError(f"need n_identical <= n_pairs, got {k} > {n_pairs}")
     q = identical_mask_probability(C, p)
-    pval = float(binom_sf(k - 1, n_pairs, q)) if k > 0 else 1.0
-    crit = _identical_critical_count(n_pairs, q, alpha)
+    if overlapping:
+        pval = n_pairs * q / k if k > 0 else 1.0
+        crit = max(1, math.ceil(n_pairs * q / alpha))
+    else:
+        pval = float(binom_sf(k - 1, n_pairs, q)) if k > 0 else 1.0
+        crit = _identical_critical_count(n_pairs, q, alpha)
     return StatResult(
         test="identical-masks",
         statistic=float(k),
@@ -302,5 +311,6 @@ def identical_mask_test(
         alpha=alpha,
         n=n_pairs,
         estimate=k / n_pairs,
-        detail={"q": q, "expected": n_pairs * q, "C": C, "p": p, "critical_count": crit},
+        detail={"q": q, "expected": n_pairs * q, "C": C, "p": p, "critical_count": crit,
+                "overlapping": overlapping},
     )

@@ -160,3 +160,13 @@ def test_fisher_pvalue_matches_scipy(rng):
     for t in tables:
         ref = stats.fisher_exact(t).pvalue
         assert fisher_exact_pvalue(np.array(t)) == pytest.approx(ref, rel=1e-9, abs=1e-300), t
+
+
+def test_overlapping_pairs_use_markovs_bound():
+    # all pairs among 50 masks of 16 decisions at p=0.5: E[K] = 1225 * 2**-16
+    r = identical_mask_test(1, 1225, 16, 0.5, alpha=1e-3, overlapping=True)
+    assert r.p_value == pytest.approx(1225 * 2.0**-16)
+    assert not r.reject and r.detail["overlapping"]
+    r = identical_mask_test(40, 1225, 16, 0.5, alpha=1e-3, overlapping=True)
+    assert r.p_value == pytest.approx(1225 * 2.0**-16 / 40) and r.reject
+    assert identical_mask_test(0, 1225, 16, 0.5, alpha=1e-3, overlapping=True).p_value == 1.0

@@ -1,0 +1,181 @@
+"""A gallery of faulty Dropout2d implementations: each breaks the contract in one place.
+
+Every mutant is built from the correct core in :mod:`conformance.mutants._core` (or, for the
+backward-pass mutants, from PyTorch's own dropout2d) and differs from it in one hook or one
+branch; its docstring names the real-world bug class it models.  ``MUTANTS`` maps a stable
+kebab-case id to a :class:`Mutant` record saying where it lives and which checks must catch it.
+Load one with ``conformance.adapters.load_adapter(MUTANTS[name].target)``.
+
+``expected`` lists the checks that certainly catch the mutant at its ``level`` (and above):
+deterministic faults are caught at every level ("quick"); a statistical fault's level is the
+lowest whose sample sizes give it power close to 1.  Other checks may catch it too.
+
+``KNOWN_GAPS`` names the mutants that the suite's checks, as written when the gallery was made,
+do not yet catch cleanly, and why; remove an entry once its check is fixed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEVELS = ("quick", "default", "thorough")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One faulty implementation and the checks that must catch it."""
+
+    name: str  # stable id, kebab-case
+    target: str  # "module:attr" spec for conformance.adapters.load_adapter
+    bug: str  # one line: the real-world bug class
+    expected: tuple[str, ...]  # check ids that certainly catch it at `level` (at least one)
+    level: str = "default"  # lowest level at which it is reliably caught
+    needs: str | None = None  # framework it needs, e.g. "torch"
+
+
+def _table(module: str, *rows: tuple) -> list[Mutant]:
+    """Rows of (name, attr, bug, expected[, level[, needs]]) from one module of the gallery."""
+    out = []
+    for name, attr, bug, expected, *rest in rows:
+        level = rest[0] if rest else "quick"
+        needs = rest[1] if len(rest) > 1 else None
+        target = f"conformance.mutants.{module}:{attr}"
+        out.append(Mutant(name, target, bug, tuple(expected), level, needs))
+    return out
+
+
+_R2_STRUCTURE = ("channel-structure", "scale-exact", "inplace", "three-d-input", "non-finite",
+                 "determinism")
+
+_ALL = [
+    *_table(
+        "structure",
+        ("element-wise", "element_wise", "element-wise dropout where channel-wise was meant",
+         _R2_STRUCTURE),
+        ("nhwc-axis", "nhwc_axis", "NCHW input treated as NHWC: one decision per (n, w) column",
+         _R2_STRUCTURE),
+        ("three-d-columns", "three_d_columns",
+         "3D input: one decision per column x[c, :, w], neither unbatched nor legacy",
+         ["three-d-input"]),
+        ("three-d-channels-last", "three_d_channels_last",
+         "3D input taken as unbatched HWC: one decision per last-axis index", ["three-d-input"]),
+        ("three-d-one-decision", "three_d_one_decision",
+         "3D input promoted to one sample of one channel: one decision for the whole tensor",
+         ["three-d-input"]),
+        ("three-d-unscaled", "three_d_unscaled", "3D input: kept maps not rescaled",
+         ["three-d-input"]),
+        ("ignores-strides", "ignores_strides",
+         "kernel reads memory linearly, ignoring strides: channels-last input scrambled",
+         ["channel-structure"]),
+    ),
+    *_table(
+        "scaling",
+        ("no-scaling", "no_scaling", "kept maps not rescaled by 1/(1-p)",
+         ["scale-exact", "expectation"]),
+        ("scale-1-over-p", "scale_1_over_p", "scale 1/p instead of 1/(1-p)",
+         ["scale-exact", "expectation"]),
+        ("scale-in-eval", "scale_in_eval",
+         "Paddle downscale_in_infer: unscaled in training, x*(1-p) in eval",
+         ["eval-identity", "scale-exact", "expectation"]),
+        ("p-rounded-fp16", "p_rounded_fp16", "p rounded to float16 before computing the scale",
+         ["scale-exact"]),
+        ("approx-reciprocal", "approx_reciprocal", "scale from a ~12-bit approximate reciprocal",
+         ["scale-exact"]),
+        ("scale-float32-in-float64", "scale_float32_in_float64",
+         "scale computed in float32 for float64 input", ["scale-exact"]),
+        ("scale-by-realised-keep", "scale_by_realised_keep",
+         "DropBlock-style rescale by the realised keep fraction of the call", ["scale-exact"]),
+        ("upcast-output", "upcast_output", "float64 output for float16/float32 input (NEP 50)",
+         ["shape-dtype", "scale-exact", "three-d-input", "non-finite"]),
+    ),
+    *_table(
+        "modes",
+        ("eval-drops", "eval_drops", "training flag ignored: eval mode drops",
+         ["eval-identity"]),
+        ("eval-adds-zero", "eval_adds_zero", "eval computes x + 0, turning -0.0 into +0.0",
+         ["eval-identity"]),
+        ("eval-float32-roundtrip", "eval_float32_roundtrip",
+         "eval casts through float32: float64 loses bits", ["eval-identity"]),
+        ("inplace-ignored", "inplace_ignored",
+         "inplace=True returns a new array, input untouched", ["inplace", "p-one"]),
+        ("mutates-input", "mutates_input", "inplace=False still writes into the input",
+         ["inplace"]),
+        ("inplace-noncontiguous-lost", "inplace_noncontiguous_lost",
+         "inplace=True on non-contiguous input writes into a temporary copy", ["inplace"]),
+        ("p-one-nan", "p_one_nan", "p=1 computes x*mask/(1-p): 0*inf = NaN", ["p-one"]),
+        ("p-one-nan-inplace", "p_one_nan_inplace", "p=1 gives NaN on the inplace path only",
+         ["p-one"]),
+        ("p-one-raises", "p_one_raises", "p=1 raises ZeroDivisionError instead of giving zeros",
+         ["p-one"]),
+        ("invalid-p-accepted", "invalid_p_accepted",
+         "no validation: out-of-range p clamped, NaN gives NaN", ["invalid-p"]),
+        ("invalid-p-clamped", "invalid_p_clamped", "invalid p returns the input unchanged",
+         ["invalid-p"]),
+        ("nan-to-num", "nan_to_num", "nan_to_num on the output rewrites NaN/Inf in kept maps",
+         ["non-finite"]),
+    ),
+    *_table(
+        "rates",
+        ("p-swapped", "p_swapped", "keeps with probability p instead of 1-p",
+         ["drop-rate", "expectation"]),
+        ("rate-off-0.01", "rate_off_0_01", "drop rate p + 0.01",
+         ["drop-rate", "expectation"], "default"),
+        ("rate-off-0.005", "rate_off_0_005", "drop rate p + 0.005",
+         ["drop-rate", "expectation"], "default"),
+        ("rate-off-float16", "rate_off_float16", "drop rate p + 0.02 for float16 input only",
+         ["drop-rate"], "default"),
+        ("uniform-8bit", "uniform_8bit", "8-bit uniform: drop rate ceil(256p)/256",
+         ["expectation"], "default"),
+        ("uniform-bf16", "uniform_bf16", "uniform rounded to bfloat16 before comparing with p",
+         ["drop-rate"], "thorough"),
+        ("channel-biased", "channel_biased", "channel 3 dropped with probability p + 0.05",
+         ["channel-uniformity"], "default"),
+        ("first-sample-kept", "first_sample_kept", "sample 0 of every batch never dropped",
+         ["batch-uniformity"]),
+        ("value-dependent", "value_dependent",
+         "drop probability p +- 0.02 by the sign of the map's first value",
+         ["independence-values", "drop-rate"], "default"),
+        ("drop-count-fixed", "drop_count_fixed",
+         "floor(pC) or ceil(pC) channels dropped per sample, not Binomial(C, p)",
+         ["drop-count-distribution"]),
+    ),
+    *_table(
+        "independence",
+        ("batch-shared-mask", "batch_shared_mask", "one (C,) mask shared across the batch",
+         ["independence-batch"]),
+        ("per-sample-mask", "per_sample_mask",
+         "one decision per sample (DropPath) for all channels",
+         ["independence-channels", "drop-count-distribution", "three-d-input"]),
+        ("grouped-channels-4", "grouped_channels_4", "groups of 4 adjacent channels share a draw",
+         ["independence-channels", "drop-count-distribution"]),
+        ("adjacent-correlated", "adjacent_correlated",
+         "channel c+1 copies channel c's decision with probability 0.05",
+         ["independence-channels"], "default"),
+        ("channel-period-32", "channel_period_32", "channel c+32 repeats channel c's decision",
+         ["independence-channels"], "default"),
+        ("same-mask-every-call", "same_mask_every_call", "same key every call: same mask",
+         ["independence-calls"]),
+        ("small-seed-space", "small_seed_space", "reseeded per call from only 16 seeds",
+         ["independence-calls"], "default"),
+        ("mask-period", "mask_period", "RNG cycles every 8 calls", ["independence-calls"],
+         "default"),
+        ("seed-ignored", "seed_ignored", "seed accepted and ignored", ["determinism"]),
+        ("seed-offset-not-reset", "seed_offset_not_reset",
+         "seed mixed with a call counter that re-seeding does not reset", ["determinism"]),
+    ),
+    *_table(
+        "autograd",
+        ("gradient-fresh-mask", "GradientFreshMask", "backward draws a fresh mask",
+         ["gradient"], "quick", "torch"),
+        ("gradient-unscaled", "GradientUnscaled", "backward omits the 1/(1-p) scale",
+         ["gradient"], "quick", "torch"),
+        ("gradient-straight-through", "GradientStraightThrough",
+         "backward is the identity (straight-through)", ["gradient"], "quick", "torch"),
+    ),
+]
+
+MUTANTS: dict[str, Mutant] = {m.name: m for m in _ALL}
+
+KNOWN_GAPS: dict[str, str] = {}
+
+__all__ = ["KNOWN_GAPS", "LEVELS", "MUTANTS", "Mutant"]

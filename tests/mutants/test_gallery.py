@@ -1,0 +1,357 @@
+"""The mutant gallery: every mutant loads, is caught cleanly by the deterministic checks it names,
+and every statistical mutant is correct but for a fault of the stated size (measured here
+directly on its masks, with fixed seeds).  The statistical checks themselves are not run here.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+from conformance import battery
+from conformance.adapters import Adapter, load_adapter
+from conformance.checks import CATALOGUE
+from conformance.mutants import KNOWN_GAPS, LEVELS, MUTANTS, _core, rates
+from conformance.runner import RunConfig, run_check
+
+DETERMINISTIC = frozenset(battery.DETERMINISTIC)
+STATISTICAL = frozenset(battery.STATISTICAL)
+CONTROLS = (
+    "reference",
+    "conformance.mutants._core:correct",
+    "conformance.mutants._core:correct_unseeded",
+)
+TORCH_CONTROL = "conformance.mutants.autograd:_AutogradCore"
+
+
+def _skip_unless_available(name: str) -> None:
+    needs = MUTANTS[name].needs
+    if needs:
+        pytest.importorskip(needs)
+
+
+@functools.cache
+def verdicts(spec: str) -> dict[str, tuple[str, str]]:
+    """Every deterministic check's (verdict, message) for the adapter ``spec`` (computed once)."""
+    _core.reseed(20261126)  # seed-less mutants draw from the core's generator
+    adapter = load_adapter(spec)
+    results = {}
+    for check_id in battery.DETERMINISTIC:
+        result = run_check(adapter, CATALOGUE[check_id], RunConfig())
+        results[check_id] = (result.verdict.value, result.message)
+    return results
+
+
+def _target(spec: str):
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _deterministic_pairs() -> list:
+    pairs = []
+    for m in MUTANTS.values():
+        for check_id in m.expected:
+            if check_id in DETERMINISTIC:
+                marks = []
+                if m.name in KNOWN_GAPS:
+                    marks.append(pytest.mark.xfail(reason=KNOWN_GAPS[m.name], strict=True))
+                pairs.append(pytest.param(m.name, check_id, marks=marks, id=f"{m.name}:{check_id}"))
+    return pairs
+
+
+STATISTICAL_ONLY = sorted(n for n, m in MUTANTS.items() if set(m.expected) <= STATISTICAL)
+
+
+# ----------------------------------------------------------------------------- the registry
+
+
+def test_gallery_is_large_and_well_formed():
+    assert len(MUTANTS) >= 28
+    targets = [m.target for m in MUTANTS.values()]
+    assert len(set(targets)) == len(targets), "two mutants share a target"
+    for key, m in MUTANTS.items():
+        assert key == m.name and re.fullmatch(r"[a-z0-9]+(?:[-.][a-z0-9]+)*", m.name), m
+        assert m.target.startswith("conformance.mutants.") and ":" in m.target, m
+        assert m.bug and "\n" not in m.bug, m
+        assert m.expected and set(m.expected) <= DETERMINISTIC | STATISTICAL, m
+        assert m.level in LEVELS, m
+        assert m.needs in (None, "torch"), m
+    assert set(KNOWN_GAPS) <= set(MUTANTS)
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_docstring_names_the_bug_class_and_its_source(name):
+    doc = " ".join((inspect.getdoc(_target(MUTANTS[name].target)) or "").split())
+    assert len(doc) > 80, f"{name}: the docstring must describe the bug class"
+    assert re.search(r"#\d+|no public issue known", doc, flags=re.I), (
+        f"{name}: cite an issue/PR number or say 'no public issue known'"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_loads(name):
+    _skip_unless_available(name)
+    adapter = load_adapter(MUTANTS[name].target)
+    assert isinstance(adapter, Adapter)
+    if MUTANTS[name].needs == "torch":
+        assert adapter.capabilities.autograd
+
+
+def test_gallery_imports_without_frameworks():
+    """Only the autograd module touches torch, and only when an adapter is constructed."""
+    source = inspect.getsource(importlib.import_module("conformance.mutants.autograd"))
+    assert not re.search(r"^\s*(import torch|from torch)", source, flags=re.M)
+
+
+# ----------------------------------------------------------------------------- controls
+
+
+@pytest.mark.parametrize("spec", CONTROLS)
+def test_controls_pass_every_deterministic_check(spec):
+    bad = {k: v for k, v in verdicts(spec).items() if v[0] not in ("pass", "skip")}
+    assert not bad
+
+
+def test_torch_autograd_control_passes_including_gradient():
+    pytest.importorskip("torch")
+    results = verdicts(TORCH_CONTROL)
+    bad = {k: v for k, v in results.items() if v[0] != "pass"}
+    assert not bad
+
+
+# ----------------------------------------------------------------------------- deterministic
+
+
+@pytest.mark.parametrize(("name", "check_id"), _deterministic_pairs())
+def test_expected_deterministic_check_fails_cleanly(name, check_id):
+    _skip_unless_available(name)
+    verdict, message = verdicts(MUTANTS[name].target)[check_id]
+    assert verdict == "fail", f"{name} / {check_id}: {verdict}: {message}"
+
+
+# p-one-raises raises by design: every check that calls p = 1 (shape-dtype too) reports it as
+# 'error'; whether p-one turns it into a clean 'fail' is tested above.
+@pytest.mark.parametrize("name", sorted(set(MUTANTS) - {"p-one-raises"}))
+def test_no_deterministic_check_errors(name):
+    """A mutant is wrong, not broken: checks give pass, fail or skip, never 'error'."""
+    _skip_unless_available(name)
+    errors = {k: v for k, v in verdicts(MUTANTS[name].target).items() if v[0] == "error"}
+    assert not errors
+
+
+@pytest.mark.parametrize("name", STATISTICAL_ONLY)
+def test_statistical_mutant_passes_every_deterministic_check(name):
+    bad = {k: v for k, v in verdicts(MUTANTS[name].target).items() if v[0] not in ("pass", "skip")}
+    assert not bad, f"{name} must be correct but for its statistics"
+
+
+# ----------------------------------------------------------------------------- measurements
+
+
+def _fn(name):
+    return _target(MUTANTS[name].target)
+
+
+def dropped(name, shape, p, calls=1, *, x=None, dtype=np.float32, seed=0):
+    """Dropped decisions of ``calls`` successive calls on ``x`` (default ones): (calls, N, C)."""
+    fn = _fn(name)
+    _core.reseed(seed)
+    x = np.ones(shape, dtype) if x is None else x
+    seeded = "seed" in inspect.signature(fn).parameters
+    out = []
+    for t in range(calls):
+        y = fn(x, p, seed=seed * 100_003 + t) if seeded else fn(x, p)
+        out.append((y.reshape((*y.shape[:2], -1)) == 0).all(axis=-1))
+    return np.stack(out)
+
+
+def phi(a, b):
+    return float(np.corrcoef(a.reshape(-1), b.reshape(-1))[0, 1])
+
+
+def _close(value, target, tol, what):
+    assert abs(value - target) < tol, f"{what}: measured {value:.5f}, expected {target} +- {tol}"
+
+
+class _GridRNG:
+    """Stands in for a Generator: 'uniforms' on an even grid, for exact probabilities."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def random(self, shape, dtype=np.float64):
+        assert int(np.prod(shape)) == self.n
+        return ((np.arange(self.n) + 0.5) / self.n).astype(dtype).reshape(shape)
+
+
+def m_p_swapped():
+    _close(dropped("p-swapped", (200, 1000, 1, 1), 0.1).mean(), 0.9, 0.005, "rate at p=0.1")
+    _close(dropped("p-swapped", (200, 1000, 1, 1), 0.5).mean(), 0.5, 0.005, "rate at p=0.5")
+
+
+def m_rate_off_0_01():
+    _close(dropped("rate-off-0.01", (100, 200, 1, 1), 0.5, 10).mean(), 0.51, 0.005, "rate")
+    assert dropped("rate-off-0.01", (100, 200, 1, 1), 0.995).all(), "p + 0.01 clips at 1"
+
+
+def m_rate_off_0_005():
+    rate = dropped("rate-off-0.005", (1000, 1000, 1, 1), 0.5).mean()
+    _close(rate, 0.505, 0.0025, "rate at p=0.5 over 1e6 decisions")
+
+
+def m_rate_off_float16():
+    d16 = dropped("rate-off-float16", (200, 1000, 1, 1), 0.5, dtype=np.float16)
+    d32 = dropped("rate-off-float16", (200, 1000, 1, 1), 0.5, dtype=np.float32)
+    _close(d16.mean(), 0.52, 0.005, "float16 rate")
+    _close(d32.mean(), 0.5, 0.005, "float32 rate")
+
+
+def m_uniform_8bit():
+    _close(dropped("uniform-8bit", (2000, 1000, 1, 1), 0.7).mean(), 0.703125, 0.0015, "rate 0.7")
+    keep = 1 - dropped("uniform-8bit", (2000, 1000, 1, 1), 0.99).mean()
+    _close(keep, 2 / 256, 0.0004, "keep rate at p=0.99 (E[y]/x = 0.78)")
+    exact = rates._uniform_8bit(_GridRNG(1 << 16), (1 << 16,), 0.7, None).mean()
+    assert exact == 180 / 256
+
+
+def m_uniform_bf16():
+    rate = dropped("uniform-bf16", (2000, 2000, 1, 1), 0.7).mean()
+    _close(rate, 179.5 / 256, 0.0007, "rate at p=0.7 over 4e6 decisions")
+    assert rate > 0.7003
+    grid = _GridRNG(1 << 20)
+    assert rates._uniform_bf16(grid, (1 << 20,), 0.7, None).mean() == 179.5 / 256
+    assert rates._uniform_bf16(grid, (1 << 20,), 0.5, None).mean() == 0.5 - 2**-10
+
+
+def m_channel_biased():
+    d = dropped("channel-biased", (5000, 8, 1, 1), 0.5, 4)
+    per_channel = d.mean(axis=(0, 1))
+    _close(per_channel[3], 0.55, 0.012, "channel 3")
+    _close(np.delete(per_channel, 3).max(), 0.5, 0.012, "other channels (max)")
+    _close(np.delete(per_channel, 3).min(), 0.5, 0.012, "other channels (min)")
+
+
+def m_first_sample_kept():
+    d = dropped("first-sample-kept", (10, 50, 1, 1), 0.5, 400)
+    assert not d[:, 0].any(), "sample 0 is never dropped"
+    _close(d[:, 1:].mean(), 0.5, 0.01, "other samples")
+    _close(dropped("first-sample-kept", (2000, 1, 1), 0.5).mean(), 0.5, 0.04, "3D unbatched")
+
+
+def m_value_dependent():
+    x = np.ones((1000, 100, 1, 1), np.float32)
+    x[:, ::2] = -1
+    d = dropped("value-dependent", x.shape, 0.5, 4, x=x)
+    _close(d[:, :, ::2].mean(), 0.52, 0.005, "negative maps")
+    _close(d[:, :, 1::2].mean(), 0.48, 0.005, "positive maps")
+    _close(d.mean(), 0.5, 0.004, "balanced signs: mean rate")
+
+
+def m_drop_count_fixed():
+    d = dropped("drop-count-fixed", (20000, 32, 1, 1), 0.3)
+    counts = d.sum(axis=-1).reshape(-1)
+    assert set(np.unique(counts)) <= {9, 10}, "pC = 9.6: 9 or 10 per sample"
+    assert counts.var() < 0.3, f"variance {counts.var()} vs Binomial's {32 * 0.3 * 0.7}"
+    _close(d.mean(), 0.3, 0.003, "marginal rate")
+    _close(d.mean(axis=(0, 1)).max(), 0.3, 0.015, "max channel rate")
+
+
+def m_batch_shared_mask():
+    d = dropped("batch-shared-mask", (16, 64, 1, 1), 0.5, 200)
+    assert (d == d[:, :1]).all(), "every sample of a call has the same mask"
+    assert len({m.tobytes() for m in d[:, 0]}) == 200, "calls differ"
+    _close(d.mean(), 0.5, 0.01, "rate")
+
+
+def m_per_sample_mask():
+    d = dropped("per-sample-mask", (64, 16, 1, 1), 0.3, 200)
+    assert (d == d[..., :1]).all(), "every channel of a sample shares its decision"
+    _close(d.mean(), 0.3, 0.015, "rate")
+
+
+def m_grouped_channels_4():
+    d = dropped("grouped-channels-4", (1000, 10, 1, 1), 0.5, 50)
+    for group in (slice(0, 4), slice(4, 8), slice(8, 10)):
+        block = d[..., group]
+        assert (block == block[..., :1]).all(), f"channels {group} share one draw"
+    _close(phi(d[..., 3], d[..., 4]), 0.0, 0.02, "phi across a group boundary")
+    _close(d.mean(), 0.5, 0.005, "rate")
+
+
+def m_adjacent_correlated():
+    d = dropped("adjacent-correlated", (2000, 64, 1, 1), 0.5, 5)
+    _close(phi(d[..., :-1], d[..., 1:]), 0.05, 0.006, "phi(c, c+1)")
+    _close(phi(d[..., :-5], d[..., 5:]), 0.0, 0.006, "phi(c, c+5)")
+    _close(d.mean(), 0.5, 0.003, "rate")
+    _close(d[..., -1].mean(), 0.5, 0.012, "rate of the last channel")
+
+
+def m_channel_period_32():
+    d = dropped("channel-period-32", (1000, 80, 1, 1), 0.5, 5)
+    assert (d[..., 32:] == d[..., :-32]).all(), "channel c + 32 repeats channel c"
+    _close(phi(d[..., :31], d[..., 1:32]), 0.0, 0.01, "phi(c, c+1)")
+    _close(d.mean(), 0.5, 0.005, "rate")
+
+
+def m_same_mask_every_call():
+    d = dropped("same-mask-every-call", (16, 64, 1, 1), 0.5, 10)
+    assert (d == d[:1]).all(), "every call gives the same mask"
+    _close(d[0].mean(), 0.5, 0.05, "rate of the one mask")
+
+
+def m_small_seed_space():
+    d = dropped("small-seed-space", (8, 64, 1, 1), 0.5, 100)
+    distinct = len({m.tobytes() for m in d})
+    assert 1 < distinct <= 16, f"{distinct} distinct masks in 100 calls"
+
+
+def m_mask_period():
+    d = dropped("mask-period", (8, 64, 1, 1), 0.5, 24)
+    assert (d[8:] == d[:-8]).all(), "call t + 8 repeats call t"
+    assert len({m.tobytes() for m in d}) == 8
+
+
+MEASUREMENTS = {
+    "p-swapped": m_p_swapped,
+    "rate-off-0.01": m_rate_off_0_01,
+    "rate-off-0.005": m_rate_off_0_005,
+    "rate-off-float16": m_rate_off_float16,
+    "uniform-8bit": m_uniform_8bit,
+    "uniform-bf16": m_uniform_bf16,
+    "channel-biased": m_channel_biased,
+    "first-sample-kept": m_first_sample_kept,
+    "value-dependent": m_value_dependent,
+    "drop-count-fixed": m_drop_count_fixed,
+    "batch-shared-mask": m_batch_shared_mask,
+    "per-sample-mask": m_per_sample_mask,
+    "grouped-channels-4": m_grouped_channels_4,
+    "adjacent-correlated": m_adjacent_correlated,
+    "channel-period-32": m_channel_period_32,
+    "same-mask-every-call": m_same_mask_every_call,
+    "small-seed-space": m_small_seed_space,
+    "mask-period": m_mask_period,
+}
+
+
+def test_every_statistical_mutant_is_measured():
+    assert set(STATISTICAL_ONLY) <= set(MEASUREMENTS)
+
+
+@pytest.mark.parametrize("name", sorted(MEASUREMENTS))
+def test_statistical_fault_is_real_and_of_the_stated_size(name):
+    MEASUREMENTS[name]()
+
+
+def test_correct_core_measures_clean():
+    """The measurement helpers see no fault in the correct core (the measurements' control)."""
+    fn = _target("conformance.mutants._core:correct")
+    x = np.ones((2000, 64, 1, 1), np.float32)
+    d = np.stack([(fn(x, 0.5, seed=s).reshape(2000, 64) == 0) for s in range(5)])
+    _close(d.mean(), 0.5, 0.003, "rate")
+    _close(phi(d[..., :-1], d[..., 1:]), 0.0, 0.006, "phi(c, c+1)")
+    _close(phi(d[:, :-1], d[:, 1:]), 0.0, 0.006, "phi(n, n+1)")
