@@ -12,7 +12,7 @@ from scipy import stats
 
 from conformance import battery, harness
 from conformance.adapters.base import Adapter
-from conformance.checks import CATALOGUE, CheckContext
+from conformance.checks import CheckContext
 from conformance.runner import RunConfig, Runner
 
 

@@ -1,7 +1,8 @@
 """``dropout2d-conformance``: run the battery and write reports (DESIGN.md section 6).
 
 Exit codes: 0 every adapter conformant, 1 some adapter not conformant, 2 usage or
-configuration error.
+configuration error (a bad report file for ``merge`` and ``report``), 130 interrupted (``run``
+still writes the checks that finished, marked ``complete: false``).
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ from pathlib import Path
 
 from conformance import __version__, battery
 from conformance.adapters.registry import default_specs, registered, try_load
+from conformance.console import Console
 from conformance.errors import SpecError
-from conformance.report import build_report, write_json
+from conformance.report import (
+    ReportError,
+    build_report,
+    load_report,
+    merge_reports,
+    write_json,
+    write_reports,
+)
 from conformance.results import AdapterResult
 from conformance.runner import RunConfig, Runner
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
 
 
 def _probability(text: str) -> float:
@@ -61,17 +71,81 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(sub.add_parser("run", help="run the battery and write reports"))
     sub.add_parser("list", help="list registered adapters and whether each loads")
     sub.add_parser("checks", help="list the check ids with their requirements")
+    _add_report_commands(sub)
     return parser
 
 
-def _print_summary(results: list[AdapterResult]) -> None:
-    out = sys.stdout
-    for res in results:
-        verdict = "CONFORMANT" if res.conformant else "NOT CONFORMANT"
-        print(f"{res.info['name']}: {verdict}", file=out)
-        for c in res.checks:
-            if c.verdict.value != "pass":
-                print(f"  {c.verdict.value.upper():5} {c.id}: {c.message}", file=out)
+# --- reports: merge and re-render (exit 0/1 as for run, 2 for a bad input file) ------------
+
+
+def _add_report_commands(sub: argparse._SubParsersAction) -> None:
+    merge = sub.add_parser("merge", help="merge several JSON reports into one matrix")
+    merge.add_argument("reports", nargs="+", metavar="REPORT.json")
+    report = sub.add_parser("report", help="re-render the HTML (and JSON) of a JSON report")
+    report.add_argument("report", metavar="REPORT.json")
+    for p in (merge, report):
+        p.add_argument("--out", default="reports", help="report directory (default reports/)")
+        p.add_argument("--quiet", action="store_true", help="print only the report paths")
+
+
+def _write_and_summarise(report: dict, out: str, console: Console | None) -> int:
+    """Write JSON and HTML, print the summary and the paths; the exit code for the verdict."""
+    try:
+        paths = write_reports(report, Path(out))
+    except (ReportError, OSError) as exc:
+        print(f"error: cannot write the report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a bug in the HTML renderer must not cost the results
+        print(f"error: no HTML report ({type(exc).__name__}: {exc}); JSON only", file=sys.stderr)
+        paths = [write_json(report, Path(out))]
+    if console is not None:
+        console.summary(report["adapters"])
+    for path in paths:
+        print(f"report: {path}")
+    return EXIT_OK if report["conformant"] else EXIT_NONCONFORMANT
+
+
+def _summary_console(args: argparse.Namespace) -> Console | None:
+    return None if args.quiet else Console(sys.stderr, summary_stream=sys.stdout)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    try:
+        reports = [load_report(p) for p in args.reports]
+        merged = merge_reports(reports, labels=list(args.reports))
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return _write_and_summarise(merged, args.out, _summary_console(args))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        report = load_report(args.report)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return _write_and_summarise(report, args.out, _summary_console(args))
+
+
+def _run_adapters(runner: Runner, adapters: list, console: Console) -> tuple[list, bool]:
+    """Run adapters one by one; on Ctrl-C keep what finished (True: interrupted).
+
+    The adapter running when Ctrl-C came keeps its finished checks and is marked incomplete;
+    adapters not started appear with no checks, also incomplete.
+    """
+    entries: list[dict] = []
+    for i, adapter in enumerate(adapters):
+        console.expect(adapter.name, len(runner.checks()))
+        done: list = []
+        try:
+            entries.append(runner.run_adapter(adapter, on_result=done.append).to_dict())
+        except KeyboardInterrupt:
+            for a, checks in [(adapter, done)] + [(b, []) for b in adapters[i + 1 :]]:
+                entry = AdapterResult(info=a.info(), checks=tuple(checks)).to_dict()
+                entries.append({**entry, "complete": False})
+            return entries, True
+    return entries, False
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -89,11 +163,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         checks=tuple(args.check or ()),
     )
 
-    def progress(adapter: str, check_id: str, event: str) -> None:
-        if not args.quiet and event != "start":
-            print(f"  {adapter:>16}  {check_id:<26} {event}", file=sys.stderr)
-
-    runner = Runner(config, progress=progress)
+    console = Console(sys.stderr, quiet=args.quiet, summary_stream=sys.stdout)
+    runner = Runner(config, progress=console.progress)
     # Load every adapter first: a bad spec is a usage error before any work is done.
     adapters = []
     for spec in specs:
@@ -102,12 +173,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"error: {reason}", file=sys.stderr)
             return EXIT_USAGE
         adapters.append(adapter)
-    results = [runner.run_adapter(a) for a in adapters]
-    report = build_report(results, config.as_dict())
-    path = write_json(report, Path(args.out))
-    _print_summary(results)
-    print(f"report: {path}")
-    return EXIT_OK if report["conformant"] else EXIT_NONCONFORMANT
+    entries, interrupted = _run_adapters(runner, adapters, console)
+    console.close()
+    report = build_report(entries, config.as_dict(), complete=not interrupted)
+    code = _write_and_summarise(report, args.out, console)
+    if interrupted:
+        print("interrupted: the report holds the checks that finished (complete: false)",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return code
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -124,7 +198,13 @@ def cmd_checks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "list": cmd_list, "checks": cmd_checks}
+COMMANDS = {
+    "run": cmd_run,
+    "list": cmd_list,
+    "checks": cmd_checks,
+    "merge": cmd_merge,
+    "report": cmd_report,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,4 +217,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

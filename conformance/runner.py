@@ -174,7 +174,10 @@ class Runner:
     def checks(self) -> list[Check]:
         return battery.battery(list(self.config.checks) or None)
 
-    def run_adapter(self, adapter: Adapter) -> AdapterResult:
+    def run_adapter(
+        self, adapter: Adapter, on_result: Callable[[CheckResult], None] | None = None
+    ) -> AdapterResult:
+        """Run every check; ``on_result`` sees each result as it comes (kept if interrupted)."""
         results = []
         for check in self.checks():
             if self.progress:
@@ -183,6 +186,8 @@ class Runner:
             if self.progress:
                 self.progress(adapter.name, check.id, result.verdict.value)
             results.append(result)
+            if on_result:
+                on_result(result)
         return AdapterResult(info=adapter.info(), checks=tuple(results))
 
     def run_spec(self, spec: str) -> AdapterResult:

@@ -1,4 +1,4 @@
-"""The JSON report (DESIGN.md section 6), written whole or not at all."""
+"""The JSON report (DESIGN.md section 6): validated, then written whole or not at all."""
 
 from __future__ import annotations
 
@@ -7,15 +7,33 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import conformance
+from conformance.report.schema import FORMAT_VERSION, ReportError, validate
 from conformance.results import AdapterResult
 
-FORMAT_VERSION = "1.0"
+__all__ = [
+    "FORMAT_VERSION",
+    "adapter_verdict",
+    "atomic_write",
+    "atomic_write_many",
+    "build_report",
+    "dumps",
+    "environment",
+    "report_verdict",
+    "write_json",
+]
+
+JSON_NAME = "conformance.json"
+HTML_NAME = "conformance.html"
+
+#: the adapter entry's fields in the order the report lists them
+_INFO_FIELDS = ("name", "spec", "framework", "framework_version", "layout", "device")
 
 
 def _version(dist: str) -> str | None:
@@ -34,19 +52,63 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _expected_checks(config: dict[str, Any]) -> list[str]:
+    selected = list(config.get("checks") or ())
+    if selected:
+        return selected
+    from conformance import battery
+
+    return [c.id for c in battery.battery()]
+
+
+def _normalise_entry(
+    entry: dict[str, Any], report_complete: bool, expected: Iterable[str] | None
+) -> dict[str, Any]:
+    """A copy of one adapter entry with its info fields as strings and ``complete`` set.
+
+    ``complete`` is kept when the entry has it; otherwise it is true for a complete report
+    and, for an incomplete one, whether every expected check has a result.  An incomplete
+    adapter is never ``conformant``.
+    """
+    out: dict[str, Any] = {}
+    for key in _INFO_FIELDS:
+        value = entry.get(key)
+        out[key] = "" if value is None else str(value)
+    rest = {k: v for k, v in entry.items() if k not in out}
+    out["capabilities"] = rest.pop("capabilities", {})
+    if "complete" in rest:
+        complete = bool(rest.pop("complete"))
+    elif report_complete or expected is None:
+        complete = report_complete
+    else:
+        have = {c.get("id") for c in entry.get("checks", ())}
+        complete = set(expected) <= have
+    out["complete"] = complete
+    out["conformant"] = bool(rest.pop("conformant", False)) and complete
+    out.update(rest)
+    return out
+
+
 def build_report(
     adapters: list[AdapterResult] | list[dict[str, Any]],
     config: dict[str, Any],
     *,
     complete: bool = True,
 ) -> dict[str, Any]:
-    """The whole report as plain JSON-serialisable data (adapters as results or entries)."""
-    entries = [a if isinstance(a, dict) else a.to_dict() for a in adapters]
+    """The whole report as plain JSON-serialisable data (adapters as results or entries).
+
+    ``complete=False`` marks an interrupted run; an adapter entry may carry its own
+    ``complete`` flag (false for the adapter that was running when the run stopped).
+    """
+    raw = [a if isinstance(a, dict) else a.to_dict() for a in adapters]
+    expected = None if complete else _expected_checks(config)
+    entries = [_normalise_entry(e, complete, expected) for e in raw]
     return {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "dropout2d-conformance", "version": conformance.__version__},
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "complete": complete,
+        "merged": False,
         "environment": environment(),
         "config": config,
         "conformant": complete and all(e["conformant"] for e in entries),
@@ -54,20 +116,77 @@ def build_report(
     }
 
 
+def adapter_verdict(entry: dict[str, Any]) -> str:
+    """CONFORMANT, NOT CONFORMANT or INCOMPLETE for one adapter entry.
+
+    A failure or an error makes an adapter NOT CONFORMANT even when its run is incomplete;
+    an incomplete run with no failure so far is INCOMPLETE, never CONFORMANT.
+    """
+    summary = entry.get("summary") or {}
+    if entry.get("load_error") or summary.get("fail") or summary.get("error"):
+        return "NOT CONFORMANT"
+    if not entry.get("complete", True):
+        return "INCOMPLETE"
+    return "CONFORMANT" if entry.get("conformant") else "NOT CONFORMANT"
+
+
+def report_verdict(report: dict[str, Any]) -> str:
+    """The whole report's verdict: the worst adapter's, INCOMPLETE for an incomplete run."""
+    verdicts = [adapter_verdict(a) for a in report.get("adapters") or ()]
+    if "NOT CONFORMANT" in verdicts:
+        return "NOT CONFORMANT"
+    if not verdicts or "INCOMPLETE" in verdicts or not report.get("complete", True):
+        return "INCOMPLETE"
+    return "CONFORMANT"
+
+
+def dumps(report: dict[str, Any]) -> str:
+    """The report as JSON text, after validating it against the schema."""
+    validate(report)
+    try:
+        return json.dumps(report, indent=2, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as exc:  # NaN, or a value JSON cannot hold
+        raise ReportError(f"report cannot be written as JSON: {exc}") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    atomic_write_many([(Path(path), text)])
+
+
+def atomic_write_many(items: list[tuple[Path, str]]) -> None:
+    """Write several files: every temporary file first, then the renames.
+
+    If anything fails before the renames, no target is touched and no temporary file is left.
+    """
+    staged: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        for path, text in items:
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            staged.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
+        while staged:
+            tmp, path = staged[0]
+            os.replace(tmp, path)
+            staged.pop(0)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def write_json(report: dict[str, Any], out_dir: str | Path) -> Path:
-    path = Path(out_dir) / "conformance.json"
-    atomic_write(path, json.dumps(report, indent=2, allow_nan=False) + "\n")
+    """Validate ``report`` and write ``out_dir/conformance.json`` atomically."""
+    path = Path(out_dir) / JSON_NAME
+    atomic_write(path, dumps(report))
     return path

@@ -1,0 +1,152 @@
+"""The CLI's merge and report commands, Ctrl-C during run, and the console."""
+
+from __future__ import annotations
+
+import io
+import json
+import textwrap
+
+import pytest
+
+from conformance.cli import main
+from conformance.console import Console
+from conformance.report import write_json
+
+
+@pytest.fixture
+def two_reports(tmp_path, mixed_report, stat_report):
+    a = write_json(mixed_report, tmp_path / "a")
+    b = write_json(stat_report, tmp_path / "b")
+    return a, b
+
+
+def test_merge_writes_one_matrix_and_exits_with_the_verdict(tmp_path, two_reports, capsys):
+    out = tmp_path / "merged"
+    code = main(["merge", *map(str, two_reports), "--out", str(out)])
+    assert code == 1  # the first run has non-conformant adapters
+    merged = json.loads((out / "conformance.json").read_text())
+    assert merged["merged"] and len(merged["sources"]) == 2
+    assert (out / "conformance.html").read_text().count('class="matrix"') == 1
+    stdout = capsys.readouterr().out
+    assert "NOT CONFORMANT" in stdout and "conformance.html" in stdout
+
+
+def test_report_rerenders_a_json_report(tmp_path, two_reports, capsys):
+    out = tmp_path / "again"
+    assert main(["report", str(two_reports[1]), "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "conformance.json").read_text()) == json.loads(
+        two_reports[1].read_text())
+    assert "<!DOCTYPE html>" in (out / "conformance.html").read_text()
+    assert "CONFORMANT" not in capsys.readouterr().out  # --quiet: paths only
+
+
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        ("{oops", "not valid JSON"),
+        ('{"format_version": "1.0", "adapters": []}', "does not match the conformance report"),
+        (None, "no such file"),
+    ],
+)
+@pytest.mark.parametrize("command", ["merge", "report"])
+def test_bad_input_files_exit_2(tmp_path, two_reports, capsys, command, content, needle):
+    bad = tmp_path / "bad.json"
+    if content is not None:
+        bad.write_text(content)
+    argv = [command, str(bad), "--out", str(tmp_path / "o")]
+    if command == "merge":
+        argv.insert(1, str(two_reports[0]))
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "bad.json" in err
+    assert not (tmp_path / "o").exists()
+
+
+INTERRUPTS = textwrap.dedent(
+    """
+    import numpy as np
+
+    def interrupts(x, p, training=True):
+        if training and p == 1:
+            raise KeyboardInterrupt  # as if Ctrl-C came during this check
+        if not training or p == 0:
+            return x
+        keep = np.random.default_rng().random(x.shape[:2]) >= p
+        return x * keep[..., None, None].astype(x.dtype) * x.dtype.type(1 / (1 - p))
+    """
+)
+
+
+def test_ctrl_c_during_run_writes_a_partial_report_and_exits_130(tmp_path, capsys):
+    module = tmp_path / "impl.py"
+    module.write_text(INTERRUPTS)
+    out = tmp_path / "rep"
+    argv = ["run", "--adapter", f"{module}:interrupts", "--adapter", "reference",
+            "--check", "eval-identity", "--check", "p-zero", "--check", "p-one",
+            "--check", "invalid-p", "--out", str(out), "--quiet"]
+    assert main(argv) == 130
+    report = json.loads((out / "conformance.json").read_text())
+    assert report["complete"] is False and report["conformant"] is False
+    first, second = report["adapters"]
+    assert [c["id"] for c in first["checks"]] == ["eval-identity", "p-zero"]
+    assert first["complete"] is False and second["complete"] is False
+    assert second["checks"] == [] and second["name"] == "reference"
+    assert "INCOMPLETE" in (out / "conformance.html").read_text()
+    assert "interrupted" in capsys.readouterr().err
+
+
+# --- the console ------------------------------------------------------------------------------
+
+
+def _feed(console: Console) -> None:
+    console.expect("torch", 3)
+    for check, verdict in (("shape-dtype", "pass"), ("drop-rate", "fail"), ("gradient", "skip")):
+        console.progress("torch", check, "start")
+        console.progress("torch", check, verdict)
+    console.progress("jax", "shape-dtype", "start")
+    console.progress("jax", "shape-dtype", "error")
+    console.close()
+
+
+def test_console_plain_is_one_line_per_finished_check_without_ansi():
+    stream = io.StringIO()
+    _feed(Console(stream))  # a StringIO is not a terminal
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 4
+    assert lines[1].split()[:3] == ["torch", "drop-rate", "fail"]
+    assert "\x1b" not in stream.getvalue() and "\r" not in stream.getvalue()
+
+
+def test_console_live_mode_redraws_one_line_and_keeps_failures():
+    stream = io.StringIO()
+    _feed(Console(stream, live=True))
+    text = stream.getvalue()
+    assert "\r\x1b[2K" in text and "[2/3]" in text
+    assert "FAIL" in text and "drop-rate" in text and "ERROR" in text
+    assert "torch: 3 checks" in text
+
+
+def test_console_quiet_prints_only_the_summary(mixed_report):
+    stream = io.StringIO()
+    console = Console(stream, quiet=True)
+    _feed(console)
+    assert stream.getvalue() == ""
+    console.summary(mixed_report["adapters"])
+    text = stream.getvalue()
+    header, *rows = text.splitlines()[: 1 + len(mixed_report["adapters"])]
+    assert header.split() == ["adapter", "framework", "verdict", "pass", "fail", "skip", "error"]
+    assert rows[0].startswith("correct") and "CONFORMANT" in rows[0]
+    assert "NOT CONFORMANT" in rows[1]
+    assert "FAIL  shape-dtype" in text
+    assert "\x1b" not in text
+
+
+def test_a_renderer_bug_still_leaves_the_json(tmp_path, two_reports, monkeypatch, capsys):
+    def broken(report):
+        raise ZeroDivisionError("oops")
+
+    monkeypatch.setattr("conformance.report.html.render_html", broken)
+    out = tmp_path / "o"
+    assert main(["report", str(two_reports[1]), "--out", str(out)]) == 0
+    assert (out / "conformance.json").exists() and not (out / "conformance.html").exists()
+    assert "no HTML report (ZeroDivisionError: oops)" in capsys.readouterr().err

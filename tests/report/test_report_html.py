@@ -1,0 +1,176 @@
+"""The HTML report: self-contained, escaped, parseable, with the matrix, details and plots."""
+
+from __future__ import annotations
+
+import copy
+import re
+from html.parser import HTMLParser
+
+from conformance.report import render_html
+
+
+class Page(HTMLParser):
+    """Collects tags, attributes and the text of table cells."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def count(self, tag: str, **attrs: str) -> int:
+        return sum(
+            1 for t, a in self.tags
+            if t == tag and all(v in (a.get(k) or "").split() for k, v in attrs.items())
+        )
+
+    def ids(self) -> list[str]:
+        return [a["id"] for _, a in self.tags if a.get("id")]
+
+
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def matrix_rows(html: str) -> list[list[str]]:
+    """The matrix body as rows of cell texts (stdlib parser, flat and forgiving)."""
+    body = html[html.index('<table class="matrix">'):]
+    body = body[: body.index("</table>")]
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", body, flags=re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, flags=re.S)
+        rows.append([re.sub(r"<[^>]+>", " ", c).split() for c in cells])
+    return rows
+
+
+def test_html_parses_and_holds_the_matrix(mixed_report):
+    html = render_html(mixed_report)
+    page = parse(html)
+    assert html.startswith("<!DOCTYPE html>")
+    assert page.count("table", **{"class": "matrix"}) == 1
+    n_adapters = len(mixed_report["adapters"])
+    check_ids = [c["id"] for c in mixed_report["adapters"][0]["checks"]]
+    rows = [r for r in matrix_rows(html) if len(r) == n_adapters + 1]
+    assert [r[0][0] for r in rows[1:]] == check_ids  # header row first
+    for adapter, col in zip(mixed_report["adapters"], range(1, n_adapters + 1), strict=True):
+        verdicts = [r[col][-1] for r in rows[1:]]
+        assert verdicts == [c["verdict"] for c in adapter["checks"]]
+    # every verdict appears as a cell class and as text (colour is never alone)
+    for v in ("pass", "fail", "skip", "error"):
+        assert page.count("td", **{"class": f"v-{v}"}) >= 1
+    # one collapsible detail per (adapter, check), each with a unique anchor the matrix links to
+    assert page.count("details", **{"class": "check"}) == n_adapters * len(check_ids)
+    ids = page.ids()
+    assert len(ids) == len(set(ids))
+    links = {a["href"][1:] for t, a in page.tags if t == "a" and (a.get("href") or "")[:1] == "#"}
+    assert links <= set(ids)
+
+
+def test_verdict_comes_first_and_per_adapter(mixed_report):
+    html = render_html(mixed_report)
+    text = " ".join(parse(html).text)
+    first = text.index("NOT CONFORMANT")
+    assert first < text.index("Checks by adapter")
+    assert text.count("CONFORMANT") >= len(mixed_report["adapters"])
+    assert "reproduce" in text.lower()
+    assert "dropout2d-conformance run --adapter" in text
+
+
+def test_hostile_strings_are_escaped(mixed_report, hostile):
+    hostile_name, hostile_error = hostile
+    html = render_html(mixed_report)
+    assert "<script" not in html.lower()
+    assert "<img" not in html.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the adapter's name, as text
+    text = " ".join(parse(html).text)
+    assert hostile_name in text
+    assert hostile_error in text  # the exception message, shown verbatim as text
+
+
+def test_self_contained_no_network(fabricated):
+    html = render_html(fabricated)
+    page = parse(html)
+    assert page.count("script") == 0 and page.count("link") == 0 and page.count("img") == 0
+    for tag, attrs in page.tags:
+        for key in ("src", "href"):
+            value = attrs.get(key) or ""
+            assert not value.startswith(("http:", "https:", "//")), (tag, attrs)
+    assert "@import" not in html and "url(http" not in html
+
+
+def test_plots_drawn_when_the_data_is_there(fabricated):
+    html = render_html(fabricated)
+    page = parse(html)
+    # p-values of the adapter, the drop-rate intervals, per-position rates, drop counts
+    assert page.count("svg", **{"class": "plot"}) == 4
+    labels = [a.get("aria-label", "") for t, a in page.tags if t == "svg"]
+    assert any("p-values" in label for label in labels)
+    assert any("per-position drop rates" in label for label in labels)
+    assert any("drop-count histograms" in label for label in labels)
+    ids = page.ids()
+    assert len(ids) == len(set(ids)), "SVG ids must be unique in the document"
+    assert "<?xml" not in html and "<metadata>" not in html
+    for svg in re.findall(r"<svg.*?</svg>", html, flags=re.S):
+        assert len(svg) < 60_000
+
+
+def test_real_statistical_checks_render_with_plots(stat_report):
+    html = render_html(stat_report)
+    page = parse(html)
+    assert page.count("svg", **{"class": "plot"}) == 3  # p-values, rates, drop counts
+    assert "channel-uniformity" in " ".join(page.text)
+
+
+def test_deterministic_only_report_renders_without_plots(mixed_report):
+    html = render_html(mixed_report)
+    assert "<svg" not in html
+    assert "Implementation-defined behaviour" in html or not any(
+        a["findings"] for a in mixed_report["adapters"]
+    )
+
+
+def test_malformed_plot_data_is_skipped_not_fatal(fabricated):
+    report = copy.deepcopy(fabricated)
+    for c in report["adapters"][0]["checks"]:
+        for s in c.get("subtests", ()):
+            s["detail"] = {"rates": "garbage", "observed": [1, 2], "expected": [1], "p": "x",
+                           "setting": "<script>x</script>"}
+    html = render_html(report)
+    page = parse(html)
+    assert page.count("svg", **{"class": "plot"}) == 1  # only the p-value plot survives
+    assert "<script" not in html.lower()
+
+
+def test_hostile_text_inside_a_plot_is_escaped(fabricated):
+    report = copy.deepcopy(fabricated)
+    dc = next(c for c in report["adapters"][0]["checks"] if c["id"] == "drop-count-distribution")
+    dc["subtests"][0]["detail"].pop("p")
+    dc["subtests"][0]["detail"]["setting"] = "<script>alert(3)</script>, more"
+    html = render_html(report)
+    assert "<script" not in html.lower()
+
+
+def test_incomplete_and_empty_reports_render(mixed_report):
+    report = copy.deepcopy(mixed_report)
+    report["complete"] = False
+    report["conformant"] = False
+    report["adapters"][0]["complete"] = False
+    report["adapters"][0]["conformant"] = False
+    html = render_html(report)
+    assert "INCOMPLETE" in html and "Incomplete run" in html
+    report["adapters"] = []
+    assert "NO ADAPTERS" in render_html(report)
+
+
+def test_plots_can_be_left_out(fabricated):
+    html = render_html(fabricated, plots=False)
+    assert "<svg" not in html and "channel-uniformity" in html

@@ -1,0 +1,158 @@
+"""The JSON report matches its shipped, versioned schema; invalid reports are refused clearly."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from conformance.report import (
+    FORMAT_VERSION,
+    ReportError,
+    ReportValidationError,
+    build_report,
+    load_report,
+    load_schema,
+    validate,
+    write_json,
+)
+from conformance.report.schema import SCHEMA_FILE
+
+
+def test_schema_is_draft_2020_12_shipped_and_carries_one_version():
+    schema = load_schema()
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["properties"]["format_version"]["const"] == FORMAT_VERSION
+    assert f"/{FORMAT_VERSION}/" in schema["$id"]
+    assert schema["title"].endswith(f"format {FORMAT_VERSION}")
+    from importlib import resources
+
+    assert resources.files("conformance.report").joinpath(SCHEMA_FILE).is_file()
+
+
+def test_reports_with_every_verdict_validate(mixed_report, stat_report):
+    validate(mixed_report)
+    validate(stat_report)
+    verdicts = {c["verdict"] for a in mixed_report["adapters"] for c in a["checks"]}
+    assert verdicts == {"pass", "fail", "skip", "error"}
+    by_name = {a["name"]: a for a in mixed_report["adapters"]}
+    assert by_name["correct"]["conformant"] and by_name["correct"]["complete"]
+    assert not by_name["upcasts"]["conformant"]
+    assert mixed_report["merged"] is False and "sources" not in mixed_report
+    assert not mixed_report["conformant"]
+    stat = [c for c in stat_report["adapters"][0]["checks"] if c["kind"] == "statistical"]
+    assert stat and all(c["subtests"] for c in stat)
+
+
+def test_fabricated_statistical_data_validates(fabricated):
+    validate(fabricated)
+
+
+def test_validation_lists_every_failure_with_its_path(mixed_report):
+    bad = copy.deepcopy(mixed_report)
+    check = bad["adapters"][1]["checks"][0]
+    check["verdict"] = "maybe"
+    del check["message"]
+    bad["adapters"][0]["summary"]["pass"] = "many"
+    with pytest.raises(ReportValidationError) as info:
+        validate(bad)
+    text = str(info.value)
+    assert len(info.value.failures) == 3
+    assert "adapters[1].checks[0].verdict" in text and "'maybe'" in text
+    assert "adapters[1].checks[0]: 'message' is a required property" in text
+    assert "adapters[0].summary.pass" in text
+
+
+def test_statistical_fields_are_required_and_deterministic_checks_have_none(fabricated):
+    bad = copy.deepcopy(fabricated)
+    stat = next(c for c in bad["adapters"][0]["checks"] if c["kind"] == "statistical")
+    del stat["p_value"]
+    del stat["subtests"][0]["alpha"]
+    det = bad["adapters"][0]["checks"][0]
+    det["subtests"] = []
+    with pytest.raises(ReportValidationError) as info:
+        validate(bad)
+    text = "\n".join(info.value.failures)
+    assert "'p_value' is a required property" in text
+    assert "subtests[0]: 'alpha' is a required property" in text
+    assert "checks[0]" in text
+
+
+def test_unknown_fields_and_other_format_versions_are_refused(mixed_report):
+    bad = copy.deepcopy(mixed_report)
+    bad["adapters"][0]["checks"][0]["surprise"] = 1
+    with pytest.raises(ReportValidationError, match="surprise"):
+        validate(bad)
+    old = copy.deepcopy(mixed_report)
+    old["format_version"] = "0.9"
+    with pytest.raises(ReportValidationError, match=r"'0\.9' is not the format this tool reads"):
+        validate(old)
+    with pytest.raises(ReportValidationError, match="expected a JSON object"):
+        validate([1, 2])
+
+
+def test_write_json_validates_before_writing(tmp_path, mixed_report):
+    path = write_json(mixed_report, tmp_path)
+    before = path.read_text()
+    bad = copy.deepcopy(mixed_report)
+    bad["conformant"] = "yes"
+    with pytest.raises(ReportValidationError):
+        write_json(bad, tmp_path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["conformance.json"]
+    nan = copy.deepcopy(mixed_report)
+    nan["adapters"][0]["checks"][0]["duration_s"] = float("nan")
+    with pytest.raises(ReportError, match="cannot be written as JSON"):
+        write_json(nan, tmp_path)
+    assert path.read_text() == before
+
+
+def test_incomplete_run_marks_the_unfinished_adapter(mixed_report):
+    entries = copy.deepcopy(mixed_report["adapters"][:2])
+    for e in entries:
+        del e["complete"]  # as AdapterResult.to_dict() gives them
+    entries[1]["checks"] = entries[1]["checks"][:2]
+    entries[0]["conformant"] = True
+    report = build_report(entries, mixed_report["config"], complete=False)
+    validate(report)
+    assert report["complete"] is False and report["conformant"] is False
+    first, second = report["adapters"]
+    assert first["complete"] and first["conformant"]
+    assert not second["complete"] and not second["conformant"]
+    # an explicit flag wins; info fields are normalised to strings
+    entries[0]["complete"] = False
+    entries[0]["framework_version"] = None
+    report = build_report(entries, mixed_report["config"], complete=False)
+    assert report["adapters"][0]["complete"] is False
+    assert report["adapters"][0]["framework_version"] == ""
+
+
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        ("{not json", "not valid JSON (line 1, column 2"),
+        ("[1, 2, 3]", "not a dropout2d-conformance report"),
+        ('{"hello": "world"}', "not a dropout2d-conformance report"),
+        (None, "no such file"),
+    ],
+)
+def test_load_report_says_what_is_wrong(tmp_path, content, needle):
+    path = tmp_path / "r.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ReportError, match=needle.replace("(", r"\(")):
+        load_report(path)
+
+
+def test_load_report_validates(tmp_path, mixed_report):
+    good = write_json(mixed_report, tmp_path)
+    assert load_report(good) == mixed_report
+    bad = copy.deepcopy(mixed_report)
+    del bad["adapters"][0]["name"]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ReportValidationError, match=r"(?s)bad\.json does not.*'name' is a req"):
+        load_report(path)
