@@ -8,16 +8,18 @@ still writes the checks that finished, marked ``complete: false``).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from conformance import __version__, battery
-from conformance.adapters.registry import default_specs, registered, try_load
+from conformance.adapters.registry import default_specs, load_adapter, registered, try_load
 from conformance.console import Console
 from conformance.errors import SpecError
 from conformance.report import (
     ReportError,
+    atomic_write,
     build_report,
     load_report,
     merge_reports,
@@ -72,7 +74,106 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list registered adapters and whether each loads")
     sub.add_parser("checks", help="list the check ids with their requirements")
     _add_report_commands(sub)
+    _add_self_commands(sub)
     return parser
+
+
+# --- the suite measured on itself: selftest, calibrate, power ---------------------------------
+
+
+def _add_self_commands(sub: argparse._SubParsersAction) -> None:
+    levels = list(battery.LEVELS)
+    st = sub.add_parser("selftest", help="run the gallery of faulty implementations: kill matrix")
+    st.add_argument("--level", choices=levels, default="default")
+    st.add_argument("--seed", type=int, default=0)
+    st.add_argument("--mutant", action="append", metavar="NAME", help="only these mutants")
+    st.add_argument("--out", default="reports", help="writes selftest.json here")
+    cal = sub.add_parser("calibrate", help="false-alarm rate of an adapter across seeds")
+    cal.add_argument("--adapter", default="reference", metavar="SPEC")
+    cal.add_argument("--runs", type=int, default=10)
+    cal.add_argument("--level", choices=levels, default="default")
+    cal.add_argument("--first-seed", type=int, default=1)
+    cal.add_argument("--family-alpha", type=_probability, default=battery.FAMILY_ALPHA)
+    cal.add_argument("--out", default="reports", help="writes calibration.json here")
+    pw = sub.add_parser("power", help="MDE, sample size and expected time per check and level")
+    pw.add_argument("--level", action="append", choices=levels, help="default: every level")
+    pw.add_argument("--adapter", default="reference", metavar="SPEC",
+                    help="whose drawing speed gives the expected time (default reference)")
+
+
+def _write_json_file(out: str, name: str, data: dict) -> Path:
+    path = Path(out) / name
+    atomic_write(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    return path
+
+
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from conformance.mutants import MUTANTS
+    from conformance.selftest import format_matrix, selftest
+
+    unknown = sorted(set(args.mutant or ()) - set(MUTANTS))
+    if unknown:
+        print(f"error: unknown mutant(s) {unknown}; known: {sorted(MUTANTS)}", file=sys.stderr)
+        return EXIT_USAGE
+
+    def progress(name: str, caught: tuple) -> None:
+        print(f"  {name:<28} {'caught by ' + ', '.join(caught) if caught else 'not caught'}",
+              file=sys.stderr)
+
+    result = selftest(args.level, seed=args.seed, names=args.mutant, progress=progress)
+    print(format_matrix(result))
+    print(f"report: {_write_json_file(args.out, 'selftest.json', result)}")
+    return EXIT_OK if result["ok"] else EXIT_NONCONFORMANT
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from conformance.calibration import calibrate
+
+    if args.runs < 1:
+        print("error: --runs must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    adapter = load_adapter(args.adapter)
+
+    def progress(seed: int, alarms: list) -> None:
+        print(f"  seed {seed}: {'false alarm in ' + ', '.join(alarms) if alarms else 'ok'}",
+              file=sys.stderr)
+
+    result = calibrate(adapter, runs=args.runs, level=args.level, first_seed=args.first_seed,
+                       family_alpha=args.family_alpha, progress=progress).to_dict()
+    lo, hi = result["family_ci95"]
+    last = args.first_seed + args.runs - 1
+    print(f"{adapter.name} at {args.level}, seeds {args.first_seed}..{last}:"
+          f" {result['family_alarms']} of {args.runs} runs with a false alarm "
+          f"(95% CI {lo:.3g}..{hi:.3g}; budget F = {args.family_alpha:g})")
+    for cid, row in result["checks"].items():
+        alpha = f"{row['alpha']:.3g}" if row["alpha"] is not None else "-"
+        print(f"  {cid:<26} {row['alarms']:>3} alarms  95% CI {row['ci95'][0]:.3g}.."
+              f"{row['ci95'][1]:.3g}  alpha {alpha}")
+    print(f"report: {_write_json_file(args.out, 'calibration.json', result)}")
+    # a correct adapter whose false alarms exceed the budget beyond doubt is a suite failure
+    return EXIT_OK if result["consistent_with_budget"] else EXIT_NONCONFORMANT
+
+
+def cmd_power(args: argparse.Namespace) -> int:
+    from conformance.calibration import decision_cost, plan
+
+    adapter = load_adapter(args.adapter)
+    per_call, per_decision = decision_cost(adapter)
+    print(f"expected times from {adapter.name}: {per_call * 1e6:.0f} us per call + "
+          f"{per_decision * 1e9:.0f} ns per channel decision (through the harness, statistics "
+          f"not included); F = {battery.FAMILY_ALPHA:g}, beta = {battery.BETA:g}")
+    print(f"{'level':<9} {'check':<26} {'subtests':>8} {'decisions':>12} {'calls':>6} "
+          f"{'MDE':>9}  {'unit':<24} {'time s':>7}")
+    for level in args.level or list(battery.LEVELS):
+        total = 0.0
+        for row in plan(level):
+            seconds = row["calls"] * per_call + row["decisions"] * per_decision
+            total += seconds
+            print(f"{level:<9} {row['check']:<26} {row['subtests']:>8} {row['decisions']:>12,} "
+                  f"{row['calls']:>6} {row['mde']:>9.4g}  {row['unit']:<24} {seconds:>7.2f}")
+        print(f"{level:<9} {'(all statistical checks)':<26} {'':>8} {'':>12} {'':>6} {'':>9}  "
+              f"{'':<24} {total:>7.2f}")
+    return EXIT_OK
 
 
 # --- reports: merge and re-render (exit 0/1 as for run, 2 for a bad input file) ------------
@@ -204,6 +305,9 @@ COMMANDS = {
     "checks": cmd_checks,
     "merge": cmd_merge,
     "report": cmd_report,
+    "selftest": cmd_selftest,
+    "calibrate": cmd_calibrate,
+    "power": cmd_power,
 }
 
 

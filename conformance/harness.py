@@ -75,16 +75,16 @@ def forward(
     x_layout = _lay_out(_to_layout(adapter, x), memory)
     try:
         native = adapter.to_native(x_layout)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise AdapterError(f"to_native raised {exc!r} ({where()})") from exc
     try:
         out = adapter.dropout2d(native, p, training, inplace)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise AdapterError(f"dropout2d raised {type(exc).__name__}: {exc} ({where()})") from exc
     try:
         y = np.asarray(adapter.to_numpy(out))
         x_after = np.asarray(adapter.to_numpy(native))
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise AdapterError(
             f"the output could not be read back as an array: {exc!r} "
             f"(got {type(out).__name__}; {where()})"
@@ -103,11 +103,11 @@ def expect_error(
     """Call the adapter with a value that must be rejected; return what it raised, or None."""
     try:
         native = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise AdapterError(f"to_native raised {exc!r}") from exc
     try:
         adapter.dropout2d(native, p, training, False)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return exc
     return None
 
@@ -118,7 +118,7 @@ def seed_adapter(adapter: Adapter, seed: int) -> bool:
         return False
     try:
         adapter.seed(seed)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise AdapterError(f"seed({seed}) raised {exc!r}") from exc
     return True
 
@@ -133,6 +133,6 @@ def gradient(
         nu = adapter.to_native(np.array(_to_layout(adapter, upstream), copy=True))
         y, dx = adapter.grad(nx, p, nu)
         y, dx = np.asarray(adapter.to_numpy(y)), np.asarray(adapter.to_numpy(dx))
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise AdapterError(f"grad raised {type(exc).__name__}: {exc} ({where})") from exc
     return _from_layout(adapter, y), _from_layout(adapter, dx)

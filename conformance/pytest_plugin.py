@@ -147,7 +147,7 @@ class _Recorder:
 def write_session_report(config: pytest.Config, results: list[dict[str, Any]], out: Path) -> Path:
     """Assemble the per-test results into the same report the CLI writes."""
     from conformance import battery
-    from conformance.report import build_report, write_json
+    from conformance.report import build_report, write_reports
     from conformance.results import adapter_entry
 
     specs = config.getoption("dropout2d_adapter")
@@ -164,4 +164,4 @@ def write_session_report(config: pytest.Config, results: list[dict[str, Any]], o
             entries.append(adapter_entry(by_spec[spec]["info"], checks))
     complete = sum(len(e["checks"]) for e in entries) == len(specs) * len(selected)
     report = build_report(entries, _config(config).as_dict(), complete=complete)
-    return write_json(report, out)
+    return write_reports(report, out)[0]

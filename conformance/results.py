@@ -86,15 +86,18 @@ class CheckResult:
         }
         if self.kind == "statistical":
             top = self.primary()
+            # The decisive sub-test's p-value, Bonferroni-adjusted to the check's alpha, so
+            # that the check-level p_value and alpha compare directly.
+            p_adj = None
+            if top is not None and self.alpha and top.alpha:
+                p_adj = min(1.0, top.p_value * self.alpha / top.alpha)
             out.update(
                 {
                     "statistic": _finite_or_none(top.statistic) if top else None,
-                    "p_value": _finite_or_none(top.p_value) if top else None,
+                    "p_value": _finite_or_none(p_adj),
                     "alpha": self.alpha,
-                    "n": int(sum(s.n for s in self.stats)) if self.stats else 0,
-                    "mde": _finite_or_none(max((s.mde or 0.0) for s in self.stats))
-                    if self.stats
-                    else None,
+                    "n": self.decisions,
+                    "mde": _finite_or_none(top.mde) if top else None,
                     "observed": _finite_or_none(top.estimate) if top else None,
                     "ci": [_finite_or_none(c) for c in top.ci] if top and top.ci else None,
                     "subtests": [stat_to_dict(s) for s in self.stats],

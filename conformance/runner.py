@@ -144,7 +144,7 @@ def _run_body(
             duration_s=time.perf_counter() - start,
             **common,
         )
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # an adapter that exits must not end the run
         return CheckResult(
             verdict=Verdict.ERROR,
             message=f"unexpected {type(exc).__name__} while checking: {exc}",

@@ -18,7 +18,7 @@ def _ids(result):
 
 def test_hanging_adapter_times_out_and_the_run_continues():
     def hangs(x, p, training=True):
-        if training and p == 0.5:
+        if training and 0 < p < 1:
             time.sleep(5)
         return x
 
@@ -66,3 +66,15 @@ def test_results_reproduce_under_the_same_seed():
     b = Runner(config).run_adapter(load_adapter("reference"))
     assert [c.message for c in a.checks] == [c.message for c in b.checks]
     assert a.checks[0].reproduce.startswith("dropout2d-conformance run --adapter reference")
+
+
+def test_adapter_calling_sys_exit_is_an_error_not_the_end_of_the_run():
+    import sys
+
+    def exits(x, p, training=True):
+        sys.exit(3)
+
+    result = Runner(RunConfig(checks=("p-one", "invalid-p"))).run_adapter(CallableAdapter(exits))
+    # p-one: raising (here, exiting) at p = 1 is a contract failure; invalid-p: it "raised"
+    assert [c.verdict.value for c in result.checks] == ["fail", "pass"]
+    assert "SystemExit" in result.checks[0].message

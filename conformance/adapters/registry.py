@@ -27,10 +27,34 @@ ENTRY_POINT_GROUP = "dropout2d_conformance.adapters"
 BUILTIN: dict[str, tuple[str, str | None]] = {
     "reference": ("conformance.adapters.reference_adapter:ReferenceAdapter", None),
     "torch": ("conformance.adapters.torch_adapter:TorchAdapter", "torch"),
+    "torch-compile": ("conformance.adapters.torch_compile_adapter:TorchCompileAdapter", "torch"),
+    "jax": ("conformance.adapters.jax_adapter:JaxAdapter", "jax"),
+    "flax-linen": ("conformance.adapters.flax_adapter:FlaxLinenAdapter", "flax"),
+    "flax-nnx": ("conformance.adapters.flax_adapter:FlaxNnxAdapter", "flax"),
+    "keras": ("conformance.adapters.keras_adapter:KerasAdapter", "keras"),
+    "keras-channels-first": (
+        "conformance.adapters.keras_adapter:KerasChannelsFirstAdapter",
+        "keras",
+    ),
+    "tensorflow": ("conformance.adapters.tf_adapter:TensorFlowAdapter", "tensorflow"),
+    "tf-keras": ("conformance.adapters.tf_adapter:TfKerasAdapter", "tf_keras"),
+    "paddle": ("conformance.adapters.paddle_adapter:PaddleAdapter", "paddle"),
+    "mlx": ("conformance.adapters.mlx_adapter:MlxAdapter", "mlx"),
 }
 
 #: the framework adapters that `run` with no --adapter tries (besides the reference)
-FRAMEWORKS: list[str] = ["torch"]
+FRAMEWORKS: list[str] = [
+    "torch",
+    "torch-compile",
+    "jax",
+    "flax-linen",
+    "flax-nnx",
+    "keras",
+    "tensorflow",
+    "tf-keras",
+    "paddle",
+    "mlx",
+]
 
 
 def register(name: str, target: str, requires: str | None = None) -> None:
@@ -139,6 +163,11 @@ def load_adapter(spec: str) -> Adapter:
         raise _usage(spec, "both sides of ':' must be non-empty")
     if location.endswith(".py") or "/" in location or "\\" in location:
         obj = _load_file(Path(location), attr, spec)
+        adapter = to_adapter(obj, name=attr.rpartition(".")[2], spec=spec)
+        if isinstance(adapter, CallableAdapter):
+            # the module name is a generated one; the file name means something to a reader
+            adapter.framework = f"python ({Path(location).name})"
+        return adapter
     else:
         try:
             obj = _import_target(f"{location}:{attr}")

@@ -48,6 +48,7 @@ class CheckContext:
     beta: float
     #: channel decisions drawn so far by the statistical samplers (for the report and benchmarks)
     decisions: int = 0
+    calls: int = 0
     #: plan only: samplers simulate a correct implementation instead of calling the adapter,
     #: so the real sample-size code runs without the cost of drawing (``power`` uses this)
     dry_run: bool = False

@@ -98,6 +98,7 @@ class Sampler:
                 self.ys.append(f.y[..., 0, 0].astype(np.float64))
             self.calls += 1
         self.ctx.decisions += out.size
+        self.ctx.calls += calls
         return out
 
     def _simulate(self, calls: int) -> np.ndarray:
@@ -113,6 +114,7 @@ class Sampler:
                 self.ys.append(np.where(out[t], 0.0, x * scale))
         self.calls += calls
         self.ctx.decisions += out.size
+        self.ctx.calls += calls
         return out
 
     def values(self) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,187 @@
+"""Keras 3's ``keras.layers.SpatialDropout2D``, on whichever backend Keras runs.
+
+- ``keras``: ``data_format="channels_last"`` on NHWC input (layout "NHWC").
+- ``keras-channels-first``: ``data_format="channels_first"`` on NCHW input.
+
+The layer is called with ``training=True/False`` on backend tensors made by
+``keras.ops.convert_to_tensor``.  One layer per p is kept and called again and again, as in a
+model; its ``SeedGenerator`` advances on every call.
+
+**Backend.** Keras picks its backend once, at import: ``KERAS_BACKEND``, else
+``~/.keras/keras.json``, else TensorFlow.  If Keras is already imported, its backend is used.
+If ``KERAS_BACKEND`` is unset and the backend Keras would pick is not installed (Keras's import
+would fail), the adapter imports Keras with the first installed of jax, torch, tensorflow
+instead, so that ``run`` with no ``--adapter`` still works; the framework name says which
+backend ran, e.g. ``keras (jax backend)``.
+
+**Seeds.** ``seed(s)`` calls ``keras.utils.set_random_seed(s)`` and drops the cached layers, so
+the next layers draw their ``SeedGenerator`` seeds from the re-seeded global state.  (Calling
+``set_random_seed`` alone does not reset the generator of an existing layer; ``seed=`` takes an
+int only, not a ``SeedGenerator``; a new layer with the same int seed repeats its masks.)
+
+What the adapter does *not* do: cast.  A Keras layer autocasts floating inputs to its dtype
+policy's compute dtype (``float32`` by default), so float16 and float64 inputs come back as
+float32.  The capabilities list float32 first (the checks that use one dtype test float32
+behaviour) and then float16 and float64, where the cast shows as an R1 failure.  On the JAX
+backend the adapter converts inputs inside ``jax.enable_x64(True)``, so a float64 input is a
+float64 ``jax.Array`` and the layer's cast to float32 is what shows (with JAX's default config
+``convert_to_tensor`` itself would already give float32).
+
+Capabilities: inplace no; seed yes; autograd on the jax (``jax.vjp``), torch
+(``torch.autograd``) and tensorflow (``GradientTape``) backends -- the upstream gradient is
+given in the output's dtype (float32 after the autocast), as each backend requires or does
+implicitly, and the gradient with respect to x comes back in x's dtype through the cast;
+three_d no (the layer's ``InputSpec`` requires ndim=4).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from conformance.adapters.base import Adapter, Capabilities
+from conformance.adapters.jax_adapter import x64
+
+#: float32 first: see the module docstring
+KERAS_DTYPES = ("float32", "float16", "float64")
+FALLBACK_BACKENDS = ("jax", "torch", "tensorflow")
+_BACKEND_MODULE = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}
+
+
+def _configured_backend() -> str:
+    """The backend ``import keras`` would pick with KERAS_BACKEND unset."""
+    home = os.environ.get("KERAS_HOME") or str(Path("~").expanduser() / ".keras")
+    try:
+        config = json.loads((Path(home) / "keras.json").read_text())
+        return str(config.get("backend", "tensorflow"))
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def import_keras() -> Any:
+    """Import Keras, choosing an installed backend if the configured one is missing."""
+    import sys
+
+    if "keras" in sys.modules or os.environ.get("KERAS_BACKEND"):
+        import keras
+
+        return keras
+    wanted = _configured_backend()
+    module = _BACKEND_MODULE.get(wanted)
+    if module is None or _installed(module):
+        import keras
+
+        return keras
+    for candidate in FALLBACK_BACKENDS:
+        if _installed(_BACKEND_MODULE[candidate]):
+            os.environ["KERAS_BACKEND"] = candidate
+            try:
+                import keras
+            finally:
+                del os.environ["KERAS_BACKEND"]
+            return keras
+    raise ImportError(
+        f"keras would use the {wanted!r} backend, which is not installed, and none of "
+        f"{list(FALLBACK_BACKENDS)} is: install one or set KERAS_BACKEND"
+    )
+
+
+class KerasAdapter(Adapter):
+    name = "keras"
+    framework = "keras"
+    layout = "NHWC"
+    data_format = "channels_last"
+    capabilities = Capabilities(
+        inplace=False, seed=True, autograd=True, dtypes=KERAS_DTYPES, three_d=False
+    )
+
+    def __init__(self) -> None:
+        keras = import_keras()
+        self.keras = keras
+        self.backend = keras.backend.backend()
+        self.framework = f"keras ({self.backend} backend)"
+        backend_version = ""
+        module = _BACKEND_MODULE.get(self.backend)
+        if module is not None:
+            backend_version = f" ({self.backend} {importlib.import_module(module).__version__})"
+        self.framework_version = f"{keras.__version__}{backend_version}"
+        if self.backend not in _BACKEND_MODULE:
+            self.capabilities = Capabilities(
+                inplace=False, seed=True, autograd=False, dtypes=KERAS_DTYPES, three_d=False
+            )
+        self._layers: dict[float, Any] = {}
+
+    # conversions -------------------------------------------------------------------------
+
+    def to_native(self, x: np.ndarray) -> Any:
+        if self.backend == "jax":
+            # Under JAX's default config a float64 array cannot exist: convert inside x64, so
+            # the native input really has the input's dtype and what the layer does to it
+            # shows (the layer itself runs outside x64, as a Keras user's does).
+            import jax
+
+            with x64(jax):
+                return self.keras.ops.convert_to_tensor(x)
+        return self.keras.ops.convert_to_tensor(x)
+
+    def to_numpy(self, y: Any) -> np.ndarray:
+        if not self.keras.ops.is_tensor(y):
+            raise TypeError(f"expected a {self.backend} tensor, got {type(y).__name__}")
+        return np.array(self.keras.ops.convert_to_numpy(y), copy=True)
+
+    # the call ----------------------------------------------------------------------------
+
+    def _layer(self, p: float) -> Any:
+        layer = self._layers.get(p)
+        if layer is None:
+            layer = self.keras.layers.SpatialDropout2D(rate=p, data_format=self.data_format)
+            self._layers[p] = layer
+        return layer
+
+    def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
+        if inplace:
+            raise ValueError("keras layers do not work in place")
+        return self._layer(p)(x, training=training)
+
+    def seed(self, seed: int) -> None:
+        self.keras.utils.set_random_seed(int(seed))
+        self._layers = {}
+
+    def grad(self, x: Any, p: float, upstream: Any) -> tuple[Any, Any]:
+        layer = self._layer(p)
+        if self.backend == "jax":
+            import jax
+
+            y, pullback = jax.vjp(lambda v: layer(v, training=True), x)
+            (dx,) = pullback(upstream.astype(y.dtype))
+            return y, dx
+        if self.backend == "torch":
+            import torch
+
+            xt = x.detach().clone().requires_grad_(True)
+            y = layer(xt, training=True)
+            (dx,) = torch.autograd.grad(y, xt, upstream.to(y.dtype))
+            return y.detach(), dx
+        if self.backend == "tensorflow":
+            import tensorflow as tf
+
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = layer(x, training=True)
+            return y, tape.gradient(y, x, output_gradients=tf.cast(upstream, y.dtype))
+        raise NotImplementedError(f"no gradient for the {self.backend} backend")
+
+
+class KerasChannelsFirstAdapter(KerasAdapter):
+    name = "keras-channels-first"
+    layout = "NCHW"
+    data_format = "channels_first"
