@@ -61,6 +61,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", default="reports", help="report directory (default reports/)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.add_argument(
+        "--timeout-scale",
+        type=float,
+        default=1.0,
+        help="multiply every check's timeout (default 1: 120 s deterministic, 600 s "
+        "statistical); raise it for slow adapters such as torch-compile",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -262,6 +269,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         family_alpha=args.family_alpha,
         checks=tuple(args.check or ()),
+        timeout_scale=args.timeout_scale,
     )
 
     console = Console(sys.stderr, quiet=args.quiet, summary_stream=sys.stdout)

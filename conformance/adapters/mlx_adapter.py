@@ -7,7 +7,8 @@ MLX 0.32 computes ``mask = mx.random.bernoulli(1 - p, shape=(N, 1, 1, C))`` and
 One module per p is kept; ``module.train(training)`` switches the mode before each call.
 
 Conversions: ``mx.array(x)`` turns float64 NumPy data into float32 unless asked, so the adapter
-passes ``dtype=`` explicitly; float64 arrays exist on the CPU device.
+passes ``dtype=`` explicitly; float64 arrays exist on the CPU device.  Non-contiguous input is
+made contiguous first (``mx.array`` copies; MLX exposes no strides).
 
 Capabilities: inplace no (MLX arrays are immutable); seed yes (``mx.random.seed``, MLX's
 global key); autograd yes (``mx.vjp`` of one forward call); dtypes float16, float32, float64

@@ -4,6 +4,8 @@
 multiplied in (a multiplicative mask: dropped maps of negative values are -0.0 and NaN/Inf
 become NaN).  It rejects p < 0, p > 1 and infinite p with ``ValueError`` -- but not NaN.
 
+Non-contiguous NumPy input is made contiguous before ``paddle.to_tensor`` (which copies).
+
 Capabilities:
 
 - inplace: no (``dropout2d`` has no ``inplace`` parameter).

@@ -43,9 +43,9 @@ BUILTIN: dict[str, tuple[str, str | None]] = {
 }
 
 #: the framework adapters that `run` with no --adapter tries (besides the reference)
+#: (torch-compile is left out: it recompiles for every p and dtype, minutes per run; name it)
 FRAMEWORKS: list[str] = [
     "torch",
-    "torch-compile",
     "jax",
     "flax-linen",
     "flax-nnx",

@@ -15,6 +15,9 @@ layers are built after the re-seeding.
 What the adapters do *not* do: change the rate, the dtype or the error behaviour.  tf-keras
 layers autocast to their dtype policy (float32), like Keras 3: dtypes are listed float32 first.
 
+Non-contiguous NumPy input is made contiguous before ``tf.convert_to_tensor`` (which copies
+anyway): TF tensors expose no strides, so the suite's strided cases test only the conversion.
+
 Capabilities: inplace no (TF tensors are immutable); seed yes; autograd yes (``GradientTape``
 over one forward call); three_d no (``tf.nn.dropout`` has no notion of channels, the recipe
 above is for 4D NHWC; tf-keras' layer requires ndim=4).

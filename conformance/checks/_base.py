@@ -21,6 +21,7 @@ class Level:
     name: str
     p_grid: tuple[float, ...]  # p values the rate checks sweep (drop-rate, drop-count, expectation)
     drop_rate_mde: float  # absolute MDE of each drop-rate sub-test
+    drop_rate_rel_mde: float  # ... and relative to min(p, 1-p), which binds at small p
     position_mde: float  # absolute MDE of the drop rate at any single channel / batch position
     phi_mde: float  # MDE of the correlation between paired decisions (independence)
     gof_w: float  # MDE of the drop-count goodness of fit, as Cohen's w

@@ -45,7 +45,11 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 modes = [False, True] if adapter.capabilities.inplace else [False]
                 for inplace in modes:
                     where = f"training=False, p={p}, inplace={inplace}, {dtype}, {shape}"
-                    f = ctx.forward(x, p, training=False, inplace=inplace)
+                    try:
+                        f = ctx.forward(x, p, training=False, inplace=inplace)
+                    except AdapterError as exc:
+                        # R6: evaluation mode is the identity for every p in [0, 1]
+                        raise CheckFailed(f"eval mode must return the input; {exc}") from exc
                     assert_bitwise_equal(actual=f.y, expected=x, what="eval output", where=where)
                     assert_bitwise_equal(
                         actual=f.x_after, expected=x, what="input after eval", where=where

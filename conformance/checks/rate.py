@@ -38,7 +38,10 @@ def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
     alpha = ctx.alpha / len(settings)  # Bonferroni over the grid
     results = []
     for key, s in enumerate(settings):
-        n = binomial_sample_size(ctx.level.drop_rate_mde, s.p, alpha=alpha, beta=ctx.beta)
+        # An absolute MDE is weak at p = 0.01 (0.005 would be 50 %): bound it relative to
+        # min(p, 1-p) too, so a 10 % bias of a small rate is found at default level.
+        mde = min(ctx.level.drop_rate_mde, ctx.level.drop_rate_rel_mde * min(s.p, 1 - s.p))
+        n = binomial_sample_size(mde, s.p, alpha=alpha, beta=ctx.beta)
 
         def test(dropped: np.ndarray, a: float, s: Setting = s):
             return binomial_test(int(dropped.sum()), int(dropped.size), s.p, alpha=a,

@@ -16,7 +16,7 @@ from conformance.checks._inputs import (
     maps,
     nonzero_values,
 )
-from conformance.errors import CheckFailed
+from conformance.errors import AdapterError, CheckFailed
 
 
 @check("channel-structure", requirement="R2", title="Each (n, c) map is dropped or kept whole")
@@ -76,7 +76,12 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 for training in (True, False):
                     x = nonzero_values(rng, shape, dtype)
                     where = f"shape={shape}, {dtype}, p={p}, training={training}"
-                    f = ctx.forward(x, p, training=training)
+                    try:
+                        f = ctx.forward(x, p, training=training)
+                    except AdapterError:
+                        if training and p == 1.0:
+                            continue  # raising at p = 1 is R7's failure (p-one), not R1's
+                        raise
                     assert_shape_dtype(actual=f.y, expected=x, where=where)
                     if x.size == 0 and training and p == 0.5:
                         empty_alias.add(f.aliased)
