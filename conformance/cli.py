@@ -191,6 +191,8 @@ def _add_report_commands(sub: argparse._SubParsersAction) -> None:
     merge.add_argument("reports", nargs="+", metavar="REPORT.json")
     report = sub.add_parser("report", help="re-render the HTML (and JSON) of a JSON report")
     report.add_argument("report", metavar="REPORT.json")
+    report.add_argument("--markdown", metavar="FILE",
+                        help="also write the matrix and findings as Markdown ('-': stdout)")
     for p in (merge, report):
         p.add_argument("--out", default="reports", help="report directory (default reports/)")
         p.add_argument("--quiet", action="store_true", help="print only the report paths")
@@ -233,6 +235,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ReportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.markdown:
+        from conformance.report.markdown import render_markdown
+
+        text = render_markdown(report)
+        if args.markdown == "-":
+            sys.stdout.write(text)
+        else:
+            atomic_write(Path(args.markdown), text)
     return _write_and_summarise(report, args.out, _summary_console(args))
 
 
