@@ -355,3 +355,25 @@ def test_correct_core_measures_clean():
     _close(d.mean(), 0.5, 0.003, "rate")
     _close(phi(d[..., :-1], d[..., 1:]), 0.0, 0.006, "phi(c, c+1)")
     _close(phi(d[:, :-1], d[:, 1:]), 0.0, 0.006, "phi(n, n+1)")
+
+
+# ------------------------------------------------- statistical mutants through their checks
+
+STATISTICAL_CASES = [
+    pytest.param(m.name, cid, id=f"{m.name}:{cid}")
+    for m in MUTANTS.values()
+    for cid in m.expected
+    if cid in STATISTICAL and m.level != "thorough"
+]
+
+
+@pytest.mark.parametrize("name, check_id", STATISTICAL_CASES)
+def test_statistical_mutant_fails_its_expected_check_at_its_level(name, check_id):
+    """Every statistical mutant is caught by each check it names, at its level (seed 0).
+
+    Mutants caught only at thorough level (uniform-bf16) take minutes; they are checked by
+    ``dropout2d-conformance selftest --level thorough --mutant uniform-bf16``.
+    """
+    m = MUTANTS[name]
+    result = run_check(load_adapter(m.target), CATALOGUE[check_id], RunConfig(level=m.level))
+    assert result.verdict.value == "fail", result.message
