@@ -115,50 +115,23 @@ def run_check(adapter: Adapter, check: Check, config: RunConfig) -> CheckResult:
 def _run_body(
     body: Callable[[], Outcome], timeout_s: float, start: float, common: dict
 ) -> CheckResult:
+    def result(verdict: Verdict, message: str, **extra: object) -> CheckResult:
+        return CheckResult(verdict=verdict, message=message,
+                           duration_s=time.perf_counter() - start, **common, **extra)
+
     try:
         outcome = _call_with_timeout(body, timeout_s)
     except CheckFailed as exc:
-        return CheckResult(
-            verdict=Verdict.FAIL,
-            message=exc.message,
-            findings=exc.findings,
-            stats=exc.stats,
-            duration_s=time.perf_counter() - start,
-            **common,
-        )
+        return result(Verdict.FAIL, exc.message, findings=exc.findings, stats=exc.stats)
     except CheckSkipped as exc:
-        return CheckResult(
-            verdict=Verdict.SKIP, message=str(exc), duration_s=time.perf_counter() - start, **common
-        )
+        return result(Verdict.SKIP, str(exc))
     except AdapterError as exc:
-        return CheckResult(
-            verdict=Verdict.ERROR,
-            message=f"the adapter misbehaved: {exc}",
-            duration_s=time.perf_counter() - start,
-            **common,
-        )
+        return result(Verdict.ERROR, f"the adapter misbehaved: {exc}")
     except _Timeout as exc:
-        return CheckResult(
-            verdict=Verdict.ERROR,
-            message=f"timeout: {exc} (the adapter hangs or is very slow)",
-            duration_s=time.perf_counter() - start,
-            **common,
-        )
+        return result(Verdict.ERROR, f"timeout: {exc} (the adapter hangs or is very slow)")
     except (Exception, SystemExit) as exc:  # an adapter that exits must not end the run
-        return CheckResult(
-            verdict=Verdict.ERROR,
-            message=f"unexpected {type(exc).__name__} while checking: {exc}",
-            duration_s=time.perf_counter() - start,
-            **common,
-        )
-    return CheckResult(
-        verdict=Verdict.PASS,
-        message=outcome.message,
-        findings=outcome.findings,
-        stats=outcome.stats,
-        duration_s=time.perf_counter() - start,
-        **common,
-    )
+        return result(Verdict.ERROR, f"unexpected {type(exc).__name__} while checking: {exc}")
+    return result(Verdict.PASS, outcome.message, findings=outcome.findings, stats=outcome.stats)
 
 
 ProgressFn = Callable[[str, str, str], None]
