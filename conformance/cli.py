@@ -129,7 +129,13 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
     result = selftest(args.level, seed=args.seed, names=args.mutant, progress=progress)
     print(format_matrix(result))
+    from conformance.report.html import render_selftest_html
+
+    html = render_selftest_html(result)  # rendered before anything is written
     print(f"report: {_write_json_file(args.out, 'selftest.json', result)}")
+    html_path = Path(args.out) / "selftest.html"
+    atomic_write(html_path, html)
+    print(f"report: {html_path}")
     return EXIT_OK if result["ok"] else EXIT_NONCONFORMANT
 
 

@@ -26,3 +26,5 @@ def test_selftest_cli_writes_json_and_rejects_unknown_mutants(tmp_path, capsys):
     assert code == 0
     data = json.loads((tmp_path / "selftest.json").read_text())
     assert data["mutants"][0]["caught_by"] == ["p-one"]
+    html = (tmp_path / "selftest.html").read_text()
+    assert "1 of 1 mutants caught" in html and "p-one-nan" in html and "<script" not in html

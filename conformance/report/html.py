@@ -18,7 +18,7 @@ from markupsafe import Markup
 from conformance.report import plots
 from conformance.report.jsonreport import adapter_verdict, report_verdict
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "render_selftest_html"]
 
 VERDICT_SYMBOL = {"pass": "✓", "fail": "✗", "skip": "–", "error": "!"}
 VERDICTS = ("pass", "fail", "skip", "error")
@@ -428,6 +428,11 @@ def _environment() -> Any:
     env.filters["num"] = fmt_num
     env.filters["int"] = fmt_int
     return env
+
+
+def render_selftest_html(result: dict[str, Any]) -> str:
+    """The selftest's kill matrix (mutants x checks) as one self-contained page."""
+    return _environment().get_template("selftest.html.j2").render(**result)
 
 
 def render_html(report: dict[str, Any], *, plots: bool = True) -> str:
