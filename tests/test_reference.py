@@ -137,36 +137,3 @@ def test_module_repr_and_train_switch():
     assert repr(m) == "Dropout2d(p=0.25, inplace=True)"
     assert m.eval().train().training
     assert reference.validate_p(1) == 1.0
-
-
-# --- bitwise agreement with PyTorch where the two behave the same -----------------------------
-
-torch = pytest.importorskip("torch")
-TORCH_DTYPES = {np.float16: torch.float16, np.float32: torch.float32, np.float64: torch.float64}
-
-
-@pytest.mark.parametrize("dtype", FLOATS)
-@pytest.mark.parametrize("p", [0.1, 0.25, 1 / 3, 0.5, 0.7, 0.9, 0.99, 0.123456])
-def test_same_values_as_torch_given_the_same_mask(rng, dtype, p):
-    x = (rng.standard_normal((32, 24, 3, 5)) + 0.01).astype(dtype)
-    y_torch = torch.nn.functional.dropout2d(torch.from_numpy(x.copy()), p, True).numpy()
-    keep = (y_torch != 0).any(axis=(2, 3))
-    expected = x * (keep[..., None, None].astype(dtype) * scale_for(p, dtype))
-    np.testing.assert_array_equal(expected.view(f"u{x.itemsize}"), y_torch.view(f"u{x.itemsize}"))
-
-
-def test_same_edge_behaviour_as_torch(rng):
-    x = _x(rng)
-    tx = torch.from_numpy(x.copy())
-    for p in (0.0, 0.5, 1.0):
-        assert np.array_equal(
-            torch.nn.functional.dropout2d(tx, p, False).numpy(), dropout2d(x, p, training=False)
-        )
-    np.testing.assert_array_equal(
-        torch.nn.functional.dropout2d(tx, 1.0, True).numpy(), dropout2d(x, 1.0)
-    )
-    special = np.array([[[[-1.0, np.nan, np.inf]]]])
-    np.testing.assert_array_equal(
-        torch.nn.functional.dropout2d(torch.from_numpy(special), 1.0, True).numpy(),
-        dropout2d(special, 1.0),
-    )
