@@ -10,7 +10,11 @@ from conformance.adapters.base import Adapter
 from conformance.checks._base import CheckContext, Outcome, check
 from conformance.checks._sampling import Sampler, Setting
 from conformance.checks._stat import tag, verdict
-from conformance.stats import expectation_sample_size, expectation_test
+from conformance.stats import (
+    expectation_sample_size,
+    expectation_test,
+    expectation_validity_sample_size,
+)
 from reference import scale_for
 
 SHAPE = (64, 128, 2, 2)
@@ -28,12 +32,19 @@ def expectation(adapter: Adapter, ctx: CheckContext) -> Outcome:
         # The sample-size formula assumes |x| constant; unequal |x| wastes samples by the
         # factor (mean |x|)^2 / mean x^2, so ask for that many more.
         efficiency = float(np.mean(np.abs(first)) ** 2 / np.mean(first**2))
+        m2 = float(np.mean(first**2))
+        skew_factor = float(np.mean(np.abs(first) ** 3)) / m2**1.5
+        kurt_factor = float(np.mean(first**4)) / m2**2
         # y/x has variance p/(1-p) per decision: above p = 0.5 the target relative bias grows
         # with its standard deviation, so every p costs the same n as p = 0.5 (a bias that
         # drop-rate and scale-exact already bound far more tightly there).
         target = ctx.level.expectation_mde * max(1.0, math.sqrt(s.p / (1 - s.p)))
-        n = expectation_sample_size(target, s.p, alpha=alpha, beta=ctx.beta)
-        sampler.draw(max(1, -(-int(n / efficiency) // s.per_call)))
+        n = expectation_sample_size(target, s.p, alpha=alpha, beta=ctx.beta) / efficiency
+        # ... and never fewer than the normal approximation needs to keep its alpha (at p far
+        # from 0.5 the statistic is skewed; this, not power, then sets n)
+        n = max(n, expectation_validity_sample_size(
+            s.p, alpha=alpha, skew_factor=skew_factor, kurt_factor=kurt_factor))
+        sampler.draw(max(1, -(-int(n) // s.per_call)))
         x, y = sampler.values()
         scale = float(scale_for(s.p, np.dtype(s.dtype)))
         result = expectation_test(

@@ -21,6 +21,7 @@ from conformance.stats.expectation import (
     expectation_mde,
     expectation_sample_size,
     expectation_test,
+    expectation_validity_sample_size,
 )
 from conformance.stats.goodness import (
     binomial_count_gof,
@@ -63,6 +64,7 @@ __all__ = [
     "expectation_mde",
     "expectation_sample_size",
     "expectation_test",
+    "expectation_validity_sample_size",
     "fisher_exact_pvalue",
     "holm",
     "holm_adjusted",

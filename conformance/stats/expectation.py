@@ -12,6 +12,7 @@ from conformance.stats.power import (
     ceil_count,
     check_count,
     check_effect,
+    check_error_rate,
     check_open_probability,
     check_rates,
     z_power,
@@ -165,3 +166,28 @@ def expectation_sample_size(mde: float, p: float, *, alpha: float, beta: float) 
     while expectation_mde(n, p, alpha=alpha, beta=beta) > mde:
         n += 1  # floating-point guard
     return n
+
+
+def expectation_validity_sample_size(
+    p: float, *, alpha: float, skew_factor: float = 1.0, kurt_factor: float = 1.0
+) -> int:
+    """Decisions needed before ``expectation_test``'s normal tail promises ``alpha``.
+
+    The smallest n whose Edgeworth exponent ``z^3 |skew_n| / 6 + z^4 |kurt_n| / 24`` is at most
+    the bound behind ``detail["normal_ok"]``, where ``skew_n = skew_1 / sqrt(n)`` and ``kurt_n =
+    kurt_1 / n`` are the standardised cumulants of the statistic for Bernoulli(1 - p) terms.
+    Unequal |x| raise them: ``skew_factor = mean|x|^3 / mean(x^2)^1.5`` and ``kurt_factor =
+    mean x^4 / mean(x^2)^2`` (both 1 for constant |x|).  Far from p = 0.5 this, not power, sets n.
+    """
+    alpha = check_error_rate("alpha", alpha)
+    p = check_open_probability("p", p)
+    pq = p * (1.0 - p)
+    skew = abs(2.0 * p - 1.0) / math.sqrt(pq) * skew_factor
+    kurt = abs(1.0 - 6.0 * pq) / pq * kurt_factor
+    z = z_two_sided(alpha)
+    # a u^2 + b u - bound = 0 with u = 1/sqrt(n)
+    a, b = z**4 * kurt / 24.0, z**3 * skew / 6.0
+    if a == 0.0 and b == 0.0:
+        return 1
+    u = (2.0 * _MAX_EDGEWORTH) / (b + math.sqrt(b * b + 4.0 * a * _MAX_EDGEWORTH))
+    return max(1, math.ceil(1.0 / (u * u)))

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conformance.stats import expectation_mde, expectation_sample_size, expectation_test
+from conformance.stats import (
+    expectation_mde,
+    expectation_sample_size,
+    expectation_test,
+    expectation_validity_sample_size,
+)
 
 
 def _dropout(rng, x, p, scale):
@@ -138,3 +143,15 @@ def test_normal_ok_flags_skewed_small_samples(rng):
     x = np.ones(1_000_000)
     y = _dropout(rng, x, 0.9, 10.0)
     assert expectation_test(y, x, 0.9, alpha=1e-6).detail["normal_ok"] is True
+
+
+@pytest.mark.parametrize("p", [0.01, 0.1, 0.5, 0.9, 0.99])
+def test_validity_sample_size_is_where_the_normal_tail_becomes_trustworthy(p):
+    alpha = 1.6e-6
+    n = expectation_validity_sample_size(p, alpha=alpha)
+    rng = np.random.default_rng(7)
+    for size, ok in ((n, True), (n // 2, False)):
+        x = np.ones(size)
+        y = x * (rng.random(size) >= p) / (1 - p)
+        result = expectation_test(y, x, p, alpha=alpha)
+        assert result.detail["normal_ok"] is ok, (size, result.detail)
