@@ -17,6 +17,8 @@ import pytest
 
 CASE_FIXTURE = "dropout2d_case"
 PROPERTY = "dropout2d_result"
+#: loaded adapters by spec, per pytest session (and per xdist worker)
+ADAPTERS = pytest.StashKey[dict]()
 
 
 class AdapterMisbehaved(Exception):
@@ -59,7 +61,7 @@ def _active(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config._dropout2d_adapters = {}  # type: ignore[attr-defined]
+    config.stash[ADAPTERS] = {}
     if not _active(config) or hasattr(config, "workerinput"):
         return
     config.pluginmanager.register(_Recorder(config), "dropout2d-recorder")
@@ -74,7 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
         adapter, reason = try_load(spec)
         if adapter is None:
             raise pytest.UsageError(reason)
-        config._dropout2d_adapters[spec] = adapter  # type: ignore[attr-defined]
+        config.stash[ADAPTERS][spec] = adapter
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -98,7 +100,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _adapter(config: pytest.Config, spec: str) -> Any:
     from conformance.adapters.registry import load_adapter
 
-    cache = config._dropout2d_adapters  # type: ignore[attr-defined]
+    cache = config.stash[ADAPTERS]
     if spec not in cache:
         cache[spec] = load_adapter(spec)
     return cache[spec]

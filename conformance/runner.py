@@ -60,22 +60,23 @@ def _call_with_timeout(fn: Callable[[], Outcome], timeout_s: float) -> Outcome:
     A thread cannot be killed: a check that times out keeps running in the background until
     the process ends, which is why each check is given a generous timeout.
     """
-    box: dict[str, object] = {}
+    values: list[Outcome] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
+            values.append(fn())
+        except BaseException as exc:  # re-raised in the caller's thread below
+            errors.append(exc)
 
     thread = threading.Thread(target=target, daemon=True, name="dropout2d-check")
     thread.start()
     thread.join(timeout_s)
     if thread.is_alive():
         raise _Timeout(f"the check did not finish within {timeout_s:.0f} s")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    if errors:
+        raise errors[0]
+    return values[0]
 
 
 def run_check(adapter: Adapter, check: Check, config: RunConfig) -> CheckResult:

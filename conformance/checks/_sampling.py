@@ -16,6 +16,7 @@ import numpy as np
 from conformance import harness
 from conformance.checks._base import CheckContext
 from conformance.checks._inputs import extract_keep_mask, nonzero_values
+from conformance.stats._result import StatResult
 
 #: input kinds the statistical checks rotate through, so no check sees only constant input
 INPUT_KINDS: tuple[str, ...] = ("ones", "normal", "mixed-magnitude")
@@ -136,12 +137,12 @@ LOOKS = 4
 def sequential(
     sampler: Sampler,
     total_calls: int,
-    test: Callable[[np.ndarray, float], object],
+    test: Callable[[np.ndarray, float], StatResult],
     alpha: float,
     *,
     min_chunk: int = 2,
     screen: Callable[[np.ndarray, float], bool] | None = None,
-) -> tuple[object, np.ndarray]:
+) -> tuple[StatResult, np.ndarray]:
     """Draw ``total_calls`` calls in chunks; stop early only on overwhelming evidence.
 
     Each of at most ``LOOKS`` early looks tests at ``alpha * EARLY_SHARE / LOOKS`` and the
@@ -164,7 +165,7 @@ def sequential(
         if screen is not None and not screen(data, early_alpha):
             continue
         result = test(data, early_alpha)
-        if result.reject:  # type: ignore[attr-defined]
+        if result.reject:
             return result, data
     parts.append(sampler.draw(total_calls - drawn))
     data = np.concatenate(parts)

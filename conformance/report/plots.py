@@ -70,9 +70,8 @@ def _numbers(xs: Any) -> list[float] | None:
     if not isinstance(xs, (list, tuple)) or not xs:
         return None
     out = [_number(x) for x in xs]
-    if any(v is None for v in out):
-        return None
-    return out  # type: ignore[return-value]
+    numbers = [v for v in out if v is not None]
+    return numbers if len(numbers) == len(out) else None
 
 
 def _safe(fn: Callable[..., str | None]) -> Callable[..., str | None]:

@@ -21,6 +21,8 @@ try:  # the kernels scipy.stats.binom / hypergeom use internally (scipy >= 1.10)
         _hypergeom_sf,
     )
 except ImportError:  # pragma: no cover - depends on the scipy release
+    # Public-API fallbacks with the private kernels' signatures; the type checker sees both
+    # definitions of each name, hence the no-redef ignores below.
     _binom_pmf = stats.binom.pmf
 
     def _binom_cdf(k, n, p):  # type: ignore[no-redef]
