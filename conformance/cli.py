@@ -168,7 +168,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
-    from conformance.calibration import decision_cost, plan
+    from conformance.planning import decision_cost, plan
 
     adapter = load_adapter(args.adapter)
     per_call, per_decision = decision_cost(adapter)

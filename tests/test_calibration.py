@@ -7,7 +7,8 @@ one with probability at most 2e-3; the seeds are fixed, so this test never flake
 from __future__ import annotations
 
 from conformance.adapters import load_adapter
-from conformance.calibration import calibrate, clopper_pearson, plan
+from conformance.calibration import calibrate, clopper_pearson
+from conformance.planning import plan
 
 
 def test_quick_calibration_of_the_reference_raises_no_false_alarm():

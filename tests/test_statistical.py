@@ -8,9 +8,9 @@ import pytest
 
 from conformance import battery
 from conformance.adapters import CallableAdapter, load_adapter
-from conformance.calibration import plan
 from conformance.checks import CATALOGUE, CheckContext
 from conformance.checks._sampling import EARLY_SHARE, LOOKS, Sampler, Setting, sequential
+from conformance.planning import plan
 from conformance.runner import RunConfig, Runner, run_check
 from conformance.stats import binomial_test
 
