@@ -79,7 +79,9 @@ def _call_with_timeout(fn: Callable[[], Outcome], timeout_s: float) -> Outcome:
     return values[0]
 
 
-def run_check(adapter: Adapter, check: Check, config: RunConfig) -> CheckResult:
+def run_check(
+    adapter: Adapter, check: Check, config: RunConfig, run_cache: dict | None = None
+) -> CheckResult:
     """Run one check and turn whatever happens into a :class:`CheckResult`."""
     seed = derive_seed(config.seed, check.id)
     alpha = battery.check_alpha(config.family_alpha) if check.kind == "statistical" else None
@@ -89,6 +91,7 @@ def run_check(adapter: Adapter, check: Check, config: RunConfig) -> CheckResult:
         seed=seed,
         alpha=alpha or 0.0,
         beta=config.beta,
+        run_cache=run_cache if run_cache is not None else {},
     )
     common = {
         "id": check.id,
@@ -153,10 +156,11 @@ class Runner:
     ) -> AdapterResult:
         """Run every check; ``on_result`` sees each result as it comes (kept if interrupted)."""
         results = []
+        run_cache: dict = {}  # shared draws of this adapter's run
         for check in self.checks():
             if self.progress:
                 self.progress(adapter.name, check.id, "start")
-            result = run_check(adapter, check, self.config)
+            result = run_check(adapter, check, self.config, run_cache)
             if self.progress:
                 self.progress(adapter.name, check.id, result.verdict.value)
             results.append(result)

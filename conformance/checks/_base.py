@@ -53,6 +53,11 @@ class CheckContext:
     #: plan only: samplers simulate a correct implementation instead of calling the adapter,
     #: so the real sample-size code runs without the cost of drawing (``power`` uses this)
     dry_run: bool = False
+    #: shared by every check of one adapter's run (in one worker process): statistical checks
+    #: keep the masks they draw here so that other checks can test them again (draw once,
+    #: test many).  A check must give the same result with a fresh, empty dict (a single-check
+    #: run, or a worker restarted after a crash).
+    run_cache: dict[str, Any] = field(default_factory=dict)
 
     def rng(self, *keys: int) -> np.random.Generator:
         """A generator for the suite's own inputs, fixed by the check's seed and ``keys``."""
