@@ -1,6 +1,6 @@
 """Reference channel-wise dropout in pure NumPy (no framework imports).
 
-Contract (DESIGN.md section 1) and the choices it names for implementation-defined points:
+Contract (``CONTRACT.md``, R1-R11) and the choices it names for implementation-defined points:
 
 * Input is (N, C, H, W), or unbatched (C, H, W); anything else raises ``ValueError``.
 * Each (n, c) map is kept with probability ``1 - p`` and then multiplied by the scale
@@ -11,6 +11,9 @@ Contract (DESIGN.md section 1) and the choices it names for implementation-defin
 * ``p == 1`` multiplies by zero: all zeros for finite input, no NaN from ``1/(1-p)``.
 * ``p`` outside [0, 1], NaN or infinite raises ``ValueError``; a non-real ``p`` ``TypeError``.
 * Non-floating input raises ``TypeError`` in training mode (a scaled integer is not defined).
+* bfloat16 arrays (``ml_dtypes.bfloat16``, NumPy's only bfloat16) are floating: the scale is
+  rounded to bfloat16 like any other dtype.  ``ml_dtypes`` is not imported here: whoever makes
+  a bfloat16 array has already imported it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ def validate_p(p: object) -> float:
     if not math.isfinite(value) or not 0.0 <= value <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
     return value
+
+
+def is_floating(dtype: np.dtype) -> bool:
+    """NumPy floats, and ml_dtypes' bfloat16 (whose dtype kind is "V", not "f")."""
+    return dtype.kind == "f" or dtype.name == "bfloat16"
 
 
 def scale_for(p: float, dtype: np.dtype | type) -> np.generic:
@@ -54,7 +62,7 @@ def dropout2d(
         )
     if not training or p == 0.0 or x.size == 0:
         return x
-    if not np.issubdtype(x.dtype, np.floating):
+    if not is_floating(x.dtype):
         raise TypeError(f"dropout2d in training mode needs a floating dtype, got {x.dtype}")
     if rng is None:
         rng = np.random.default_rng()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+import dropout2d_reference as reference
 import numpy as np
 import pytest
 
-import reference
 from conformance import harness
 from conformance.adapters import Adapter, CallableAdapter, Capabilities, load_adapter, registered
 from conformance.errors import AdapterError, SpecError

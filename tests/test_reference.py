@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import math
 
+import dropout2d_reference as reference
 import numpy as np
 import pytest
-
-import reference
-from reference import Dropout2d, dropout2d, scale_for
+from dropout2d_reference import Dropout2d, dropout2d, scale_for
 
 FLOATS = [np.float16, np.float32, np.float64]
 

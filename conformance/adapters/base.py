@@ -1,7 +1,11 @@
-"""The adapter interface (DESIGN.md section 3): the only thing a user writes.
+"""The adapter interface: the only thing a user writes.
 
 The suite speaks NCHW NumPy arrays.  An adapter converts them to its native tensors and calls
 the implementation under test; ``layout = "NHWC"`` tells the suite to transpose for it.
+
+bfloat16 exists on the NumPy side through ``ml_dtypes`` (the package JAX uses for it):
+importing this module registers it, so ``np.dtype("bfloat16")`` resolves everywhere in the
+suite, and :func:`numpy_dtype` / :func:`dtype_finfo` give the dtype and its real spacing.
 """
 
 from __future__ import annotations
@@ -9,9 +13,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
+#: the dtypes an implementation is assumed to support when it declares nothing
 ALL_FLOAT_DTYPES = ("float16", "float32", "float64")
+#: every floating dtype the suite can test; bfloat16 last so that checks that use one dtype
+#: (the first declared) keep using the one they used before bfloat16 existed
+KNOWN_DTYPES = ("float16", "float32", "float64", "bfloat16")
+#: the common float dtypes and bfloat16, for adapters of frameworks that support it
+FLOAT_DTYPES_BF16 = (*ALL_FLOAT_DTYPES, "bfloat16")
+LAYOUTS = ("NCHW", "NHWC")
+
+
+def numpy_dtype(name: str | np.dtype | type) -> np.dtype:
+    """The NumPy dtype for a dtype name the suite knows ("bfloat16" through ``ml_dtypes``)."""
+    if isinstance(name, str) and name == "bfloat16":
+        return np.dtype(ml_dtypes.bfloat16)
+    dtype = np.dtype(name)
+    if dtype.name not in KNOWN_DTYPES:
+        raise ValueError(f"dtype {name!r} is not one the suite tests; known: {KNOWN_DTYPES}")
+    return dtype
+
+
+def dtype_finfo(dtype: np.dtype | type | str) -> Any:
+    """Machine limits of a float dtype, bfloat16 included (``ml_dtypes.finfo`` knows both)."""
+    return ml_dtypes.finfo(numpy_dtype(dtype) if isinstance(dtype, str) else dtype)
 
 
 @dataclass(frozen=True)
@@ -23,6 +50,14 @@ class Capabilities:
     autograd: bool = False
     dtypes: tuple[str, ...] = ("float32",)
     three_d: bool = True
+
+    def __post_init__(self) -> None:
+        bad = [d for d in self.dtypes if d not in KNOWN_DTYPES]
+        if bad or not self.dtypes:
+            raise ValueError(
+                f"capabilities: dtypes {list(self.dtypes)!r} must be a non-empty tuple of "
+                f"{list(KNOWN_DTYPES)} (unknown: {bad})"
+            )
 
     def as_dict(self) -> dict[str, Any]:
         return {

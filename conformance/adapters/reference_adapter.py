@@ -1,13 +1,13 @@
-"""The reference implementation behind the adapter interface."""
+"""The reference implementation behind the adapter interface (bfloat16 through ml_dtypes)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import dropout2d_reference as reference
 import numpy as np
 
-import reference
-from conformance.adapters.base import ALL_FLOAT_DTYPES, Adapter, Capabilities
+from conformance.adapters.base import FLOAT_DTYPES_BF16, Adapter, Capabilities
 
 
 class ReferenceAdapter(Adapter):
@@ -15,7 +15,7 @@ class ReferenceAdapter(Adapter):
     framework = "numpy"
     framework_version = np.__version__
     capabilities = Capabilities(
-        inplace=True, seed=True, autograd=False, dtypes=ALL_FLOAT_DTYPES, three_d=True
+        inplace=True, seed=True, autograd=False, dtypes=FLOAT_DTYPES_BF16, three_d=True
     )
 
     def __init__(self) -> None:

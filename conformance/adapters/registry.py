@@ -1,4 +1,4 @@
-"""Adapter registry and spec loading (DESIGN.md section 3).
+"""Adapter registry and spec loading.
 
 A spec is a registered name (optionally ``name@device``), ``module:attr`` or
 ``path/to/file.py:attr``.  ``attr`` may be an Adapter subclass, an Adapter instance or a plain
@@ -40,6 +40,7 @@ BUILTIN: dict[str, tuple[str, str | None]] = {
     "tf-keras": ("conformance.adapters.tf_adapter:TfKerasAdapter", "tf_keras"),
     "paddle": ("conformance.adapters.paddle_adapter:PaddleAdapter", "paddle"),
     "mlx": ("conformance.adapters.mlx_adapter:MlxAdapter", "mlx"),
+    "haiku": ("conformance.adapters.haiku_adapter:HaikuAdapter", "haiku"),
 }
 
 #: the framework adapters that `run` with no --adapter tries (besides the reference)
@@ -54,6 +55,7 @@ FRAMEWORKS: list[str] = [
     "tf-keras",
     "paddle",
     "mlx",
+    "haiku",
 ]
 
 
@@ -166,7 +168,7 @@ def load_adapter(spec: str) -> Adapter:
         adapter = to_adapter(obj, name=attr.rpartition(".")[2], spec=spec)
         if isinstance(adapter, CallableAdapter):
             # the module name is a generated one; the file name means something to a reader
-            adapter.framework = f"python ({Path(location).name})"
+            adapter.defined_in = Path(location).name
         return adapter
     else:
         try:
@@ -192,3 +194,33 @@ def try_load(spec: str) -> tuple[Adapter | None, str]:
 
 
 LoadFn = Callable[[str], Adapter]
+
+
+def describe_registered() -> list[tuple[str, str, str]]:
+    """(name, target, status) of every registered adapter, without importing any of them:
+    whether the framework it needs is installed, and its version from package metadata."""
+    try:
+        dists = importlib.metadata.packages_distributions()
+    except Exception:  # metadata of some installed package is broken: versions unknown
+        dists = {}
+    rows = []
+    for name, target in registered().items():
+        _, requires = BUILTIN.get(name, (target, None))
+        if name not in BUILTIN:
+            module = target.partition(":")[0].partition(".")[0]
+            found = importlib.util.find_spec(module) is not None
+            status = "entry point" + ("" if found else f" (module {module!r} not found)")
+        elif requires is None:
+            status = "built in (no framework needed)"
+        elif importlib.util.find_spec(requires) is None:
+            status = f"not installed (needs {requires})"
+        else:
+            versions = []
+            for dist in dists.get(requires, [requires]):
+                try:
+                    versions.append(f"{dist} {importlib.metadata.version(dist)}")
+                except importlib.metadata.PackageNotFoundError:
+                    continue
+            status = "installed" + (f" ({', '.join(versions)})" if versions else "")
+        rows.append((name, target, status))
+    return rows

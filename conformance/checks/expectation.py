@@ -10,12 +10,12 @@ from conformance.adapters.base import Adapter
 from conformance.checks._base import CheckContext, Outcome, check
 from conformance.checks._sampling import Sampler, Setting
 from conformance.checks._stat import tag, verdict
+from conformance.contract import keep_scale as scale_for
 from conformance.stats import (
     expectation_sample_size,
     expectation_test,
     expectation_validity_sample_size,
 )
-from reference import scale_for
 
 SHAPE = (64, 128, 2, 2)
 

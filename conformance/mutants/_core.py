@@ -23,8 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from reference import scale_for, validate_p
+from dropout2d_reference import scale_for, validate_p
 
 _GLOBAL: list[np.random.Generator] = [np.random.default_rng()]
 

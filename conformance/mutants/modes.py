@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from dropout2d_reference import validate_p
 
 from conformance.mutants import _core
-from reference import validate_p
 
 
 def eval_drops(x, p=0.5, training=True, inplace=False, seed=None):
