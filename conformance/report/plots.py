@@ -1,19 +1,23 @@
-"""Plots for the HTML report, as compact inline SVG drawn by matplotlib (no pyplot, Agg-free).
+"""Plots for the HTML report, as small hand-built inline SVG (no matplotlib, no scipy).
+
+Every plot here is dots, bars, intervals and bands on one or two axes: drawing them directly
+costs well under a millisecond each, where a matplotlib round trip cost about 0.8 s of import
+plus 50-300 ms a figure and made report writing the slowest part of a quick run.
 
 Every function takes plain report data (check dicts, sub-test dicts) and returns an SVG string,
 or ``None`` when the data it needs is absent or malformed: a plot is a bonus, never a reason
-for the report to fail.  Text stays text (``svg.fonttype = 'none'``), ids are prefixed so that
-several SVGs can live in one HTML document, and matplotlib's metadata is dropped.
+for the report to fail.  Every piece of text is escaped (labels can carry adapter-supplied
+settings); the SVG has no ids, so any number of plots can share one HTML document.  Shapes of
+one style are merged into one ``<path>`` to keep the page small.
 """
 
 from __future__ import annotations
 
 import html
-import io
 import itertools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = ["dropcount_figure", "effect_figure", "position_rates_figure", "pvalue_figure"]
@@ -26,36 +30,19 @@ MUTED = "#6e7781"
 ACCENT = "#0969da"
 BAND = "#ddf4ff"
 REJECT_BG = "#ffebe9"
+GRID = "#d8dee4"
+MDE_BG = "#eaeef2"
 
-_RC = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "dropout2d-conformance",
-    "svg.image_inline": True,
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
-    "font.size": 8.5,
-    "axes.titlesize": 8.5,
-    "axes.labelsize": 8.5,
-    "axes.edgecolor": MUTED,
-    "axes.labelcolor": INK,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.color": "#d8dee4",
-    "grid.linewidth": 0.5,
-    "xtick.color": MUTED,
-    "ytick.color": MUTED,
-    "xtick.labelcolor": INK,
-    "ytick.labelcolor": INK,
-    "legend.frameon": False,
-    "legend.fontsize": 8,
-    "path.simplify": True,
-}
+#: width of every plot in CSS pixels (the page's column is about 1124 px; the CSS scales down)
+WIDTH = 860
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+FONT_SIZE = 11.5
+#: average advance of one character at FONT_SIZE, for margins sized to their labels
+CHAR_W = 6.4
+MINUS = "\u2212"
 
-_counter = [0]
 
-#: figure width in inches: at 96 px per inch it fills most of the page's 1124 px column
-FIG_W = 9.0
+# --- input hygiene ----------------------------------------------------------------------------
 
 
 def _number(x: Any) -> float | None:
@@ -86,70 +73,8 @@ def _safe(fn: Callable[..., str | None]) -> Callable[..., str | None]:
     return wrapper
 
 
-def _figure(
-    width: float,
-    height: float,
-    *,
-    left: float = 0.75,
-    right: float = 0.15,
-    top: float = 0.32,
-    bottom: float = 0.5,
-) -> tuple[Any, Any]:
-    """A figure with one axes and fixed margins in inches (no layout engine: it is slow)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=72)
-    fig.subplots_adjust(
-        left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height
-    )
-    return fig, fig.add_subplot()
-
-
-_ID = re.compile(r'\bid="([^"]+)"')
-_REF = re.compile(r'(href="#|url\(#)([^")]+)')
-_ATTR = re.compile(r'="([^"]*)"')
-_DIGITS = re.compile(r"(\d+\.\d{2})\d+")
-
-
-def _svg(fig: Any, label: str) -> str:
-    """The figure as a compact ``<svg>`` element with document-unique ids."""
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
-                                             "Type": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg"):]
-    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-    text = re.sub(r"<style[^>]*>.*?</style>\s*", "", text, flags=re.S)
-    _counter[0] += 1
-    prefix = f"g{_counter[0]}-"
-    text = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', text)
-    text = _REF.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", text)
-    # Responsive: drop the fixed size, keep the viewBox; the CSS caps the width.
-    head_end = text.index(">")
-    head = text[:head_end]
-    width = re.search(r'width="([\d.]+)pt"', head)
-    head = re.sub(r'\s(width|height)="[^"]*"', "", head)
-    style = f' style="max-width:{float(width.group(1)) * 4 / 3:.0f}px"' if width else ""
-    head += f' class="plot" role="img" aria-label="{html.escape(label)}"{style}'
-    text = head + text[head_end:]
-    # trim the float noise matplotlib leaves in coordinates (attribute values only, never text)
-    text = _ATTR.sub(lambda m: '="' + _DIGITS.sub(r"\1", m.group(1)) + '"', text)
-    return text
-
-
-def _render(build: Callable[[], tuple[Any, str] | None]) -> str | None:
-    import matplotlib
-
-    with matplotlib.rc_context(_RC):
-        made = build()
-        if made is None:
-            return None
-        fig, label = made
-        return _svg(fig, label)
-
-
 def _shape(detail: dict[str, Any]) -> str:
-    """The shape part of a sub-test's setting label, e.g. ``(64, 256, 2, 2)``, or ''."""
+    """The shape part of a sub-test's setting label, e.g. ``(64,256,2,2)``, or ''."""
     setting = detail.get("setting")
     if isinstance(setting, str):
         m = re.search(r"shape=(\([^)]*\))", setting)
@@ -167,36 +92,260 @@ def _short_setting(detail: dict[str, Any], fallback: str) -> str:
     return fallback
 
 
+# --- the SVG canvas ---------------------------------------------------------------------------
+
+
+def _f(v: float) -> str:
+    """A coordinate with one decimal, no trailing zeros (most of an SVG's bytes are these)."""
+    s = f"{v:.1f}"
+    return s[:-2] if s.endswith(".0") else s
+
+
+class _Linear:
+    """Maps data ``[d0, d1]`` onto pixels ``[r0, r1]``."""
+
+    def __init__(self, d0: float, d1: float, r0: float, r1: float) -> None:
+        if not d1 > d0:
+            d0, d1 = d0 - 0.5, d0 + 0.5
+        self.d0, self.d1, self.r0, self.r1 = d0, d1, r0, r1
+        self.k = (r1 - r0) / (d1 - d0)
+
+    def __call__(self, v: float) -> float:
+        return self.r0 + (v - self.d0) * self.k
+
+
+class _Log(_Linear):
+    """Maps data ``[d0, d1]`` (positive) onto pixels on a base-10 log scale."""
+
+    def __init__(self, d0: float, d1: float, r0: float, r1: float) -> None:
+        super().__init__(math.log10(d0), math.log10(d1), r0, r1)
+
+    def __call__(self, v: float) -> float:
+        return super().__call__(math.log10(v))
+
+
+class _Svg:
+    """An SVG document under construction: shapes, text, and the axes frame helpers."""
+
+    def __init__(self, height: float, label: str) -> None:
+        self.height = height
+        self.label = label
+        self.parts: list[str] = []
+
+    # primitives ---------------------------------------------------------------------------
+
+    def add(self, element: str) -> None:
+        self.parts.append(element)
+
+    def path(self, d: str, *, fill: str = "none", stroke: str | None = None,
+             width: float = 1.0, opacity: float | None = None, dash: str | None = None) -> None:
+        if not d:
+            return
+        attrs = f'd="{d}" fill="{fill}"'
+        if stroke:
+            attrs += f' stroke="{stroke}" stroke-width="{_f(width)}"'
+        if dash:
+            attrs += f' stroke-dasharray="{dash}"'
+        if opacity is not None:
+            attrs += f' opacity="{opacity:g}"'
+        self.add(f"<path {attrs}/>")
+
+    def text(self, x: float, y: float, s: str, *, anchor: str = "start", size: float = FONT_SIZE,
+             fill: str = INK, weight: str | None = None, rotate: bool = False) -> None:
+        attrs = f'x="{_f(x)}" y="{_f(y)}"'
+        if anchor != "start":
+            attrs += f' text-anchor="{anchor}"'
+        if size != FONT_SIZE:
+            attrs += f' font-size="{size:g}"'
+        if fill != INK:
+            attrs += f' fill="{fill}"'
+        if weight:
+            attrs += f' font-weight="{weight}"'
+        if rotate:
+            attrs += f' transform="rotate(-90 {_f(x)} {_f(y)})"'
+        lines = s.split("\n")
+        if len(lines) == 1:
+            self.add(f"<text {attrs}>{html.escape(s)}</text>")
+        else:  # one tspan per line, each a line height below the one before
+            spans = "".join(
+                f'<tspan x="{_f(x)}" dy="{0 if i == 0 else 1.2}em">{html.escape(t)}</tspan>'
+                for i, t in enumerate(lines)
+            )
+            self.add(f"<text {attrs}>{spans}</text>")
+
+    def render(self) -> str:
+        head = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" role="img" '
+            f'aria-label="{html.escape(self.label)}" viewBox="0 0 {WIDTH} {_f(self.height)}" '
+            f'style="max-width:{WIDTH}px" font-family="{html.escape(FONT)}" '
+            f'font-size="{FONT_SIZE}" fill="{INK}">'
+        )
+        return head + f"<title>{html.escape(self.label)}</title>" + "".join(self.parts) + "</svg>"
+
+    # frames -------------------------------------------------------------------------------
+
+    def title(self, s: str, x: float) -> None:
+        self.text(x, 16, s, weight="600")
+
+    def frame(self, left: float, top: float, right: float, bottom: float) -> None:
+        """The left and bottom spines (the axes' only lines besides the grid)."""
+        self.path(f"M{_f(left)},{_f(top)}V{_f(bottom)}H{_f(right)}", stroke=MUTED, width=0.8)
+
+
+# --- shapes as path data (one path per style: small pages) -------------------------------------
+
+
+def _dots(points: Iterable[tuple[float, float]], r: float) -> str:
+    """Circles of radius ``r`` as two arcs each."""
+    d2 = _f(2 * r)
+    return "".join(
+        f"M{_f(x - r)},{_f(y)}a{_f(r)},{_f(r)} 0 1,0 {d2},0a{_f(r)},{_f(r)} 0 1,0 -{d2},0"
+        for x, y in points
+    )
+
+
+def _crosses(points: Iterable[tuple[float, float]], r: float) -> str:
+    """X marks (stroked), the marker for a rejection: its shape says so without colour."""
+    return "".join(
+        f"M{_f(x - r)},{_f(y - r)}l{_f(2 * r)},{_f(2 * r)}m0,-{_f(2 * r)}l-{_f(2 * r)},{_f(2 * r)}"
+        for x, y in points
+    )
+
+
+_MARKERS = ("circle", "square", "diamond", "triangle", "triangle-down", "plus")
+
+
+def _marker(kind: str, x: float, y: float, r: float) -> str:
+    if kind == "square":
+        r *= 0.85
+        return f"M{_f(x - r)},{_f(y - r)}h{_f(2 * r)}v{_f(2 * r)}h-{_f(2 * r)}z"
+    if kind == "diamond":
+        r *= 1.15
+        return f"M{_f(x)},{_f(y - r)}L{_f(x + r)},{_f(y)}L{_f(x)},{_f(y + r)}L{_f(x - r)},{_f(y)}z"
+    if kind == "triangle":
+        return f"M{_f(x)},{_f(y - r)}L{_f(x + r)},{_f(y + r)}H{_f(x - r)}z"
+    if kind == "triangle-down":
+        return f"M{_f(x)},{_f(y + r)}L{_f(x + r)},{_f(y - r)}H{_f(x - r)}z"
+    if kind == "plus":
+        w = r / 3
+        return (f"M{_f(x - w)},{_f(y - r)}h{_f(2 * w)}v{_f(r - w)}h{_f(r - w)}v{_f(2 * w)}"
+                f"h-{_f(r - w)}v{_f(r - w)}h-{_f(2 * w)}v-{_f(r - w)}h-{_f(r - w)}"
+                f"v-{_f(2 * w)}h{_f(r - w)}z")
+    return _dots([(x, y)], r)
+
+
+def _rects(boxes: Iterable[tuple[float, float, float, float]]) -> str:
+    """Rectangles given as (x0, y0, x1, y1) in pixels."""
+    return "".join(
+        f"M{_f(x0)},{_f(min(y0, y1))}H{_f(x1)}V{_f(max(y0, y1))}H{_f(x0)}z"
+        for x0, y0, x1, y1 in boxes
+    )
+
+
+# --- ticks ------------------------------------------------------------------------------------
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering ``[lo, hi]``."""
+    if not hi > lo:
+        return [lo]
+    raw = (hi - lo) / max(count, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step - 1e-9)
+    ticks = []
+    i = first
+    while i * step <= hi + step * 1e-9:
+        ticks.append(round(i * step, 12))
+        i += 1
+    return ticks
+
+
+def _tick_label(v: float, ticks: Sequence[float]) -> str:
+    """``v`` with as many decimals as the tick spacing needs, and a real minus sign."""
+    step = abs(ticks[1] - ticks[0]) if len(ticks) > 1 else abs(v) or 1.0
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if abs(step / 10 ** -decimals - round(step / 10 ** -decimals)) > 1e-6:
+        decimals += 1  # 2.5 steps
+    if v == 0:
+        return "0"
+    s = f"{v:.{decimals}f}"
+    return s.replace("-", MINUS)
+
+
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def _log_axis(axis: Any) -> None:
-    """Plain-text decade labels (10⁻⁶): matplotlib's mathtext labels are slow and bulky."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
-
-    def label(x: float, _pos: int) -> str:
-        if x <= 0:
-            return ""
-        e = round(math.log10(x))
-        if abs(math.log10(x) - e) > 1e-6:
-            return ""
-        return "1" if e == 0 else f"10{str(e).translate(_SUPERSCRIPT)}"
-
-    axis.set_major_locator(LogLocator(base=10, numticks=9))
-    axis.set_major_formatter(FuncFormatter(label))
-    axis.set_minor_locator(NullLocator())  # minor ticks cost a tick object each: skip them
-    axis.set_minor_formatter(NullFormatter())
+def _decade(e: int) -> str:
+    return "1" if e == 0 else f"10{str(e).translate(_SUPERSCRIPT)}"
 
 
-def _segments(ax: Any, spans: list[tuple[float, float]], labels: list[str]) -> None:
-    """Label side-by-side segments of one axes (one per sub-test) and separate them."""
-    centres = [(a + b) / 2 for a, b in spans]
-    ax.set_xticks(centres, labels)
-    ax.tick_params(axis="x", length=0)
-    ax.grid(axis="x", visible=False)
-    for (_, b), (a2, _) in itertools.pairwise(spans):
-        ax.axvline((b + a2) / 2, color="#d8dee4", lw=0.8, zorder=0)
-    ax.set_xlim(spans[0][0] - 1, spans[-1][1] + 1)
+def _y_axis(svg: _Svg, ys: _Linear, ticks: Sequence[float], left: float, right: float,
+            labels: Sequence[str] | None = None) -> None:
+    """Horizontal grid lines and labels at ``ticks``."""
+    grid = "".join(f"M{_f(left)},{_f(ys(t))}H{_f(right)}" for t in ticks)
+    svg.path(grid, stroke=GRID, width=0.6)
+    for i, t in enumerate(ticks):
+        text = labels[i] if labels is not None else _tick_label(t, ticks)
+        svg.text(left - 5, ys(t) + 4, text, anchor="end", fill=MUTED)
+
+
+def _segments(svg: _Svg, xs: _Linear, spans: Sequence[tuple[float, float]],
+              labels: Sequence[str], top: float, bottom: float) -> None:
+    """Label side-by-side segments (one per sub-test) under the axis and separate them."""
+    seps = "".join(
+        f"M{_f(xs((b + a2) / 2))},{_f(top)}V{_f(bottom)}"
+        for (_, b), (a2, _) in itertools.pairwise(spans)
+    )
+    svg.path(seps, stroke=GRID, width=0.8)
+    for (a, b), label in zip(spans, labels, strict=True):
+        svg.text(xs((a + b) / 2), bottom + 15, label, anchor="middle")
+
+
+# --- exact binomial quantiles (the acceptance band) --------------------------------------------
+
+
+def _binom_quantiles(t: int, p: float, q: float) -> tuple[int, int]:
+    """``(ppf(q), isf(q))`` of Binomial(t, p), exactly as ``scipy.stats.binom`` defines them.
+
+    ppf(q) is the smallest k with P(X <= k) >= q; isf(q) the smallest k with P(X > k) <= q.
+    Computed with NumPy from the pmf ratio recurrence around the mode, over a window of 50
+    standard deviations plus 60 (the mass outside is far below any alpha this suite uses), so
+    that drawing a report never imports scipy.stats (about a second).
+    """
+    import numpy as np
+
+    mode = min(t, int((t + 1) * p))
+    half = int(50 * math.sqrt(t * p * (1 - p)) + 60)
+    lo_k, hi_k = max(0, mode - half), min(t, mode + half)
+    odds = math.log(p) - math.log1p(-p)
+    up = np.arange(mode, hi_k)  # log pmf(k + 1) - log pmf(k) = log((t - k) / (k + 1)) + odds
+    down = np.arange(mode - 1, lo_k - 1, -1)
+    right = np.cumsum(np.log((t - up) / (up + 1.0)) + odds)
+    left = np.cumsum(-(np.log((t - down) / (down + 1.0)) + odds))
+    logpmf = np.concatenate((left[::-1], [0.0], right))
+    pmf = np.exp(logpmf - logpmf.max())
+    pmf /= pmf.sum()
+    ks = np.arange(lo_k, hi_k + 1)
+    cdf = np.cumsum(pmf)
+    sf = np.cumsum(pmf[::-1])[::-1] - pmf  # P(X > k), summed from the right (tail precision)
+    lo = int(ks[np.argmax(cdf >= q * (1 - 1e-10))])
+    hi = int(ks[np.argmax(sf <= q * (1 + 1e-10))])
+    return lo, hi
+
+
+def _band(p: float, trials: Sequence[float], alpha: float) -> tuple[list[float], list[float]]:
+    """Per-position acceptance band of the exact binomial test at level ``alpha`` (equal tails)."""
+    cache: dict[int, tuple[float, float]] = {}
+    lo, hi = [], []
+    for trial in trials:
+        t = round(trial)
+        if t not in cache:
+            a, b = _binom_quantiles(t, p, alpha / 2)
+            cache[t] = (a / t, b / t)
+        lo.append(cache[t][0])
+        hi.append(cache[t][1])
+    return lo, hi
 
 
 # --- p-values against their thresholds ------------------------------------------------------
@@ -220,61 +369,44 @@ def pvalue_figure(checks: Sequence[dict[str, Any]]) -> str | None:
     if not rows:
         return None
 
-    def build() -> tuple[Any, str]:
-        floor = 1e-300
-        smallest = min(min(max(p, floor), a) for _, pts in rows for p, a, _ in pts)
-        left = 10 ** math.floor(math.log10(smallest) - 1)
-        longest = max(len(r[0]) for r in rows)
-        fig, ax = _figure(FIG_W, 0.85 + 0.24 * len(rows), left=0.25 + 0.075 * longest, top=0.3,
-                          bottom=0.55)
-        ax.set_xscale("log")
-        _log_axis(ax.xaxis)
-        ax.set_xlim(left, 2.0)
-        ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.grid(axis="y", visible=False)
-        for y, (_, pts) in enumerate(rows):
-            alphas = sorted({a for _, a, _ in pts})
-            ax.fill_betweenx([y - 0.38, y + 0.38], left, alphas[-1], color=REJECT_BG, lw=0,
-                             zorder=0)
-            ax.vlines(alphas, y - 0.38, y + 0.38, color=FAIL, lw=1.4, zorder=2)
-            ok = [max(p, left) for p, _, r in pts if not r]
-            bad = [max(p, left) for p, _, r in pts if r]
-            if ok:
-                ax.plot(ok, [y] * len(ok), ls="none", marker="o", ms=4, mew=0, color=ACCENT,
-                        alpha=0.75, zorder=3)
-            if bad:
-                ax.plot(bad, [y] * len(bad), ls="none", marker="X", ms=6, mew=0, color=FAIL,
-                        zorder=4)
-        ax.set_yticks(range(len(rows)), [r[0] for r in rows])
-        ax.tick_params(axis="y", length=0)
-        ax.set_xlabel("p-value (log scale); a sub-test rejects when its dot is left of its red bar")
-        ax.set_title("Every statistical sub-test: p-value against its threshold alpha", loc="left")
-        return fig, "p-values of every statistical sub-test against their alpha thresholds"
-
-    return _render(build)
+    floor = 1e-300
+    smallest = min(min(max(p, floor), a) for _, pts in rows for p, a, _ in pts)
+    e_lo = math.floor(math.log10(smallest)) - 1
+    row_h = 22
+    left = 16 + CHAR_W * max(len(r[0]) for r in rows)
+    right, top = WIDTH - 14, 28
+    bottom = top + row_h * len(rows)
+    svg = _Svg(bottom + 44, "p-values of every statistical sub-test against their alpha thresholds")
+    svg.title("Every statistical sub-test: p-value against its threshold alpha", 6)
+    xs = _Log(10.0**e_lo, 10**0.1, left, right)
+    # decade grid: at most about 12 labels however many decades the smallest p-value spans
+    step = max(1, math.ceil(-e_lo / 12))
+    decades = [e for e in range(e_lo, 1) if e % step == 0]
+    svg.path("".join(f"M{_f(xs(10.0**e))},{top}V{_f(bottom)}" for e in decades),
+             stroke=GRID, width=0.6)
+    for e in decades:
+        svg.text(xs(10.0**e), bottom + 15, _decade(e), anchor="middle", fill=MUTED)
+    pink, bars, ok, bad = [], [], [], []
+    for i, (cid, pts) in enumerate(rows):
+        y = top + row_h * (i + 0.5)
+        alphas = sorted({a for _, a, _ in pts})
+        pink.append((left, y - 0.38 * row_h, xs(alphas[-1]), y + 0.38 * row_h))
+        bars += [f"M{_f(xs(a))},{_f(y - 0.38 * row_h)}v{_f(0.76 * row_h)}" for a in alphas]
+        for p, _, rejected in pts:
+            (bad if rejected else ok).append((xs(max(p, 10.0**e_lo)), y))
+        svg.text(left - 6, y + 4, cid, anchor="end")
+    svg.path(_rects(pink), fill=REJECT_BG)
+    svg.path("".join(bars), stroke=FAIL, width=1.8)
+    svg.path(_dots(ok, 3), fill=ACCENT, opacity=0.7)
+    svg.path(_crosses(bad, 4.5), stroke=FAIL, width=2.2)
+    svg.frame(left, top, right, bottom)
+    svg.text((left + right) / 2, bottom + 36,
+             "p-value (log scale); a sub-test rejects when its dot is left of its red bar",
+             anchor="middle")
+    return svg.render()
 
 
 # --- per-position drop rates ----------------------------------------------------------------
-
-
-def _band(p: float, trials: Sequence[float], alpha: float) -> tuple[list[float], list[float]]:
-    """Per-position acceptance band of the exact two-sided binomial test at level ``alpha``."""
-    try:
-        import numpy as np
-        from scipy.stats import binom
-
-        t = np.rint(np.asarray(trials, dtype=float))
-        lo = binom.ppf(alpha / 2, t, p) / t
-        hi = binom.isf(alpha / 2, t, p) / t
-        if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
-            raise ValueError("band not finite")
-        return lo.tolist(), hi.tolist()
-    except Exception:  # no scipy, or odd input: the normal approximation
-        from statistics import NormalDist
-
-        z = NormalDist().inv_cdf(1 - alpha / 2)
-        half = [z * math.sqrt(p * (1 - p) / t) for t in trials]
-        return [p - h for h in half], [p + h for h in half]
 
 
 @_safe
@@ -307,54 +439,65 @@ def position_rates_figure(check: dict[str, Any]) -> str | None:
         if alpha_pp is None and _number(sub.get("alpha")):
             alpha_pp = float(sub["alpha"]) / P
         band = None
-        if trials and alpha_pp and all(t >= 1 for t in trials):
+        if trials and alpha_pp and 0 < alpha_pp < 1 and all(t >= 1 for t in trials):
             band = _band(p, trials, alpha_pp)
         panels.append((sub, detail, rates, p, band))
     if not panels:
         return None
 
-    def build() -> tuple[Any, str]:
-        fig, ax = _figure(FIG_W, 2.5, left=0.75, bottom=0.55)
-        spans, labels, values = [], [], [0.0]
-        x0 = 0
-        bad_any = False
-        for sub, _detail, rates, p, band in panels:
-            xs = list(range(x0, x0 + len(rates)))
-            dev = [r - p for r in rates]
-            if band is not None:
-                lo = [v - p for v in band[0]]
-                hi = [v - p for v in band[1]]
-                ax.fill_between(xs, lo, hi, step="mid", color=BAND, lw=0, zorder=0)
-                values += lo + hi
-                outside = [not (a <= d <= b) for a, d, b in zip(lo, dev, hi, strict=True)]
-            else:
-                outside = [False] * len(dev)
-            ax.plot([x for x, o in zip(xs, outside, strict=True) if not o],
-                    [d for d, o in zip(dev, outside, strict=True) if not o],
-                    ls="none", marker="o", ms=2.6, mew=0, color=ACCENT, zorder=3)
-            if any(outside):
-                bad_any = True
-                ax.plot([x for x, o in zip(xs, outside, strict=True) if o],
-                        [d for d, o in zip(dev, outside, strict=True) if o],
-                        ls="none", marker="X", ms=6, mew=0, color=FAIL, zorder=4)
-            values += dev
-            spans.append((xs[0], xs[-1]))
-            pv = _number(sub.get("p_value"))
-            labels.append(f"p = {p:g}" + (f"\np-value {pv:.2g}" if pv is not None else ""))
-            x0 += len(rates) + 6
-        ax.axhline(0, color=MUTED, lw=0.8, ls="--", zorder=1)
-        span = max(values) - min(values) or 0.01
-        ax.set_ylim(min(values) - 0.06 * span, max(values) + 0.06 * span)
-        _segments(ax, spans, labels)
-        where = panels[0][1].get("positions")
-        noun = f"{where} index" if isinstance(where, str) else "position"
-        ax.set_ylabel("observed rate − p")
-        ax.set_title(f"Drop rate at each {noun} (dots) and its acceptance band (blue)"
-                     + (" — red: outside" if bad_any else ""), loc="left")
-        label = f"per-position drop rates of {check.get('id', 'a check')} with acceptance bands"
-        return fig, label
-
-    return _render(build)
+    # data coordinates: positions side by side, a gap of 6 between sub-tests
+    spans, labels, values = [], [], [0.0]
+    series = []
+    x0 = 0
+    for sub, _detail, rates, p, band in panels:
+        xs_ = list(range(x0, x0 + len(rates)))
+        dev = [r - p for r in rates]
+        if band is not None:
+            lo = [v - p for v in band[0]]
+            hi = [v - p for v in band[1]]
+            values += lo + hi
+            outside = [not (a <= d <= b) for a, d, b in zip(lo, dev, hi, strict=True)]
+        else:
+            lo = hi = None
+            outside = [False] * len(dev)
+        values += dev
+        series.append((xs_, dev, lo, hi, outside))
+        spans.append((xs_[0], xs_[-1]))
+        pv = _number(sub.get("p_value"))
+        labels.append(f"p = {p:g}" + (f"\np-value {pv:.2g}" if pv is not None else ""))
+        x0 += len(rates) + 6
+    span = max(values) - min(values) or 0.01
+    ticks = _nice_ticks(min(values) - 0.06 * span, max(values) + 0.06 * span, 5)
+    tick_texts = [_tick_label(t, ticks) for t in ticks]
+    left = 34 + CHAR_W * max(len(s) for s in tick_texts)
+    right, top, bottom = WIDTH - 12, 28, 196
+    xs = _Linear(-1.0, spans[-1][1] + 1.0, left, right)
+    ys = _Linear(min(ticks[0], min(values) - 0.04 * span),
+                 max(ticks[-1], max(values) + 0.04 * span), bottom, top)
+    where = panels[0][1].get("positions")
+    noun = f"{where} index" if isinstance(where, str) else "position"
+    bad_any = any(any(s[4]) for s in series)
+    svg = _Svg(bottom + 42, f"per-position drop rates of {check.get('id', 'a check')} "
+                            "with acceptance bands")
+    svg.title(f"Drop rate at each {noun} (dots) and its acceptance band (blue)"
+              + (" — red: outside" if bad_any else ""), 6)
+    _y_axis(svg, ys, ticks, left, right, tick_texts)
+    band_boxes = []
+    ok, bad = [], []
+    for xs_, dev, lo, hi, outside in series:
+        if lo is not None and hi is not None:
+            band_boxes += [(xs(x - 0.5), ys(a), xs(x + 0.5), ys(b))
+                           for x, a, b in zip(xs_, lo, hi, strict=True)]
+        for x, d, o in zip(xs_, dev, outside, strict=True):
+            (bad if o else ok).append((xs(x), ys(d)))
+    svg.path(_rects(band_boxes), fill=BAND)
+    svg.path(f"M{_f(left)},{_f(ys(0))}H{_f(right)}", stroke=MUTED, width=0.9, dash="4 3")
+    _segments(svg, xs, spans, labels, top, bottom)
+    svg.path(_dots(ok, 2.2), fill=ACCENT)
+    svg.path(_crosses(bad, 4.5), stroke=FAIL, width=2.2)
+    svg.frame(left, top, right, bottom)
+    svg.text(14, (top + bottom) / 2, f"observed rate {MINUS} p", anchor="middle", rotate=True)
+    return svg.render()
 
 
 # --- drop counts: observed against expected ---------------------------------------------------
@@ -377,46 +520,52 @@ def dropcount_figure(check: dict[str, Any]) -> str | None:
     if not panels:
         return None
 
-    def build() -> tuple[Any, str]:
-        fig, ax = _figure(FIG_W, 2.4, left=0.6, bottom=0.55)
-        spans, labels = [], []
-        x0 = 0
-        ok_x, ok_h, bad_x, bad_h, ex_x, ex_h = [], [], [], [], [], []
-        for sub, detail, obs, exp in panels:
-            peak = max(exp)
-            slot = max(len(obs), 9)  # narrow histograms still get room for their label
-            start = x0 + (slot - len(obs)) // 2
-            xs = list(range(start, start + len(obs)))
-            if sub.get("reject"):
-                bad_x += xs
-                bad_h += [o / peak for o in obs]
-            else:
-                ok_x += xs
-                ok_h += [o / peak for o in obs]
-            ex_x += xs
-            ex_h += [e / peak for e in exp]
-            spans.append((x0, x0 + slot - 1))
-            p = _number(detail.get("p"))
-            pv = _number(sub.get("p_value"))
-            head = f"p = {p:g}" if p is not None else _short_setting(detail, "")
-            labels.append(head + (f"\np-value {pv:.2g}" if pv is not None else ""))
-            x0 += slot + 3
-        if ok_x:
-            ax.bar(ok_x, ok_h, width=0.85, color=ACCENT, alpha=0.45, lw=0, label="observed")
-        if bad_x:
-            ax.bar(bad_x, bad_h, width=0.85, color=FAIL, alpha=0.6, lw=0,
-                   label="observed (rejected)")
-        ax.plot(ex_x, ex_h, ls="none", marker="_", ms=5, mew=1.4, color=INK, label="expected")
-        _segments(ax, spans, labels)
-        ax.set_ylim(0, max(ok_h + bad_h + ex_h) * 1.08)
-        ax.set_yticks([0, 0.5, 1.0], ["0", "½", "peak"])
-        ax.set_ylabel("samples (scaled)")
-        ax.legend(loc="upper right", ncols=3, fontsize=7, bbox_to_anchor=(1, 1.13))
-        ax.set_title("Channels dropped per sample (pooled bins)", loc="left")
-        label = f"observed against expected drop-count histograms of {check.get('id', '')}"
-        return fig, label
-
-    return _render(build)
+    spans, labels = [], []
+    x0 = 0
+    ok, bad, expected = [], [], []  # (x, height as a fraction of the segment's peak)
+    for sub, detail, obs, exp in panels:
+        peak = max(exp)
+        slot = max(len(obs), 9)  # narrow histograms still get room for their label
+        start = x0 + (slot - len(obs)) // 2
+        xs_ = list(range(start, start + len(obs)))
+        (bad if sub.get("reject") else ok).extend(
+            (x, o / peak) for x, o in zip(xs_, obs, strict=True))
+        expected += [(x, e / peak) for x, e in zip(xs_, exp, strict=True)]
+        spans.append((x0, x0 + slot - 1))
+        p = _number(detail.get("p"))
+        pv = _number(sub.get("p_value"))
+        head = f"p = {p:g}" if p is not None else _short_setting(detail, "")
+        labels.append(head + (f"\np-value {pv:.2g}" if pv is not None else ""))
+        x0 += slot + 3
+    height = max(h for _, h in ok + bad + expected) * 1.08
+    left, right, top, bottom = 72, WIDTH - 12, 30, 190
+    xs = _Linear(spans[0][0] - 1.0, spans[-1][1] + 1.0, left, right)
+    ys = _Linear(0.0, height, bottom, top)
+    svg = _Svg(bottom + 42, "observed against expected drop-count histograms of "
+                            f"{check.get('id', '')}")
+    svg.title("Channels dropped per sample (pooled bins)", 6)
+    _y_axis(svg, ys, [0.0, 0.5, 1.0], left, right, ["0", "½", "peak"])
+    half = 0.85 / 2
+    svg.path(_rects((xs(x - half), ys(0), xs(x + half), ys(h)) for x, h in ok),
+             fill=ACCENT, opacity=0.45)
+    svg.path(_rects((xs(x - half), ys(0), xs(x + half), ys(h)) for x, h in bad),
+             fill=FAIL, opacity=0.6)
+    mark = max(2.5, min(8.0, (xs(1) - xs(0)) * 0.4))
+    svg.path("".join(f"M{_f(xs(x) - mark)},{_f(ys(h))}h{_f(2 * mark)}" for x, h in expected),
+             stroke=INK, width=1.6)
+    _segments(svg, xs, spans, labels, top, bottom)
+    svg.frame(left, top, right, bottom)
+    svg.text(14, (top + bottom) / 2, "samples (scaled)", anchor="middle", rotate=True)
+    # legend, top right
+    legend = [("observed", ACCENT, 0.45)] + ([("observed (rejected)", FAIL, 0.6)] if bad else [])
+    lx = right - 90 - sum(CHAR_W * len(t) + 30 for t, _, _ in legend)
+    for text, colour, opacity in legend:
+        svg.path(_rects([(lx, 8, lx + 12, 18)]), fill=colour, opacity=opacity)
+        svg.text(lx + 16, 17, text, size=10.5)
+        lx += CHAR_W * len(text) + 30
+    svg.path(f"M{_f(lx)},13h12", stroke=INK, width=1.6)
+    svg.text(lx + 16, 17, "expected", size=10.5)
+    return svg.render()
 
 
 # --- observed rates with intervals against p ---------------------------------------------------
@@ -441,49 +590,47 @@ def effect_figure(check: dict[str, Any]) -> str | None:
     if len(points) < 2:
         return None
 
-    def build() -> tuple[Any, str]:
-        fig, ax = _figure(FIG_W, 2.4, left=0.8, bottom=0.5)
-        shapes = list(dict.fromkeys(pt[6] for pt in points))
-        markers = dict(zip(shapes, "osD^v<>p*h", strict=False))
-        xs = list(range(len(points)))
-        for x, pt in zip(xs, points, strict=True):
-            if pt[4]:
-                ax.fill_between([x - 0.3, x + 0.3], -pt[4], pt[4], color="#eaeef2", lw=0,
-                                zorder=0)
-        for rejected, colour in ((False, ACCENT), (True, FAIL)):
-            sel = [(x, pt) for x, pt in zip(xs, points, strict=True) if pt[5] == rejected]
-            if sel:
-                ax.vlines([x for x, _ in sel], [pt[2] for _, pt in sel],
-                          [pt[3] for _, pt in sel], color=colour, lw=1.6, zorder=2)
-            for shape in shapes:
-                pts = [(x, pt) for x, pt in sel if pt[6] == shape]
-                if pts:
-                    ax.plot([x for x, _ in pts], [pt[1] for _, pt in pts], ls="none",
-                            marker=markers.get(shape, "o"), ms=4.5, color=colour, zorder=3)
-        ax.axhline(0, color=MUTED, lw=0.9, ls="--", zorder=1)
-        # one tick per run of equal p, separators between runs
-        groups: list[tuple[float, int, int]] = []
-        for x, pt in zip(xs, points, strict=True):
-            if groups and groups[-1][0] == pt[0]:
-                groups[-1] = (pt[0], groups[-1][1], x)
-            else:
-                groups.append((pt[0], x, x))
-        ax.set_xticks([(a + b) / 2 for _, a, b in groups], [f"p = {g:g}" for g, _, _ in groups])
-        ax.tick_params(axis="x", length=0)
-        for (_, _, b), (_, a2, _) in itertools.pairwise(groups):
-            ax.axvline((b + a2) / 2, color="#d8dee4", lw=0.8, zorder=0)
-        ax.grid(axis="x", visible=False)
-        ax.set_xlim(-0.6, len(points) - 0.4)
-        if len(shapes) > 1 or shapes[0]:
-            from matplotlib.lines import Line2D
-
-            handles = [Line2D([], [], ls="none", marker=markers[s_], color=MUTED, ms=4.5)
-                       for s_ in shapes]
-            ax.legend(handles, [f"shape {s_}" if s_ else "other" for s_ in shapes],
-                      loc="upper right", ncols=len(shapes), fontsize=7,
-                      bbox_to_anchor=(1, 1.16))
-        ax.set_ylabel("observed − p")
-        ax.set_title("Observed drop rate − p with its interval (grey: ± MDE)", loc="left")
-        return fig, f"observed rate minus p with intervals for {check.get('id', '')}"
-
-    return _render(build)
+    shapes = list(dict.fromkeys(pt[6] for pt in points))
+    markers = dict(zip(shapes, _MARKERS, strict=False))
+    values = [0.0]
+    for pt in points:
+        values += [pt[2], pt[3]] + ([pt[4], -pt[4]] if pt[4] else [])
+    span = max(values) - min(values) or 0.01
+    ticks = _nice_ticks(min(values) - 0.05 * span, max(values) + 0.05 * span, 5)
+    tick_texts = [_tick_label(t, ticks) for t in ticks]
+    left = 34 + CHAR_W * max(len(s) for s in tick_texts)
+    right, top, bottom = WIDTH - 12, 30, 190
+    xs = _Linear(-0.6, len(points) - 0.4, left, right)
+    ys = _Linear(min(ticks[0], min(values) - 0.04 * span),
+                 max(ticks[-1], max(values) + 0.04 * span), bottom, top)
+    svg = _Svg(bottom + 30, f"observed rate minus p with intervals for {check.get('id', '')}")
+    svg.title(f"Observed drop rate {MINUS} p with its interval (grey: ± MDE)", 6)
+    _y_axis(svg, ys, ticks, left, right, tick_texts)
+    svg.path(_rects((xs(i - 0.3), ys(-pt[4]), xs(i + 0.3), ys(pt[4]))
+                    for i, pt in enumerate(points) if pt[4]), fill=MDE_BG)
+    svg.path(f"M{_f(left)},{_f(ys(0))}H{_f(right)}", stroke=MUTED, width=0.9, dash="4 3")
+    # one label per run of equal p, separators between runs
+    groups: list[tuple[float, int, int]] = []
+    for i, pt in enumerate(points):
+        if groups and groups[-1][0] == pt[0]:
+            groups[-1] = (pt[0], groups[-1][1], i)
+        else:
+            groups.append((pt[0], i, i))
+    _segments(svg, xs, [(a, b) for _, a, b in groups], [f"p = {g:g}" for g, _, _ in groups],
+              top, bottom)
+    for rejected, colour in ((False, ACCENT), (True, FAIL)):
+        sel = [(i, pt) for i, pt in enumerate(points) if pt[5] == rejected]
+        svg.path("".join(f"M{_f(xs(i))},{_f(ys(pt[2]))}V{_f(ys(pt[3]))}" for i, pt in sel),
+                 stroke=colour, width=1.8)
+        svg.path("".join(_marker(markers[pt[6]], xs(i), ys(pt[1]), 3.6) for i, pt in sel),
+                 fill=colour)
+    svg.frame(left, top, right, bottom)
+    svg.text(14, (top + bottom) / 2, f"observed {MINUS} p", anchor="middle", rotate=True)
+    if len(shapes) > 1 or shapes[0]:
+        texts = [f"shape {s}" if s else "other" for s in shapes]
+        lx = right - sum(CHAR_W * len(t) + 26 for t in texts)
+        for s, text in zip(shapes, texts, strict=True):
+            svg.path(_marker(markers[s], lx + 5, 13, 3.6), fill=MUTED)
+            svg.text(lx + 13, 17, text, size=10.5)
+            lx += CHAR_W * len(text) + 26
+    return svg.render()
