@@ -13,9 +13,10 @@ DETERMINISTIC: tuple[str, ...] = tuple(
 )
 STATISTICAL: tuple[str, ...] = tuple(c.id for c in CATALOGUE.values() if c.kind == "statistical")
 
-#: default family-wise false-alarm rate of one adapter's run, and the miss rate at the MDE
-FAMILY_ALPHA = 1e-4
-BETA = 1e-3
+from conformance.defaults import BETA, FAMILY_ALPHA, LEVEL_NAMES  # noqa: E402
+
+# The front doors offer the level names before importing any check (defaults.py).
+assert tuple(LEVELS) == LEVEL_NAMES, f"levels {tuple(LEVELS)} != defaults {LEVEL_NAMES}"
 
 def battery(ids: list[str] | tuple[str, ...] | None = None) -> list[Check]:
     """The checks to run, in catalogue order; ``ids`` selects a subset (unknown ids raise)."""

@@ -9,8 +9,7 @@ from typing import Any
 from scipy import stats
 
 from conformance import battery
-from conformance.adapters.base import Adapter
-from conformance.runner import RunConfig, Runner
+from conformance.api import check
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -57,18 +56,22 @@ class Calibration:
 
 
 def calibrate(
-    adapter: Adapter, *, runs: int, level: str = "default", first_seed: int = 1,
+    adapter: Any, *, runs: int, level: str = "default", first_seed: int = 1,
     family_alpha: float = battery.FAMILY_ALPHA, progress=None,
 ) -> Calibration:
-    """Run the whole battery under ``runs`` seeds; every fail or error counts as an alarm."""
+    """Run the whole battery under ``runs`` seeds; every fail or error counts as an alarm.
+
+    ``adapter`` is anything :func:`conformance.check` accepts; each run goes through it, so
+    calibration measures exactly what users run.
+    """
     start = time.perf_counter()
     per_check: dict[str, int] = {c.id: 0 for c in battery.battery()}
     family = 0
     seeds = tuple(range(first_seed, first_seed + runs))
+    name = adapter if isinstance(adapter, str) else getattr(adapter, "name", None)
     for seed in seeds:
-        result = Runner(RunConfig(level=level, seed=seed, family_alpha=family_alpha)).run_adapter(
-            adapter
-        )
+        result = check(adapter, level=level, seed=seed, family_alpha=family_alpha)
+        name = result.adapter.get("name", name)
         alarms = [c.id for c in result.checks if not c.ok]
         for cid in alarms:
             per_check[cid] += 1
@@ -79,5 +82,5 @@ def calibrate(
         c.id: battery.check_alpha(family_alpha) if c.kind == "statistical" else None
         for c in battery.battery()
     }
-    return Calibration(adapter.name, level, runs, seeds, family_alpha, family, per_check, alphas,
+    return Calibration(str(name), level, runs, seeds, family_alpha, family, per_check, alphas,
                        time.perf_counter() - start)

@@ -1,42 +1,85 @@
-"""``dropout2d-conformance``: run the battery and write reports (DESIGN.md section 6).
+"""``dropout2d-conformance``: run the battery and write reports.
 
 Exit codes: 0 every adapter conformant, 1 some adapter not conformant, 2 usage or
-configuration error (a bad report file for ``merge`` and ``report``), 130 interrupted (``run``
-still writes the checks that finished, marked ``complete: false``).
+configuration error (checked before anything runs: options, the report directory, every
+adapter spec), 130 interrupted by SIGINT and 143 by SIGTERM (``run`` still writes the checks
+that finished, marked ``complete: false``; a second signal exits at once).
+
+Every implementation under test runs in supervised worker processes (conformance.engine):
+nothing it does can end this process or fake its exit code.  Heavy modules are imported inside
+the commands that need them, so ``--help``, ``list`` and ``checks`` answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from conformance import __version__, battery
-from conformance.adapters.registry import default_specs, load_adapter, registered, try_load
-from conformance.console import Console
-from conformance.errors import SpecError
-from conformance.report import (
-    ReportError,
-    atomic_write,
-    build_report,
-    load_report,
-    merge_reports,
-    write_json,
-    write_reports,
+from conformance import __version__
+from conformance.defaults import (
+    FAMILY_ALPHA,
+    GATEWAY,
+    LEVEL_NAMES,
+    family_alpha_problem,
+    timeout_scale_problem,
 )
-from conformance.results import AdapterResult
-from conformance.runner import RunConfig, Runner
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+SIGNAL_EXIT = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
 
 
-def _probability(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be strictly between 0 and 1, got {text}")
+class UsageError(Exception):
+    """A problem with the command line or the environment, found before anything runs."""
+
+
+def _family_alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    problem = family_alpha_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _timeout_scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    problem = timeout_scale_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
@@ -48,12 +91,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="registered name, module:attr or path/to/file.py:attr (repeatable; default: "
         "the reference plus every installed framework)",
     )
-    p.add_argument("--level", choices=list(battery.LEVELS), default="default")
-    p.add_argument("--seed", type=int, default=0, help="global seed (default 0)")
+    p.add_argument("--level", choices=list(LEVEL_NAMES), default="default")
+    p.add_argument("--seed", type=_seed, default=0, help="global seed (default 0)")
     p.add_argument(
         "--family-alpha",
-        type=_probability,
-        default=battery.FAMILY_ALPHA,
+        type=_family_alpha,
+        default=FAMILY_ALPHA,
         help="family-wise false-alarm rate of one adapter's run (default %(default)g)",
     )
     p.add_argument(
@@ -63,10 +106,24 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.add_argument(
         "--timeout-scale",
-        type=float,
+        type=_timeout_scale,
         default=1.0,
         help="multiply every check's timeout (default 1: 120 s deterministic, 600 s "
         "statistical); raise it for slow adapters such as torch-compile",
+    )
+    p.add_argument(
+        "--jobs", "-j",
+        type=_positive_int,
+        default=None,
+        help="adapters run at once, each in its own worker (default: the number of cores, "
+        "at most the number of adapters); verdicts do not depend on it",
+    )
+    p.add_argument(
+        "--gateway",
+        default=GATEWAY,
+        metavar="SPEC",
+        help="where workers run, as an execnet gateway spec (default 'popen': a local "
+        "process; e.g. 'ssh=gpu-box//python=python3' for a machine with the device)",
     )
 
 
@@ -78,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_run_options(sub.add_parser("run", help="run the battery and write reports"))
-    sub.add_parser("list", help="list registered adapters and whether each loads")
+    sub.add_parser("list", help="list registered adapters and whether their framework is "
+                   "installed (nothing is imported)")
     sub.add_parser("checks", help="list the check ids with their requirements")
     _add_report_commands(sub)
     _add_self_commands(sub)
@@ -89,18 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_self_commands(sub: argparse._SubParsersAction) -> None:
-    levels = list(battery.LEVELS)
+    levels = list(LEVEL_NAMES)
     st = sub.add_parser("selftest", help="run the gallery of faulty implementations: kill matrix")
     st.add_argument("--level", choices=levels, default="default")
-    st.add_argument("--seed", type=int, default=0)
+    st.add_argument("--seed", type=_seed, default=0)
     st.add_argument("--mutant", action="append", metavar="NAME", help="only these mutants")
     st.add_argument("--out", default="reports", help="writes selftest.json here")
     cal = sub.add_parser("calibrate", help="false-alarm rate of an adapter across seeds")
     cal.add_argument("--adapter", default="reference", metavar="SPEC")
-    cal.add_argument("--runs", type=int, default=10)
+    cal.add_argument("--runs", type=_positive_int, default=10)
     cal.add_argument("--level", choices=levels, default="default")
-    cal.add_argument("--first-seed", type=int, default=1)
-    cal.add_argument("--family-alpha", type=_probability, default=battery.FAMILY_ALPHA)
+    cal.add_argument("--first-seed", type=_seed, default=1)
+    cal.add_argument("--family-alpha", type=_family_alpha, default=FAMILY_ALPHA)
     cal.add_argument("--out", default="reports", help="writes calibration.json here")
     pw = sub.add_parser("power", help="MDE, sample size and expected time per check and level")
     pw.add_argument("--level", action="append", choices=levels, help="default: every level")
@@ -109,6 +167,8 @@ def _add_self_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _write_json_file(out: str, name: str, data: dict) -> Path:
+    from conformance.report import atomic_write
+
     path = Path(out) / name
     atomic_write(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
     return path
@@ -120,8 +180,8 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
     unknown = sorted(set(args.mutant or ()) - set(MUTANTS))
     if unknown:
-        print(f"error: unknown mutant(s) {unknown}; known: {sorted(MUTANTS)}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(f"unknown mutant(s) {unknown}; known: {sorted(MUTANTS)}")
+    _writable_dir(args.out)
 
     def progress(name: str, caught: tuple) -> None:
         print(f"  {name:<28} {'caught by ' + ', '.join(caught) if caught else 'not caught'}",
@@ -129,6 +189,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
     result = selftest(args.level, seed=args.seed, names=args.mutant, progress=progress)
     print(format_matrix(result))
+    from conformance.report import atomic_write
     from conformance.report.html import render_selftest_html
 
     html = render_selftest_html(result)  # rendered before anything is written
@@ -142,20 +203,21 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from conformance.calibration import calibrate
 
-    if args.runs < 1:
-        print("error: --runs must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
-    adapter = load_adapter(args.adapter)
+    _writable_dir(args.out)
 
     def progress(seed: int, alarms: list) -> None:
         print(f"  seed {seed}: {'false alarm in ' + ', '.join(alarms) if alarms else 'ok'}",
               file=sys.stderr)
 
-    result = calibrate(adapter, runs=args.runs, level=args.level, first_seed=args.first_seed,
-                       family_alpha=args.family_alpha, progress=progress).to_dict()
+    try:
+        result = calibrate(args.adapter, runs=args.runs, level=args.level,
+                           first_seed=args.first_seed, family_alpha=args.family_alpha,
+                           progress=progress).to_dict()
+    except ValueError as exc:  # the adapter does not load
+        raise UsageError(str(exc)) from None
     lo, hi = result["family_ci95"]
     last = args.first_seed + args.runs - 1
-    print(f"{adapter.name} at {args.level}, seeds {args.first_seed}..{last}:"
+    print(f"{result['adapter']} at {args.level}, seeds {args.first_seed}..{last}:"
           f" {result['family_alarms']} of {args.runs} runs with a false alarm "
           f"(95% CI {lo:.3g}..{hi:.3g}; budget F = {args.family_alpha:g})")
     for cid, row in result["checks"].items():
@@ -168,34 +230,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
-    from conformance.planning import decision_cost, plan
+    from conformance.adapters.registry import load_adapter
+    from conformance.planning import format_plan
 
-    adapter = load_adapter(args.adapter)
-    per_call, per_decision = decision_cost(adapter)
-    print(f"expected times from {adapter.name}: {per_call * 1e6:.0f} us per call + "
-          f"{per_decision * 1e9:.0f} ns per channel decision (through the harness, statistics "
-          f"not included); F = {battery.FAMILY_ALPHA:g}, beta = {battery.BETA:g}")
-    print(f"{'level':<9} {'check':<26} {'subtests':>8} {'decisions':>12} {'calls':>6} "
-          f"{'MDE':>9}  {'unit':<24} {'time s':>7}")
-    for level in args.level or list(battery.LEVELS):
-        total = 0.0
-        for row in plan(level):
-            seconds = row["calls"] * per_call + row["decisions"] * per_decision
-            total += seconds
-            print(f"{level:<9} {row['check']:<26} {row['subtests']:>8} {row['decisions']:>12,} "
-                  f"{row['calls']:>6} {row['mde']:>9.4g}  {row['unit']:<24} {seconds:>7.2f}")
-        print(f"{level:<9} {'(all statistical checks)':<26} {'':>8} {'':>12} {'':>6} {'':>9}  "
-              f"{'':<24} {total:>7.2f}")
+    # Timing the adapter's draws means calling it here; `power` decides no verdict.
+    print(format_plan(args.level or list(LEVEL_NAMES), load_adapter(args.adapter)))
     return EXIT_OK
 
 
-# --- reports: merge and re-render (exit 0/1 as for run, 2 for a bad input file) ------------
+# --- reports: merge and re-render ---------------------------------------------------------------
 
 
 def _add_report_commands(sub: argparse._SubParsersAction) -> None:
-    merge = sub.add_parser("merge", help="merge several JSON reports into one matrix")
+    merge = sub.add_parser("merge", help="merge several JSON reports into one matrix "
+                           "(exit 0 once the matrix is written; the verdicts are in it)")
     merge.add_argument("reports", nargs="+", metavar="REPORT.json")
-    report = sub.add_parser("report", help="re-render the HTML (and JSON) of a JSON report")
+    report = sub.add_parser("report", help="re-render the HTML (and JSON) of a JSON report; "
+                            "the verdict is derived again from its checks")
     report.add_argument("report", metavar="REPORT.json")
     report.add_argument("--markdown", metavar="FILE",
                         help="also write the matrix and findings as Markdown ('-': stdout)")
@@ -204,8 +255,10 @@ def _add_report_commands(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--quiet", action="store_true", help="print only the report paths")
 
 
-def _write_and_summarise(report: dict, out: str, console: Console | None) -> int:
+def _write_and_summarise(report: dict, out: str, console: Any) -> int:
     """Write JSON and HTML, print the summary and the paths; the exit code for the verdict."""
+    from conformance.report import ReportError, write_json, write_reports
+
     try:
         paths = write_reports(report, Path(out))
     except (ReportError, OSError) as exc:
@@ -221,26 +274,36 @@ def _write_and_summarise(report: dict, out: str, console: Console | None) -> int
     return EXIT_OK if report["conformant"] else EXIT_NONCONFORMANT
 
 
-def _summary_console(args: argparse.Namespace) -> Console | None:
+def _summary_console(args: argparse.Namespace) -> Any:
+    from conformance.console import Console
+
     return None if args.quiet else Console(sys.stderr, summary_stream=sys.stdout)
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
+    from conformance.report import ReportError, load_report, merge_reports
+
+    _writable_dir(args.out)
     try:
         reports = [load_report(p) for p in args.reports]
         merged = merge_reports(reports, labels=list(args.reports))
     except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    return _write_and_summarise(merged, args.out, _summary_console(args))
+        raise UsageError(str(exc)) from None
+    code = _write_and_summarise(merged, args.out, _summary_console(args))
+    # The matrix is the product of `merge`: a non-conformant adapter in it is a finding that the
+    # report carries, not a failure of merging (a tox matrix goes green when every env ran).
+    return EXIT_USAGE if code == EXIT_USAGE else EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from conformance.report import ReportError, atomic_write, load_report
+    from conformance.report.jsonreport import rederive_verdicts
+
+    _writable_dir(args.out)
     try:
-        report = load_report(args.report)
+        report = rederive_verdicts(load_report(args.report))
     except ReportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(exc)) from None
     if args.markdown:
         from conformance.report.markdown import render_markdown
 
@@ -252,73 +315,108 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _write_and_summarise(report, args.out, _summary_console(args))
 
 
-def _run_adapters(runner: Runner, adapters: list, console: Console) -> tuple[list, bool]:
-    """Run adapters one by one; on Ctrl-C keep what finished (True: interrupted).
+# --- run ----------------------------------------------------------------------------------------
 
-    The adapter running when Ctrl-C came keeps its finished checks and is marked incomplete;
-    adapters not started appear with no checks, also incomplete.
-    """
-    entries: list[dict] = []
-    for i, adapter in enumerate(adapters):
-        console.expect(adapter.name, len(runner.checks()))
-        done: list = []
-        try:
-            entries.append(runner.run_adapter(adapter, on_result=done.append).to_dict())
-        except KeyboardInterrupt:
-            for a, checks in [(adapter, done)] + [(b, []) for b in adapters[i + 1 :]]:
-                entry = AdapterResult(info=a.info(), checks=tuple(checks)).to_dict()
-                entries.append({**entry, "complete": False})
-            return entries, True
-    return entries, False
+
+def _writable_dir(out: str) -> Path:
+    """The report directory, created and proven writable now, before any work is done."""
+    path = Path(out)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".dropout2d-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"--out {out!r} is not a writable directory: "
+                         f"{exc.strerror or exc}") from None
+    return path.resolve()
+
+
+class _Signals:
+    """First SIGINT/SIGTERM: stop the workers and keep what finished; second: exit at once."""
+
+    def __init__(self, stop: Any) -> None:
+        self.stop = stop
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in SIGNAL_EXIT:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.received is not None:
+            os._exit(SIGNAL_EXIT.get(signal.Signals(signum), EXIT_INTERRUPTED))
+        self.received = signum
+        print(f"\n{signal.Signals(signum).name}: stopping the workers; the report keeps the "
+              "checks that finished (again to exit at once)", file=sys.stderr)
+        self.stop()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    specs = args.adapter or default_specs()
-    if args.check:
-        try:
-            battery.battery(args.check)
-        except KeyError as exc:
-            print(f"error: {exc.args[0]}", file=sys.stderr)
-            return EXIT_USAGE
-    config = RunConfig(
-        level=args.level,
-        seed=args.seed,
-        family_alpha=args.family_alpha,
-        checks=tuple(args.check or ()),
-        timeout_scale=args.timeout_scale,
-    )
+    from conformance.adapters.registry import default_specs
+    from conformance.api import run_config
+    from conformance.battery import battery
+    from conformance.console import Console
+    from conformance.engine import LoadFailed, Supervisor
+    from conformance.report import build_report
 
-    console = Console(sys.stderr, quiet=args.quiet, summary_stream=sys.stdout)
-    runner = Runner(config, progress=console.progress)
-    # Load every adapter first: a bad spec is a usage error before any work is done.
-    adapters = []
-    for spec in specs:
-        adapter, reason = try_load(spec)
-        if adapter is None:
-            print(f"error: {reason}", file=sys.stderr)
-            return EXIT_USAGE
-        adapters.append(adapter)
-    entries, interrupted = _run_adapters(runner, adapters, console)
-    console.close()
-    report = build_report(entries, config.as_dict(), complete=not interrupted)
-    code = _write_and_summarise(report, args.out, console)
-    if interrupted:
-        print("interrupted: the report holds the checks that finished (complete: false)",
+    try:
+        config = run_config(level=args.level, seed=args.seed, checks=args.check,
+                            family_alpha=args.family_alpha, timeout_scale=args.timeout_scale)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    out = _writable_dir(args.out)  # before the battery, so no verdict is lost to a bad --out
+    specs = list(dict.fromkeys(args.adapter or default_specs()))
+    ids = [c.id for c in battery(list(config.checks) or None)]
+    jobs = args.jobs or min(len(specs), os.cpu_count() or 1)
+    console = Console(sys.stderr, quiet=args.quiet, summary_stream=sys.stdout,
+                      live=False if jobs > 1 else None)
+    supervisor = Supervisor(specs, config, jobs=jobs, gateway=args.gateway,
+                            progress=console.progress)
+    with _Signals(supervisor.stop) as signals:
+        try:
+            supervisor.load()
+        except LoadFailed as exc:
+            raise UsageError(exc.message) from None
+        for session in supervisor.sessions:
+            console.expect(session.info.get("name", session.spec), len(ids))
+        runs = [] if supervisor.stopped else supervisor.run(ids)
+        console.close()
+        if supervisor.stopped and not runs:
+            from conformance.engine import AdapterRun
+
+            runs = [AdapterRun(s.spec, s.info, complete=False) for s in supervisor.sessions]
+        complete = not supervisor.stopped and all(r.complete for r in runs)
+        report = build_report([r.entry() for r in runs], config.as_dict(), complete=complete)
+        code = _write_and_summarise(report, str(out), console)
+    if signals.received is not None:
+        print("stopped: the report holds the checks that finished (complete: false)",
               file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return SIGNAL_EXIT[signal.Signals(signals.received)]
     return code
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for name, target in registered().items():
-        adapter, reason = try_load(name)
-        status = f"ok ({adapter.framework} {adapter.framework_version})" if adapter else reason
-        print(f"{name:<14} {target:<60} {status.splitlines()[0]}")
+    """Registered adapters and whether their framework is installed, from package metadata:
+    nothing is imported, so a broken adapter cannot break the listing."""
+    from conformance.adapters.registry import describe_registered
+
+    for name, target, status in describe_registered():
+        print(f"{name:<22} {target:<62} {status}")
     return EXIT_OK
 
 
 def cmd_checks(args: argparse.Namespace) -> int:
-    for check in battery.battery():
+    from conformance.battery import battery
+
+    for check in battery():
         print(f"{check.id:<26} {check.requirement:<13} {check.kind:<14} {check.title}")
     return EXIT_OK
 
@@ -338,11 +436,16 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from conformance.errors import SpecError
+
     try:
         return COMMANDS[args.command](args)
-    except SpecError as exc:
+    except (UsageError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `... | head`: the reader left; nothing more to say
+        sys.stderr.close()
+        return EXIT_OK

@@ -7,6 +7,9 @@ becomes an :class:`AdapterError` with context, never a crash of the run.
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +45,21 @@ def _lay_out(x: np.ndarray, memory: str) -> np.ndarray:
     raise ValueError(f"unknown memory layout {memory!r}")
 
 
+@contextlib.contextmanager
+def guarded() -> Iterator[None]:
+    """Undo what an implementation may change in the process around one call: NumPy's
+    floating-point error state (``np.seterr(all="raise")`` would make the suite's own arithmetic
+    fail) and the working directory."""
+    errors = np.geterr()
+    cwd = os.getcwd()
+    try:
+        yield
+    finally:
+        np.seterr(**errors)
+        if os.getcwd() != cwd:
+            os.chdir(cwd)
+
+
 @dataclass(frozen=True)
 class Forward:
     """One call's outcome, in NCHW: the output, the input buffer afterwards, and aliasing."""
@@ -73,23 +91,27 @@ def forward(
         return _describe(p, training, inplace, x.shape, x.dtype) + f", memory={memory}"
 
     x_layout = _lay_out(_to_layout(adapter, x), memory)
+    with guarded():
+        try:
+            native = adapter.to_native(x_layout)
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(f"to_native raised {exc!r} ({where()})") from exc
+        try:
+            out = adapter.dropout2d(native, p, training, inplace)
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(
+                f"dropout2d raised {type(exc).__name__}: {exc} ({where()})"
+            ) from exc
     try:
-        native = adapter.to_native(x_layout)
-    except (Exception, SystemExit) as exc:
-        raise AdapterError(f"to_native raised {exc!r} ({where()})") from exc
-    try:
-        out = adapter.dropout2d(native, p, training, inplace)
-    except (Exception, SystemExit) as exc:
-        raise AdapterError(f"dropout2d raised {type(exc).__name__}: {exc} ({where()})") from exc
-    try:
-        y = np.asarray(adapter.to_numpy(out))
-        x_after = np.asarray(adapter.to_numpy(native))
+        with guarded():
+            y = np.asarray(adapter.to_numpy(out))
+            x_after = np.asarray(adapter.to_numpy(native))
     except (Exception, SystemExit) as exc:
         raise AdapterError(
             f"the output could not be read back as an array: {exc!r} "
             f"(got {type(out).__name__}; {where()})"
         ) from exc
-    if y.dtype.kind not in "biufc":
+    if y.dtype.kind not in "biufc" and y.dtype.name != "bfloat16":  # ml_dtypes: kind "V"
         raise AdapterError(
             f"the output is not a numeric array: got {type(out).__name__} "
             f"(as array: dtype {y.dtype}, shape {y.shape}) ({where()})"
@@ -100,15 +122,24 @@ def forward(
 def expect_error(
     adapter: Adapter, x: np.ndarray, p: float, *, training: bool = True
 ) -> BaseException | None:
-    """Call the adapter with a value that must be rejected; return what it raised, or None."""
-    try:
-        native = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
-    except (Exception, SystemExit) as exc:
-        raise AdapterError(f"to_native raised {exc!r}") from exc
-    try:
-        adapter.dropout2d(native, p, training, False)
-    except (Exception, SystemExit) as exc:
-        return exc
+    """Call the adapter with a value that must be rejected; return what it raised, or None.
+
+    Exiting the process (``sys.exit``) is not raising an error: it is reported as the
+    adapter's misbehaviour, so an implementation that exits on a bad p does not pass R8.
+    """
+    with guarded():
+        try:
+            native = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(f"to_native raised {exc!r}") from exc
+        try:
+            adapter.dropout2d(native, p, training, False)
+        except SystemExit as exc:
+            raise AdapterError(
+                f"called sys.exit({exc.code!r}) for p={p!r} instead of raising an error"
+            ) from exc
+        except Exception as exc:
+            return exc
     return None
 
 
@@ -117,7 +148,8 @@ def seed_adapter(adapter: Adapter, seed: int) -> bool:
     if not adapter.capabilities.seed:
         return False
     try:
-        adapter.seed(seed)
+        with guarded():
+            adapter.seed(seed)
     except (Exception, SystemExit) as exc:
         raise AdapterError(f"seed({seed}) raised {exc!r}") from exc
     return True
@@ -129,10 +161,11 @@ def gradient(
     """One forward and backward pass: (y, dL/dx) in NCHW for upstream gradient ``upstream``."""
     where = _describe(p, True, False, x.shape, x.dtype)
     try:
-        nx = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
-        nu = adapter.to_native(np.array(_to_layout(adapter, upstream), copy=True))
-        y, dx = adapter.grad(nx, p, nu)
-        y, dx = np.asarray(adapter.to_numpy(y)), np.asarray(adapter.to_numpy(dx))
+        with guarded():
+            nx = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
+            nu = adapter.to_native(np.array(_to_layout(adapter, upstream), copy=True))
+            y, dx = adapter.grad(nx, p, nu)
+            y, dx = np.asarray(adapter.to_numpy(y)), np.asarray(adapter.to_numpy(dx))
     except (Exception, SystemExit) as exc:
         raise AdapterError(f"grad raised {type(exc).__name__}: {exc} ({where})") from exc
     return _from_layout(adapter, y), _from_layout(adapter, dx)

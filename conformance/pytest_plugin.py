@@ -1,33 +1,54 @@
 """The pytest front door: one test per (adapter, check) over the same battery as the CLI.
 
-Inert unless ``--dropout2d-adapter`` is given.  Run it with
-``pytest --pyargs conformance --dropout2d-adapter=SPEC``; it works under pytest-xdist (each
-worker loads the adapters it needs; seeds depend only on the check id, not on scheduling).
-Each test carries its check's result in ``user_properties`` (so ``--junitxml`` has it), and
-``--dropout2d-report DIR`` writes the JSON report at the end of the session.
+Inert unless ``--dropout2d-adapter`` is given, and then it costs nothing more than reading its
+options: nothing heavy is imported until a ``--dropout2d-*`` option is used.  Run it with
+``pytest --pyargs conformance --dropout2d-adapter=SPEC``.  Each adapter is loaded and called in a
+supervised worker process (as in the CLI: an adapter that exits, crashes or hangs costs its check
+an ``error``, never the pytest run); ``--dropout2d-in-process`` runs it in pytest's own process
+instead.  Works under pytest-xdist (each xdist worker runs its own supervised worker per
+adapter; seeds depend only on the check id, not on scheduling).  Each test carries its check's
+result in ``user_properties`` (so ``--junitxml`` has it), and ``--dropout2d-report DIR`` writes
+the same reports as the CLI at the end of the session.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conformance.defaults import (
+    FAMILY_ALPHA,
+    GATEWAY,
+    LEVEL_NAMES,
+    family_alpha_problem,
+    timeout_scale_problem,
+)
+
 CASE_FIXTURE = "dropout2d_case"
 PROPERTY = "dropout2d_result"
-#: loaded adapters by spec, per pytest session (and per xdist worker)
-ADAPTERS = pytest.StashKey[dict]()
+#: loaded sessions by spec, per pytest process (the controller, or each xdist worker)
+SESSIONS = pytest.StashKey[dict]()
 
 
-class AdapterMisbehaved(Exception):
-    """Shown for an ``error`` verdict: the adapter raised, hung or returned garbage."""
+def _float_option(problem_of: Any) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        problem = problem_of(value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return parse
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from conformance import battery
-
     group = parser.getgroup("dropout2d", "dropout2d conformance")
     group.addoption(
         "--dropout2d-adapter",
@@ -36,47 +57,84 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SPEC",
         help="adapter spec to test (repeatable): name, module:attr or path/to/file.py:attr",
     )
-    group.addoption("--dropout2d-level", default="default", choices=list(battery.LEVELS))
+    group.addoption("--dropout2d-level", default="default", choices=list(LEVEL_NAMES))
     group.addoption("--dropout2d-seed", type=int, default=0)
-    group.addoption("--dropout2d-family-alpha", type=float, default=battery.FAMILY_ALPHA)
+    group.addoption("--dropout2d-family-alpha", type=_float_option(family_alpha_problem),
+                    default=FAMILY_ALPHA)
+    group.addoption("--dropout2d-timeout-scale", type=_float_option(timeout_scale_problem),
+                    default=1.0)
     group.addoption(
         "--dropout2d-check", action="append", default=[], metavar="ID", help="only these checks"
     )
     group.addoption("--dropout2d-report", default=None, metavar="DIR", help="write reports here")
+    group.addoption("--dropout2d-in-process", action="store_true",
+                    help="run the implementation in pytest's process instead of a worker")
+    group.addoption("--dropout2d-gateway", default=GATEWAY, metavar="SPEC",
+                    help="where workers run, as an execnet gateway spec (default 'popen')")
 
 
 def _config(config: pytest.Config) -> Any:
-    from conformance.runner import RunConfig
+    from conformance.api import run_config
 
-    return RunConfig(
-        level=config.getoption("dropout2d_level"),
-        seed=config.getoption("dropout2d_seed"),
-        family_alpha=config.getoption("dropout2d_family_alpha"),
-        checks=tuple(config.getoption("dropout2d_check")),
-    )
+    try:
+        return run_config(
+            level=config.getoption("dropout2d_level"),
+            seed=config.getoption("dropout2d_seed"),
+            family_alpha=config.getoption("dropout2d_family_alpha"),
+            checks=tuple(config.getoption("dropout2d_check")),
+            timeout_scale=config.getoption("dropout2d_timeout_scale"),
+        )
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _active(config: pytest.Config) -> bool:
     return bool(config.getoption("dropout2d_adapter", default=None))
 
 
+def _session(config: pytest.Config, spec: str) -> Any:
+    """This process's loaded session for ``spec`` (started on first use)."""
+    from conformance import engine
+
+    sessions = config.stash[SESSIONS]
+    if spec not in sessions:
+        run = _config(config)
+        if config.getoption("dropout2d_in_process"):
+            sessions[spec] = engine.InProcessSession(spec, run)
+        else:
+            session = engine.WorkerSession(spec, run, config.getoption("dropout2d_gateway"))
+            session.start()
+            sessions[spec] = session
+    return sessions[spec]
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[ADAPTERS] = {}
+    config.stash[SESSIONS] = {}
     if not _active(config) or hasattr(config, "workerinput"):
         return
-    config.pluginmanager.register(_Recorder(config), "dropout2d-recorder")
-    from conformance import battery
-    from conformance.adapters.registry import try_load
+    from conformance import engine
 
-    try:
-        battery.battery(config.getoption("dropout2d_check") or None)
-    except KeyError as exc:
-        raise pytest.UsageError(str(exc.args[0])) from None
+    _config(config)  # options first: a usage error before anything is loaded
+    out = config.getoption("dropout2d_report")
+    if out:
+        path = Path(out)
+        if path.exists() and not path.is_dir():
+            raise pytest.UsageError(f"--dropout2d-report {out!r} is a file; give a directory")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise pytest.UsageError(f"--dropout2d-report {out!r}: {exc.strerror or exc}") from None
+    config.pluginmanager.register(_Recorder(config), "dropout2d-recorder")
     for spec in config.getoption("dropout2d_adapter"):
-        adapter, reason = try_load(spec)
-        if adapter is None:
-            raise pytest.UsageError(reason)
-        config.stash[ADAPTERS][spec] = adapter
+        try:
+            _session(config, spec)  # every spec loads before any test runs
+        except engine.LoadFailed as exc:
+            raise pytest.UsageError(exc.message) from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for session in config.stash.get(SESSIONS, {}).values():
+        session.close()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -97,32 +155,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize(CASE_FIXTURE, cases, ids=[f"{s}::{c}" for s, c in cases])
 
 
-def _adapter(config: pytest.Config, spec: str) -> Any:
-    from conformance.adapters.registry import load_adapter
-
-    cache = config.stash[ADAPTERS]
-    if spec not in cache:
-        cache[spec] = load_adapter(spec)
-    return cache[spec]
-
-
 def run_case(request: pytest.FixtureRequest, case: tuple[str, str]) -> None:
     """Run one (adapter spec, check id) and report it the pytest way."""
-    from conformance.checks import CATALOGUE
-    from conformance.runner import run_check
+    from conformance import engine
+    from conformance.api import CheckOutcome
+    from conformance.testing import report_outcome
 
     spec, check_id = case
-    adapter = _adapter(request.config, spec)
-    result = run_check(adapter, CATALOGUE[check_id], _config(request.config))
-    payload = {"spec": spec, "info": adapter.info(), "check": result.to_dict()}
+    try:
+        session = _session(request.config, spec)
+    except engine.LoadFailed as exc:
+        pytest.fail(f"the adapter could not be loaded: {exc.message}", pytrace=False)
+    result = session.run(check_id)
+    payload = {"spec": spec, "info": session.info, "check": result}
     request.node.user_properties.append((PROPERTY, json.dumps(payload, allow_nan=False)))
-    message = f"[{check_id}] {result.message}"
-    if result.verdict.value == "skip":
-        pytest.skip(message)
-    if result.verdict.value == "fail":
-        pytest.fail(f"{message}\nreproduce: {result.reproduce}", pytrace=False)
-    if result.verdict.value == "error":
-        raise AdapterMisbehaved(f"{message}\nreproduce: {result.reproduce}")
+    report_outcome(CheckOutcome.from_dict(result))
 
 
 class _Recorder:

@@ -1,4 +1,9 @@
-"""Runs the battery on adapters: seeds, error budget, timeouts, and errors turned into verdicts."""
+"""Runs one check on a loaded adapter: seeds, error budget, timeouts, errors turned into verdicts.
+
+This is the innermost layer: :mod:`conformance.engine` calls :func:`run_check` either in a
+supervised worker process (``isolated=True``, the default of the CLI and the pytest door) or in
+the caller's own process (the Python API's default).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,6 @@ from dataclasses import dataclass, field, replace
 
 from conformance import battery
 from conformance.adapters.base import Adapter
-from conformance.adapters.registry import load_adapter
 from conformance.checks import Check, CheckContext, Outcome
 from conformance.errors import AdapterError, CheckFailed, CheckSkipped, SpecError
 from conformance.results import AdapterResult, CheckResult, Verdict
@@ -28,13 +32,26 @@ class RunConfig:
     timeout_scale: float = 1.0
 
     def as_dict(self) -> dict:
+        """The report's ``config`` (what changes the outcome; the timeout scale included)."""
         return {
             "level": self.level,
             "seed": self.seed,
             "family_alpha": self.family_alpha,
             "beta": self.beta,
             "checks": list(self.checks),
+            "timeout_scale": self.timeout_scale,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunConfig:
+        return cls(
+            level=data.get("level", "default"),
+            seed=int(data.get("seed", 0)),
+            family_alpha=float(data.get("family_alpha", battery.FAMILY_ALPHA)),
+            beta=float(data.get("beta", battery.BETA)),
+            checks=tuple(data.get("checks") or ()),
+            timeout_scale=float(data.get("timeout_scale", 1.0)),
+        )
 
 
 def derive_seed(seed: int, check_id: str) -> int:
@@ -44,10 +61,16 @@ def derive_seed(seed: int, check_id: str) -> int:
 
 
 def reproduce_command(spec: str, check_id: str, config: RunConfig) -> str:
-    return (
-        f"dropout2d-conformance run --adapter {shlex.quote(spec)} --check {check_id} "
-        f"--level {config.level} --seed {config.seed}"
-    )
+    """The command that reruns one check with every option that changes its outcome."""
+    words = [
+        "dropout2d-conformance", "run", "--adapter", shlex.quote(spec), "--check", check_id,
+        "--level", config.level, "--seed", str(config.seed),
+    ]
+    if config.family_alpha != battery.FAMILY_ALPHA:
+        words += ["--family-alpha", repr(config.family_alpha)]
+    if config.timeout_scale != 1.0:
+        words += ["--timeout-scale", repr(config.timeout_scale)]
+    return " ".join(words)
 
 
 class _Timeout(Exception):
@@ -80,15 +103,28 @@ def _call_with_timeout(fn: Callable[[], Outcome], timeout_s: float) -> Outcome:
 
 
 def run_check(
-    adapter: Adapter, check: Check, config: RunConfig, run_cache: dict | None = None
+    adapter: Adapter,
+    check: Check,
+    config: RunConfig,
+    run_cache: dict | None = None,
+    *,
+    isolated: bool = False,
 ) -> CheckResult:
-    """Run one check and turn whatever happens into a :class:`CheckResult`."""
+    """Run one check and turn whatever happens into a :class:`CheckResult`.
+
+    ``isolated``: this process is a supervised worker.  The check then runs in the main thread
+    (the supervisor enforces the timeout from outside and kills the worker) and every
+    exception, ``KeyboardInterrupt`` and ``SystemExit`` included, is the adapter's doing.
+    In the caller's own process a check runs in a thread with a timeout, and
+    ``KeyboardInterrupt`` is taken for the user's Ctrl-C.
+    """
     seed = derive_seed(config.seed, check.id)
     alpha = battery.check_alpha(config.family_alpha) if check.kind == "statistical" else None
     ctx = CheckContext(
         adapter=adapter,
         level=battery.LEVELS[config.level],
         seed=seed,
+        run_seed=config.seed,  # the run's settings are shared by every check (draw once)
         alpha=alpha or 0.0,
         beta=config.beta,
         run_cache=run_cache if run_cache is not None else {},
@@ -111,22 +147,29 @@ def run_check(
     with warnings.catch_warnings(record=True) as caught:
         # Warnings the implementation emits (deprecations, 3D interpretation) go to the report.
         warnings.simplefilter("always")
-        result = _run_body(body, check.timeout_s * config.timeout_scale, start, common)
+        timeout = None if isolated else check.timeout_s * config.timeout_scale
+        result = _run_body(body, timeout, start, common, catch_all=isolated)
     seen = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     return replace(result, warnings=tuple(seen[:5]), decisions=ctx.decisions)
 
 
 def _run_body(
-    body: Callable[[], Outcome], timeout_s: float, start: float, common: dict
+    body: Callable[[], Outcome],
+    timeout_s: float | None,
+    start: float,
+    common: dict,
+    *,
+    catch_all: bool = False,
 ) -> CheckResult:
     def result(verdict: Verdict, message: str, **extra: object) -> CheckResult:
         return CheckResult(verdict=verdict, message=message,
                            duration_s=time.perf_counter() - start, **common, **extra)
 
     try:
-        outcome = _call_with_timeout(body, timeout_s)
+        outcome = body() if timeout_s is None else _call_with_timeout(body, timeout_s)
     except CheckFailed as exc:
-        return result(Verdict.FAIL, exc.message, findings=exc.findings, stats=exc.stats)
+        return result(Verdict.FAIL, exc.message, findings=exc.findings, stats=exc.stats,
+                      root_cause=exc.root_cause)
     except CheckSkipped as exc:
         return result(Verdict.SKIP, str(exc))
     except AdapterError as exc:
@@ -135,6 +178,12 @@ def _run_body(
         return result(Verdict.ERROR, f"timeout: {exc} (the adapter hangs or is very slow)")
     except (Exception, SystemExit) as exc:  # an adapter that exits must not end the run
         return result(Verdict.ERROR, f"unexpected {type(exc).__name__} while checking: {exc}")
+    except BaseException as exc:
+        # KeyboardInterrupt, asyncio.CancelledError, GeneratorExit...: in a worker they can
+        # only come from the implementation; in the caller's process Ctrl-C is the user's.
+        if not catch_all and isinstance(exc, KeyboardInterrupt):
+            raise
+        return result(Verdict.ERROR, f"the adapter raised {type(exc).__name__}: {exc}")
     return result(Verdict.PASS, outcome.message, findings=outcome.findings, stats=outcome.stats)
 
 
@@ -167,10 +216,6 @@ class Runner:
             if on_result:
                 on_result(result)
         return AdapterResult(info=adapter.info(), checks=tuple(results))
-
-    def run_spec(self, spec: str) -> AdapterResult:
-        """Load and run; a spec that does not load raises :class:`SpecError` (usage error)."""
-        return self.run_adapter(load_adapter(spec))
 
 
 __all__ = ["RunConfig", "Runner", "SpecError", "derive_seed", "run_check"]

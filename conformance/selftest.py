@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance import battery
-from conformance.adapters.registry import load_adapter
-from conformance.runner import RunConfig, Runner
+from conformance.api import check
 
 LEVEL_ORDER = {"quick": 0, "default": 1, "thorough": 2}
 
@@ -63,7 +62,6 @@ def selftest(level: str = "default", *, seed: int = 0, names: list[str] | None =
     from conformance.mutants import MUTANTS
 
     start = time.perf_counter()
-    runner = Runner(RunConfig(level=level, seed=seed))
     rows: list[Row] = []
     for name, m in MUTANTS.items():
         if names and name not in names:
@@ -76,15 +74,16 @@ def selftest(level: str = "default", *, seed: int = 0, names: list[str] | None =
             rows.append(Row(name, m.bug, m.expected, m.level, (), {}, False,
                             f"needs {m.needs}, not installed"))
             continue
-        result = runner.run_adapter(load_adapter(m.target))
-        verdicts = {c.id: c.verdict.value for c in result.checks}
-        caught = tuple(c.id for c in result.checks if c.verdict.value in ("fail", "error"))
+        # The gallery is the suite's own code: it runs in this process, through the public API.
+        result = check(m.target, level=level, seed=seed)
+        verdicts = {c.id: c.verdict for c in result.checks}
+        caught = tuple(c.id for c in result.checks if c.verdict in ("fail", "error"))
         rows.append(Row(name, m.bug, m.expected, m.level, caught, verdicts, True))
         if progress:
             progress(name, caught)
     correct = []
     for spec in [s for s in CORRECT if s != "torch" or importlib.util.find_spec("torch")]:
-        result = runner.run_adapter(load_adapter(spec))
+        result = check(spec, level=level, seed=seed)
         correct.append({
             "spec": spec,
             "conformant": result.conformant,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +28,29 @@ def write_reports(report: dict[str, Any], out_dir: str | Path) -> list[Path]:
     json_text = dumps(report)  # validates
     html_text = render_html(report)
     paths = [out / JSON_NAME, out / HTML_NAME]
-    atomic_write_many(list(zip(paths, (json_text, html_text), strict=True)))
+    out.mkdir(parents=True, exist_ok=True)
+    # Two runs writing the same directory at once: the lock makes each run's pair of renames
+    # one step, so the JSON and the HTML always come from the same run.
+    with _directory_lock(out):
+        atomic_write_many(list(zip(paths, (json_text, html_text), strict=True)))
     return paths
+
+
+@contextlib.contextmanager
+def _directory_lock(out: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``out/.conformance.lock`` (no-op where flock is absent)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: renames are still atomic one by one
+        yield
+        return
+    fd = os.open(out / ".conformance.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

@@ -25,6 +25,7 @@ __all__ = [
     "build_report",
     "dumps",
     "environment",
+    "rederive_verdicts",
     "report_verdict",
     "write_json",
 ]
@@ -138,6 +139,39 @@ def report_verdict(report: dict[str, Any]) -> str:
     if not verdicts or "INCOMPLETE" in verdicts or not report.get("complete", True):
         return "INCOMPLETE"
     return "CONFORMANT"
+
+
+def rederive_verdicts(report: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``report`` whose verdicts are derived again from its checks' verdicts.
+
+    A stored ``conformant`` flag is never trusted: every adapter is conformant exactly when it
+    loaded, its run is complete and each of its checks passed or was skipped; its ``summary``
+    counts are recounted; the report is conformant when every adapter is and the run is
+    complete.
+    """
+    from conformance.results import Verdict
+
+    out = dict(report)
+    ok = {Verdict.PASS.value, Verdict.SKIP.value}
+    entries = []
+    for entry in report.get("adapters") or ():
+        entry = dict(entry)
+        checks = entry.get("checks") or []
+        counts = {v.value: 0 for v in Verdict}
+        for c in checks:
+            counts[c.get("verdict", "error")] = counts.get(c.get("verdict", "error"), 0) + 1
+        entry["summary"] = counts
+        entry["conformant"] = (
+            not entry.get("load_error")
+            and bool(entry.get("complete", True))
+            and all(c.get("verdict") in ok for c in checks)
+        )
+        entries.append(entry)
+    out["adapters"] = entries
+    out["conformant"] = bool(report.get("complete", True)) and all(
+        e["conformant"] for e in entries
+    )
+    return out
 
 
 def dumps(report: dict[str, Any]) -> str:

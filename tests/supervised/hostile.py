@@ -1,0 +1,132 @@
+"""Hostile adapters: each misbehaves the way real kernels and wrappers do (tests/supervised).
+
+Each is a plain function over NCHW NumPy arrays, loaded by the suite as
+``path/to/hostile.py:<name>``; most behave correctly until the call that triggers them, so the
+run gets far enough to show that the checks before and after are unaffected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import re
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+
+
+def _correct(x, p, training=True, inplace=False):
+    if not 0 <= p <= 1 or p != p:
+        raise ValueError(f"bad p {p}")
+    if not training or p == 0 or x.size == 0:
+        return x
+    if p == 1:
+        return x * 0
+    keep = np.random.default_rng().random(x.shape[:-2] + (1, 1)) >= p
+    return x * (keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
+
+
+def _training_call(p: float) -> bool:
+    return 0 < p < 1
+
+
+def exits_zero(x, p, training=True):
+    """os._exit(0) during a training call: used to make the CLI exit 0 with no report."""
+    if training and _training_call(p):
+        os._exit(0)
+    return _correct(x, p, training)
+
+
+def sys_exits_zero(x, p, training=True):
+    if training and _training_call(p):
+        sys.exit(0)
+    return _correct(x, p, training)
+
+
+def segfaults(x, p, training=True):
+    """A broken custom kernel: reads address 0."""
+    if training and _training_call(p):
+        ctypes.string_at(0)
+    return _correct(x, p, training)
+
+
+def hangs_holding_the_gil(x, p, training=True):
+    """C code that never releases the interpreter lock: a pathological regular expression."""
+    if training and _training_call(p):
+        re.match(r"(a+)+$", "a" * 40 + "b")
+    return _correct(x, p, training)
+
+
+def raises_cancelled(x, p, training=True):
+    if training and _training_call(p):
+        raise asyncio.CancelledError("cancelled inside the kernel")
+    return _correct(x, p, training)
+
+
+def raises_keyboard_interrupt(x, p, training=True):
+    if training and _training_call(p):
+        raise KeyboardInterrupt
+    return _correct(x, p, training)
+
+
+def starts_a_thread(x, p, training=True):
+    """Starts a non-daemon thread that never ends (a leaked prefetcher)."""
+    if not getattr(starts_a_thread, "started", False):
+        starts_a_thread.started = True
+        threading.Thread(target=lambda: time.sleep(10**6), daemon=False).start()
+    return _correct(x, p, training)
+
+
+def changes_directory(x, p, training=True):
+    os.chdir("/")
+    return _correct(x, p, training)
+
+
+def sets_numpy_errors(x, p, training=True):
+    np.seterr(all="raise")
+    return _correct(x, p, training)
+
+
+def exits_on_invalid_p(x, p, training=True):
+    """Validates p by exiting the process instead of raising."""
+    if not 0 <= p <= 1 or p != p:
+        sys.exit(f"bad p {p}")
+    return _correct(x, p, training)
+
+
+def nan_output(x, p, training=True):
+    """Returns NaN in every kept map at one p: a numerical bug, not a crash."""
+    y = _correct(x, p, training)
+    if training and abs(p - 0.5) < 0.2 and y.size:
+        return np.where(y != 0, np.nan, y).astype(x.dtype)
+    return y
+
+
+def kills_itself(x, p, training=True):
+    if training and _training_call(p):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _correct(x, p, training)
+
+
+def sleeps(x, p, training=True):
+    """Slow but correct: long enough for a test to send the run a signal."""
+    if training and _training_call(p):
+        time.sleep(0.5)
+    return _correct(x, p, training)
+
+
+class RaisesInConstructor:
+    """An Adapter subclass whose constructor raises."""
+
+    def __new__(cls, *args, **kwargs):
+        from conformance.adapters.base import Adapter
+
+        class Broken(Adapter):
+            def __init__(self) -> None:
+                raise RuntimeError("no device found")
+
+        return Broken()
