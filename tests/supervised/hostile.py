@@ -26,7 +26,7 @@ def _correct(x, p, training=True, inplace=False):
         return x
     if p == 1:
         return x * 0
-    keep = np.random.default_rng().random(x.shape[:-2] + (1, 1)) >= p
+    keep = np.random.default_rng().random((*x.shape[:-2], 1, 1)) >= p
     return x * (keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
 
 
