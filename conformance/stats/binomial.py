@@ -303,10 +303,23 @@ def binomial_normal_scores(k: np.ndarray, n: np.ndarray | int, p: float | np.nda
         return np.where(lower <= upper, special.ndtri(lower + half), -special.ndtri(upper + half))
 
 
-def clopper_pearson(k: int, n: int, confidence_level: float) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) two-sided interval for a binomial rate; the same numbers as
-    ``binomtest(k, n).proportion_ci(confidence_level, method="exact")``, without its overhead."""
-    tail = check_error_rate("1 - confidence_level", 1.0 - confidence_level) / 2.0
+def clopper_pearson(
+    k: int, n: int, confidence: float = 0.95, *, confidence_level: float | None = None
+) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) two-sided interval for a binomial rate observed as ``k`` of ``n``.
+
+    The same numbers as ``binomtest(k, n).proportion_ci(confidence, method="exact")``, without
+    its overhead (and exact where scipy root-finds).  Guarantee: covers the true rate with
+    probability >= ``confidence``.  ``confidence_level=`` is the older keyword, kept working;
+    the signature also matches ``conformance.calibration.clopper_pearson`` (default 0.95).
+    """
+    if confidence_level is not None:
+        confidence = confidence_level
+    n = check_count("n", n, minimum=1)
+    k = check_count("k", k)
+    if k > n:
+        raise ValueError(f"need k <= n, got k={k}, n={n}")
+    tail = check_error_rate("1 - confidence", 1.0 - confidence) / 2.0
     low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, tail))
     high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - tail))
     return low, high

@@ -7,6 +7,7 @@ import math
 import numpy as np
 from scipy import special
 
+from conformance.stats._fast import binom_cdf, binom_sf
 from conformance.stats._result import StatResult
 from conformance.stats.power import (
     ceil_count,
@@ -69,9 +70,32 @@ def expectation_test(
         raise ValueError(
             f"y and x must be non-empty 1-D arrays of one shape, got {y.shape}, {x.shape}"
         )
-    if not (np.all(np.isfinite(y)) and np.all(np.isfinite(x))):
-        raise ValueError("y and x must be finite")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"x must be finite, got {int(np.sum(~np.isfinite(x)))} non-finite values")
     n = int(y.size)
+    bad = ~np.isfinite(y)
+    if np.any(bad):
+        # a non-finite output for finite input is a failure of the contract, not bad input
+        first = int(np.flatnonzero(bad)[0])
+        return StatResult(
+            test="expectation-z",
+            statistic=math.inf,
+            p_value=0.0,
+            alpha=alpha,
+            n=n,
+            mde=_mde(n, p, alpha, beta, rtol * s * (1.0 - p)),
+            detail={
+                "p": p,
+                "beta": beta,
+                "scale": s,
+                "rtol": rtol,
+                "method": "non-finite",
+                "reason": f"y has {int(np.sum(np.isnan(y)))} NaN and "
+                f"{int(np.sum(np.isinf(y)))} infinite values for finite x "
+                f"(first at index {first}: x={float(x[first])!r}, y={float(y[first])!r})",
+                "normal_ok": True,
+            },
+        )
     sign = np.sign(x)
     abs_x = np.abs(x)
     sum_abs_x = float(abs_x.sum())
@@ -86,6 +110,13 @@ def expectation_test(
     slack = rtol * float(mu_abs.sum())
     z = math.copysign(max(0.0, abs(diff) - slack), diff) / sd
     pval = float(min(1.0, 2.0 * special.ndtr(-abs(z))))
+    method = "normal"
+    if float(abs_x.max()) == float(abs_x.min()):
+        # |x| = c: sum sign(x) y / (c s) counts the kept channels, Binomial(n, 1 - p) under H0
+        # (a wrong scale makes it a non-integer off the mean, which still rejects)
+        pval = _exact_count_pvalue(diff / (float(abs_x[0]) * s), slack / (float(abs_x[0]) * s),
+                                   n, p)
+        method = "binomial-exact"
     estimate = float(np.sum(sign * y - abs_x)) / sum_abs_x
     z_a = z_two_sided(alpha)
     half = z_a * sd / sum_abs_x
@@ -112,9 +143,30 @@ def expectation_test(
             "scale_bias": s * (1.0 - p) - 1.0,
             "skewness": skew,
             "excess_kurtosis": kurt,
-            "normal_ok": edgeworth <= _MAX_EDGEWORTH,
+            # the exact path needs no normal approximation
+            "normal_ok": method == "binomial-exact" or edgeworth <= _MAX_EDGEWORTH,
+            "method": method,
         },
     )
+
+
+def _exact_count_pvalue(excess: float, slack: float, n: int, p: float) -> float:
+    """Two-sided exact p-value of ``K = n (1 - p) + excess`` against Binomial(n, 1 - p).
+
+    ``excess`` is the count's deviation from its null mean, measured through the output's
+    values (so a wrong scale moves it off the integers); ``slack`` shrinks it toward 0 (the
+    ``rtol`` allowance).  Within 1e-9 relative of an integer it is taken as that integer
+    (float sums of n scaled values).  ``p = min(1, 2 min(P(X <= K), P(X >= K)))``: the
+    doubled smaller tail, exact-conservative for any real K.
+    """
+    shrunk = math.copysign(max(0.0, abs(excess) - slack), excess)
+    count = n * (1.0 - p) + shrunk
+    nearest = round(count)
+    if abs(count - nearest) <= 1e-9 * max(1.0, abs(count)):
+        count = float(nearest)
+    lower = float(binom_cdf(math.floor(count), n, 1.0 - p)) if count >= 0 else 0.0
+    upper = float(binom_sf(math.ceil(count) - 1, n, 1.0 - p)) if count <= n else 0.0
+    return min(1.0, 2.0 * min(lower, upper))
 
 
 def _spread(p: float) -> float:
@@ -169,7 +221,12 @@ def expectation_sample_size(mde: float, p: float, *, alpha: float, beta: float) 
 
 
 def expectation_validity_sample_size(
-    p: float, *, alpha: float, skew_factor: float = 1.0, kurt_factor: float = 1.0
+    p: float,
+    *,
+    alpha: float,
+    skew_factor: float = 1.0,
+    kurt_factor: float = 1.0,
+    exact: bool = False,
 ) -> int:
     """Decisions needed before ``expectation_test``'s normal tail promises ``alpha``.
 
@@ -178,9 +235,15 @@ def expectation_validity_sample_size(
     kurt_1 / n`` are the standardised cumulants of the statistic for Bernoulli(1 - p) terms.
     Unequal |x| raise them: ``skew_factor = mean|x|^3 / mean(x^2)^1.5`` and ``kurt_factor =
     mean x^4 / mean(x^2)^2`` (both 1 for constant |x|).  Far from p = 0.5 this, not power, sets n.
+
+    ``exact=True``: the input has constant |x| (ones, +-c), for which ``expectation_test`` uses
+    the exact binomial p-value; no n is needed for validity, so this returns 1 and power alone
+    sizes the sample (at p = 0.01 and alpha = 1.6e-6: ~3.3 million decisions otherwise).
     """
     alpha = check_error_rate("alpha", alpha)
     p = check_open_probability("p", p)
+    if exact:
+        return 1
     pq = p * (1.0 - p)
     skew = abs(2.0 * p - 1.0) / math.sqrt(pq) * skew_factor
     kurt = abs(1.0 - 6.0 * pq) / pq * kurt_factor

@@ -200,3 +200,53 @@ def binomial_count_gof(
         estimate=math.sqrt(pearson / n),
         detail=detail,
     )
+
+
+def pooled_df(trials: int, p: float, n: int) -> int:
+    """Degrees of freedom ``binomial_count_gof`` will have: ``n`` counts of Binomial(trials, p)
+    pooled to expected >= 5 leave ``bins - 1`` (0 when not testable), not ``trials``.
+
+    E.g. trials = 64: at p = 0.5, 5 df at n = 50 and 20 at n = 1000; at p = 0.1, 6 and 12.
+    """
+    trials = check_count("trials", trials, minimum=1)
+    p = check_open_probability("p", p)
+    n = check_count("n", n, minimum=1)
+    return len(pool_bins(n * binom_pmf(np.arange(trials + 1), trials, p))) - 1
+
+
+def binomial_count_gof_sample_size(
+    w: float, trials: int, p: float, *, alpha: float, beta: float
+) -> int:
+    """Samples for which ``binomial_count_gof`` detects Cohen's ``w`` with power >= 1 - beta,
+    sized by the df that pooling leaves at that n (``pooled_df``), not by ``trials``.
+
+    The df grows with n (more bins reach 5 expected), and a larger df needs a larger n for the
+    same ``w``: iterate ``n -> chi2_gof_sample_size(w, pooled_df(trials, p, n))`` to its fixed
+    point, then step to the smallest n whose own pooled df qualifies.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    w = check_effect("w", w)
+    trials = check_count("trials", trials, minimum=1)
+    p = check_open_probability("p", p)
+
+    def enough(n: int) -> bool:
+        df = pooled_df(trials, p, n)
+        return df >= 1 and chi2_gof_mde(n, df, alpha=alpha, beta=beta) <= w
+
+    n = chi2_gof_sample_size(w, 1, alpha=alpha, beta=beta)  # df = 1 needs the fewest samples
+    for _ in range(64):
+        df = max(1, pooled_df(trials, p, n))
+        nxt = chi2_gof_sample_size(w, df, alpha=alpha, beta=beta)
+        if nxt <= n:
+            break
+        n = nxt
+    while not enough(n):
+        n = math.ceil(n * 1.01) + 1
+    lo = max(1, n // 2)
+    while lo < n:  # the smallest qualifying n (the df steps make it non-monotone only locally)
+        mid = (lo + n) // 2
+        if enough(mid):
+            n = mid
+        else:
+            lo = mid + 1
+    return n

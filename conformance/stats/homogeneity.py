@@ -19,8 +19,13 @@ from conformance.stats.binomial import (
     binomial_sample_size,
     clopper_pearson,
 )
-from conformance.stats.goodness import MIN_EXPECTED, chi2_gof_mde
-from conformance.stats.power import check_count, check_open_probability, check_rates
+from conformance.stats.goodness import MIN_EXPECTED, chi2_gof_mde, chi2_gof_sample_size
+from conformance.stats.power import (
+    check_count,
+    check_effect,
+    check_open_probability,
+    check_rates,
+)
 
 
 def _positions(dropped: np.ndarray, trials: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
@@ -165,3 +170,171 @@ def homogeneity_chi2(
         estimate=math.sqrt(pearson / n),
         detail=detail,
     )
+
+
+def _settings(
+    k: np.ndarray, n: np.ndarray | int, p: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate ``k`` (m,), ``n`` and ``p`` (scalars or (m,)) and broadcast them."""
+    d, t = _positions(k, n)
+    pa = np.asarray(p, dtype=float)
+    if pa.ndim not in (0, 1) or (pa.ndim == 1 and pa.shape != d.shape):
+        raise ValueError(f"p must be a scalar or have shape {d.shape}, got {pa.shape}")
+    pa = np.broadcast_to(pa, d.shape).astype(float)
+    if not np.all((pa > 0.0) & (pa < 1.0)):
+        bad = int(np.flatnonzero(~((pa > 0.0) & (pa < 1.0)))[0])
+        raise ValueError(
+            f"p must lie in the open interval (0, 1) for every entry, entry {bad}: p={pa[bad]!r}"
+        )
+    return d, t, pa
+
+
+def rate_homogeneity(
+    k: np.ndarray,
+    n: np.ndarray | int,
+    p: np.ndarray | float,
+    *,
+    alpha: float,
+    beta: float = 1e-3,
+) -> StatResult:
+    """Is each setting's drop rate its claimed p?  Exact binomial per entry, Bonferroni.
+
+    One entry per setting (a shape, dtype, layout, a p value): ``k[i]`` drops out of ``n[i]``
+    decisions, claimed rate ``p[i]`` (entries may claim different p).  Rejects iff the smallest
+    exact two-sided p-value (``scipy.stats.binomtest`` rule) is <= ``alpha / m``.  This is the
+    test of "the rate does not depend on the setting" and, with many p values of moderate n
+    each, of "the rate is right in a narrow band of p".
+
+    Guarantee: false-alarm rate <= ``alpha`` (exact tests, Bonferroni, any dependence between
+    entries).  Power >= ``1 - beta`` when any one entry's rate is off by >= ``mde``
+    (``rate_homogeneity_mde`` at the smallest n and the claimed p farthest from 0 and 1).
+    ``statistic`` is ``max |z|``; ``estimate`` the worst entry's rate with its Clopper-Pearson
+    interval at ``1 - alpha / m``.  ``detail["omnibus"]`` holds the omnibus chi-square (sum of
+    the entries' squared exact normal scores, df = m) for reporting; to *decide* on it, call
+    ``rate_homogeneity_omnibus`` with its own share of the error budget.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    d, t, pa = _settings(k, n, p)
+    m = int(d.size)
+    pv = np.empty(m)
+    for value in np.unique(pa):
+        sel = pa == value
+        pv[sel] = binomial_pvalues(d[sel], t[sel], float(value))
+    z = (d - t * pa) / np.sqrt(t * pa * (1.0 - pa))
+    worst = int(np.lexsort((-np.abs(z), pv))[0])
+    ci = clopper_pearson(int(d[worst]), int(t[worst]), 1.0 - alpha / m)
+    omni = rate_homogeneity_omnibus(d, t, pa, alpha=alpha, beta=beta)
+    return StatResult(
+        test="rate-homogeneity-max-z",
+        statistic=float(np.max(np.abs(z))),
+        p_value=float(min(1.0, m * float(pv[worst]))),
+        alpha=alpha,
+        n=int(t.sum()),
+        mde=_worst_mde(t, pa, m, alpha, beta),
+        estimate=float(d[worst] / t[worst]),
+        ci=ci,
+        detail={
+            "beta": beta,
+            "entries": m,
+            "alpha_per_entry": alpha / m,
+            "worst_entry": worst,
+            "worst_p": float(pa[worst]),
+            "worst_rate": float(d[worst] / t[worst]),
+            "worst_z": float(z[worst]),
+            "worst_p_value": float(pv[worst]),
+            "omnibus": {
+                "statistic": omni.statistic,
+                "p_value": omni.p_value,
+                "df": m,
+                "mde_shift": omni.mde,
+            },
+        },
+    )
+
+
+def _worst_mde(t: np.ndarray, pa: np.ndarray, m: int, alpha: float, beta: float) -> float:
+    """Per-entry MDE at the smallest n and the p closest to 1/2 (largest variance)."""
+    p_mid = float(pa[int(np.argmin(np.abs(pa - 0.5)))])
+    n_min = int(t.min())
+    return max(
+        rate_homogeneity_mde(n_min, p_mid, m, alpha=alpha, beta=beta),
+        rate_homogeneity_mde(n_min, float(pa[int(np.argmin(pa))]), m, alpha=alpha, beta=beta),
+        rate_homogeneity_mde(n_min, float(pa[int(np.argmax(pa))]), m, alpha=alpha, beta=beta),
+    )
+
+
+def rate_homogeneity_omnibus(
+    k: np.ndarray,
+    n: np.ndarray | int,
+    p: np.ndarray | float,
+    *,
+    alpha: float,
+    beta: float = 1e-3,
+) -> StatResult:
+    """Omnibus chi-square over settings: ``T = sum_i z_i^2`` against chi2(m).
+
+    ``z_i`` is entry i's exact mid-p normal score under Binomial(n_i, p_i) (normal tails
+    however skewed the binomial, so the chi-square tail is not liberal at small alpha, unlike
+    Pearson's; see ``homogeneity_chi2``).  Far more powerful than ``rate_homogeneity`` against
+    a small bias shared by many entries, e.g. a rate off by delta across a narrow band of p.
+
+    Guarantee: false-alarm rate <= ~``alpha`` (conservative: the normal scores' variance is
+    slightly below 1).  Power ~ ``1 - beta`` (noncentral chi-square) against a common relative
+    shift ``delta / sqrt(p q)`` of every entry with ``delta >= mde`` in units of ``sqrt(p q)``
+    (``rate_homogeneity_omnibus_mde``), i.e. noncentrality ``sum n_i delta^2 >= lambda``.
+    ``estimate`` is the root mean square standardised deviation ``sqrt(T_pearson / sum n)``.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    d, t, pa = _settings(k, n, p)
+    m = int(d.size)
+    z = binomial_normal_scores(d, t, pa)
+    stat = float(np.sum(z * z))
+    pearson = float(np.sum((d - t * pa) ** 2 / (t * pa * (1.0 - pa))))
+    total = int(t.sum())
+    return StatResult(
+        test="rate-homogeneity-chi2",
+        statistic=stat,
+        p_value=float(special.chdtrc(m, stat)),
+        alpha=alpha,
+        n=total,
+        mde=chi2_gof_mde(total, m, alpha=alpha, beta=beta),
+        estimate=math.sqrt(pearson / total),
+        detail={"beta": beta, "entries": m, "df": m, "pearson_statistic": pearson},
+    )
+
+
+def rate_homogeneity_mde(n: int, p: float, m: int, *, alpha: float, beta: float) -> float:
+    """Absolute rate error one entry of ``rate_homogeneity`` must carry to be caught with
+    power >= ``1 - beta``: the exact binomial MDE at ``n`` decisions, rate ``p``, level
+    ``alpha / m`` (``m`` entries, Bonferroni)."""
+    m = check_count("m", m, minimum=1)
+    alpha, beta = check_rates(alpha, beta)
+    return binomial_mde(n, p, alpha=alpha / m, beta=beta)
+
+
+def rate_homogeneity_sample_size(
+    mde: float, p: float, m: int, *, alpha: float, beta: float
+) -> int:
+    """Decisions per entry for which ``rate_homogeneity`` catches one of ``m`` entries off by
+    ``mde`` (absolute) with power >= ``1 - beta``; inverse of ``rate_homogeneity_mde``."""
+    m = check_count("m", m, minimum=1)
+    alpha, beta = check_rates(alpha, beta)
+    return binomial_sample_size(mde, p, alpha=alpha / m, beta=beta)
+
+
+def rate_homogeneity_omnibus_mde(n: int, m: int, *, alpha: float, beta: float) -> float:
+    """Common standardised shift ``w = delta / sqrt(p q)`` of all ``m`` entries (``n``
+    decisions each) that ``rate_homogeneity_omnibus`` detects: Cohen's w of the noncentral
+    chi-square(m) at ``m n`` decisions (``chi2_gof_mde``).  Multiply by ``sqrt(p q)`` for the
+    absolute rate error."""
+    n = check_count("n", n, minimum=1)
+    m = check_count("m", m, minimum=1)
+    return chi2_gof_mde(n * m, m, alpha=alpha, beta=beta)
+
+
+def rate_homogeneity_omnibus_sample_size(w: float, m: int, *, alpha: float, beta: float) -> int:
+    """Decisions per entry for which ``rate_homogeneity_omnibus`` detects a common
+    standardised shift ``w`` over ``m`` entries; inverse of ``rate_homogeneity_omnibus_mde``."""
+    w = check_effect("w", w)
+    m = check_count("m", m, minimum=1)
+    return max(1, -(-chi2_gof_sample_size(w, m, alpha=alpha, beta=beta) // m))

@@ -141,6 +141,12 @@ def _phi_needed(phi: float, rates: tuple[float, float] | None, za: float, zb: fl
     return (za + zb * sd) / phi
 
 
+def _margins(p: float) -> tuple[float, float] | None:
+    """Margins ``(p, p)``; None (the closed form) at p = 1/2, where they change nothing."""
+    p = check_open_probability("p", p)
+    return None if p == 0.5 else (p, p)
+
+
 def _check_rates_pair(rates: tuple[float, float] | None) -> tuple[float, float] | None:
     if rates is None:
         return None
@@ -200,7 +206,12 @@ def fisher_exact_pvalue(table: np.ndarray) -> float:
 
 
 def phi_mde(
-    n: int, *, alpha: float, beta: float, rates: tuple[float, float] | None = None
+    n: int,
+    *,
+    alpha: float,
+    beta: float,
+    rates: tuple[float, float] | None = None,
+    p: float = 0.5,
 ) -> float:
     """Smallest ``|phi|`` that ``contingency_2x2`` detects with power >= ``1 - beta``.
 
@@ -211,10 +222,15 @@ def phi_mde(
     rates 0.1 / 0.1 and beta = 0.1, 4x at beta = 1e-3): pass ``rates`` for a conservative
     value, which uses the delta-method variance at the alternative for both signs of ``phi``.
     Large-sample: assumes every expected cell count is well above 5.
+
+    ``p`` is the rate of both decisions when ``rates`` is not given (the checks pair decisions
+    of one implementation at one drop rate): margins ``(p, p)``.  The default 1/2 keeps the
+    plain formula; at p = 0.1 the margin-1/2 value was optimistic (miss rate 1.5e-3 measured
+    at phi = 0.02 for a stated 1e-3); with ``p`` the miss rate is at most ``beta`` (tests).
     """
     alpha, beta = check_rates(alpha, beta)
     n = check_count("n", n, minimum=1)
-    rates = _check_rates_pair(rates)
+    rates = _check_rates_pair(rates if rates is not None else _margins(p))
     za, zb = z_two_sided(alpha), z_power(beta)
     root_n = math.sqrt(n)
     phi = (za + zb) / root_n
@@ -241,13 +257,19 @@ def phi_mde(
 
 
 def phi_sample_size(
-    phi: float, *, alpha: float, beta: float, rates: tuple[float, float] | None = None
+    phi: float,
+    *,
+    alpha: float,
+    beta: float,
+    rates: tuple[float, float] | None = None,
+    p: float = 0.5,
 ) -> int:
     """Number of pairs for which ``contingency_2x2`` detects ``|phi|`` with power >= 1 - beta;
-    inverse of ``phi_mde`` (same normal approximation, same optional margins ``rates``)."""
+    inverse of ``phi_mde`` (same normal approximation, same margins: ``rates``, else
+    ``(p, p)``, the rate of the paired decisions)."""
     alpha, beta = check_rates(alpha, beta)
     phi = check_effect("phi", phi)
-    rates = _check_rates_pair(rates)
+    rates = _check_rates_pair(rates if rates is not None else _margins(p))
     n = max(1, ceil_count(_phi_needed(phi, rates, z_two_sided(alpha), z_power(beta)) ** 2))
     while phi_mde(n, alpha=alpha, beta=beta, rates=rates) > phi:
         n += 1  # floating-point guard
@@ -313,4 +335,158 @@ def identical_mask_test(
         estimate=k / n_pairs,
         detail={"q": q, "expected": n_pairs * q, "C": C, "p": p, "critical_count": crit,
                 "overlapping": overlapping},
+    )
+
+
+def identical_mask_min_length(n_pairs: int, p: float, *, alpha: float) -> int:
+    """Shortest vector length at which a single identical pair among ``n_pairs`` is significant.
+
+    With vectors of ``L`` independent Bernoulli(p) decisions, two distinct vectors agree with
+    probability ``q = (p^2 + (1-p)^2)^L``; the union bound (Markov's with K >= 1) gives
+    ``P(any of n_pairs pairs identical) <= n_pairs q``, valid whatever the dependence between
+    pairs (all pairs among a set of masks share masks).  Returns the smallest ``L`` with
+    ``n_pairs q <= alpha``.  E.g. 1225 pairs (50 masks) at alpha = 1e-6: L = 31 at p = 0.5 but
+    L = 106 at p = 0.1 or 0.9, and L = 1047 at p = 0.01: compare whole calls, not one sample's
+    C channels, when C is shorter.
+    """
+    alpha = check_error_rate("alpha", alpha)
+    n_pairs = check_count("n_pairs", n_pairs, minimum=1)
+    p = check_open_probability("p", p)
+    per = p * p + (1.0 - p) * (1.0 - p)
+    length = max(1, math.ceil(math.log(alpha / n_pairs) / math.log(per) - 1e-9))
+    while n_pairs * math.exp(length * math.log(per)) > alpha:
+        length += 1  # floating-point guard
+    return length
+
+
+def _identical_critical(n_vectors: int, length: int, p: float, alpha: float) -> int:
+    """Identical pairs needed to reject by Markov's bound: ``ceil(n_pairs q / alpha)`` (>= 1)."""
+    n_pairs = n_vectors * (n_vectors - 1) // 2
+    q = identical_mask_probability(length, p)
+    return max(1, math.ceil(n_pairs * q / alpha * (1.0 - 1e-12)))
+
+
+def identical_mask_mde(
+    n_vectors: int, length: int, p: float, *, alpha: float, beta: float
+) -> float:
+    """Fraction ``f`` of copied vectors that ``identical_masks_test`` detects with power 1 - beta.
+
+    Alternative: each of the ``n_vectors`` vectors after the first is, independently with
+    probability ``f``, a copy of another one (a reused seed, a cached mask).  Every copy makes
+    at least one identical pair, so the test (reject at ``c = ceil(n_pairs q / alpha)``
+    identical pairs) has power >= ``P(Binomial(n_vectors - 1, f) >= c)``; ``f`` solves that
+    for ``1 - beta`` exactly (incomplete beta).  When ``length >= identical_mask_min_length``,
+    ``c = 1`` and ``f = 1 - beta^(1 / (n_vectors - 1))``.  ``inf`` when ``c > n_vectors - 1``.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    n_vectors = check_count("n_vectors", n_vectors, minimum=2)
+    length = check_count("length", length, minimum=1)
+    p = check_open_probability("p", p)
+    c = _identical_critical(n_vectors, length, p, alpha)
+    trials = n_vectors - 1
+    if c > trials:
+        return math.inf
+    # P(Bin(n, f) >= c) = I_f(c, n - c + 1): solve for 1 - beta, then never optimistic
+    f = float(special.betaincinv(c, trials - c + 1, 1.0 - beta))
+    while f < 1.0 and float(special.betainc(c, trials - c + 1, f)) < 1.0 - beta:
+        f = min(1.0, f * (1.0 + 1e-12) + 1e-300)
+    return f
+
+
+def identical_mask_sample_size(
+    mde: float, length: int, p: float, *, alpha: float, beta: float
+) -> int:
+    """Number of vectors for which ``identical_masks_test`` detects a copied fraction ``mde``.
+
+    Inverse of ``identical_mask_mde``: the smallest ``n_vectors`` with MDE <= ``mde``.  Raises
+    ``ValueError`` when no number qualifies: with vectors shorter than the minimum length the
+    critical count grows like ``n^2 q / alpha``, faster than the copies ``f n`` (lengthen
+    the vectors, ``identical_mask_min_length``).
+    """
+    alpha, beta = check_rates(alpha, beta)
+    mde = check_effect("mde", mde)
+    length = check_count("length", length, minimum=1)
+    p = check_open_probability("p", p)
+
+    def ok(n: int) -> bool:
+        return identical_mask_mde(n, length, p, alpha=alpha, beta=beta) <= mde
+
+    # the MDE is 1 - beta^(1/(n-1)) while c = 1, i.e. falls with n; beyond, c may grow
+    n = 2
+    while not ok(n):
+        n *= 2
+        c = _identical_critical(n, length, p, alpha)
+        if n > 1 << 32 or c > mde * n + 10 * math.sqrt(n) + 50:
+            raise ValueError(
+                f"no number of vectors detects a copied fraction {mde} with vectors of "
+                f"length {length} at p={p}, alpha={alpha}: need length >= "
+                f"{identical_mask_min_length(max(1, n * (n - 1) // 2), p, alpha=alpha)}"
+            )
+    lo = n // 2 + 1 if n > 2 else 2
+    while lo < n:
+        mid = (lo + n) // 2
+        if ok(mid):
+            n = mid
+        else:
+            lo = mid + 1
+    return n
+
+
+def count_identical_pairs(vectors: np.ndarray) -> int:
+    """Number of identical pairs among the rows of a 2-D boolean array (all pairs, O(n log n))."""
+    v = np.asarray(vectors)
+    if v.ndim != 2 or v.dtype != np.bool_:
+        raise ValueError(
+            f"vectors must be a 2-D boolean array (vector, decision), got {v.dtype} {v.shape}"
+        )
+    if v.shape[0] < 2:
+        return 0
+    packed = np.packbits(v, axis=1)
+    _, counts = np.unique(packed, axis=0, return_counts=True)
+    return int(np.sum(counts * (counts - 1) // 2))
+
+
+def identical_masks_test(
+    vectors: np.ndarray, p: float, *, alpha: float, beta: float = 1e-3
+) -> StatResult:
+    """Are any two of these decision vectors identical more often than chance allows?
+
+    ``vectors`` is a 2-D boolean array, one vector of ``L`` decisions per row (a sample's C
+    channels, a call's N*C decisions, ...); every pair of rows is compared.  Pairs share
+    vectors, so their identities are dependent: the p-value is Markov's bound
+    ``min(1, n_pairs q / K)`` for ``K >= 1`` identical pairs (``q = (p^2 + q^2)^L``; the union
+    bound at K = 1), valid under any dependence.  Guarantee: false-alarm rate <= ``alpha``.
+    Power: a single identical pair rejects once ``L >= identical_mask_min_length(n_pairs, p,
+    alpha=alpha)`` (``detail["min_length"]``; ``detail["critical_count"]`` is the count that
+    rejects at this L), and power >= ``1 - beta`` against a copied fraction of vectors
+    >= ``mde`` (``identical_mask_mde``).  ``estimate`` is the fraction of identical pairs.
+    """
+    alpha, beta = check_rates(alpha, beta)
+    p = check_open_probability("p", p)
+    v = np.asarray(vectors)
+    k = count_identical_pairs(v)
+    m, length = (int(s) for s in v.shape)
+    if m < 2 or length < 1:
+        raise ValueError(f"need at least 2 vectors of length >= 1, got shape {v.shape}")
+    n_pairs = m * (m - 1) // 2
+    q = identical_mask_probability(length, p)
+    pval = min(1.0, n_pairs * q / k) if k > 0 else 1.0
+    return StatResult(
+        test="identical-masks-markov",
+        statistic=float(k),
+        p_value=pval,
+        alpha=alpha,
+        n=n_pairs,
+        mde=identical_mask_mde(m, length, p, alpha=alpha, beta=beta),
+        estimate=k / n_pairs,
+        detail={
+            "q": q,
+            "expected": n_pairs * q,
+            "vectors": m,
+            "length": length,
+            "p": p,
+            "beta": beta,
+            "critical_count": _identical_critical(m, length, p, alpha),
+            "min_length": identical_mask_min_length(n_pairs, p, alpha=alpha),
+        },
     )

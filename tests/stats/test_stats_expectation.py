@@ -76,7 +76,7 @@ def test_mixed_signs_add_power(rng):
     [
         ({"y": np.ones(3), "x": np.ones(2)}, "shape"),
         ({"y": np.ones(2), "x": np.zeros(2)}, "zeros"),
-        ({"y": np.array([np.nan, 1.0]), "x": np.ones(2)}, "finite"),
+        ({"y": np.ones(2), "x": np.array([np.nan, 1.0])}, "finite"),
         ({"y": np.ones(2), "x": np.ones(2), "scale": -1.0}, "scale"),
         ({"y": np.ones(2), "x": np.ones(2), "rtol": -1.0}, "rtol"),
     ],
@@ -133,14 +133,21 @@ def test_power_at_mde(rng, sim, p, fault, sign):
     sim.assert_power_at_least(detections, reps, 1 - beta)
 
 
+def _nearly_ones(n):
+    """|x| not constant (normal path) but with the cumulants of constant |x|."""
+    x = np.ones(n)
+    x[::2] += 1e-9
+    return x
+
+
 def test_normal_ok_flags_skewed_small_samples(rng):
-    x = np.ones(10_000)
+    x = _nearly_ones(10_000)
     y = _dropout(rng, x, 0.9, 10.0)
     r = expectation_test(y, x, 0.9, alpha=1e-6)
     assert r.detail["normal_ok"] is False
     assert r.detail["skewness"] == pytest.approx(0.8 / math.sqrt(0.09 * 10_000))
     assert expectation_test(y, x, 0.9, alpha=0.05).detail["normal_ok"] is True
-    x = np.ones(1_000_000)
+    x = _nearly_ones(1_000_000)
     y = _dropout(rng, x, 0.9, 10.0)
     assert expectation_test(y, x, 0.9, alpha=1e-6).detail["normal_ok"] is True
 
@@ -151,7 +158,59 @@ def test_validity_sample_size_is_where_the_normal_tail_becomes_trustworthy(p):
     n = expectation_validity_sample_size(p, alpha=alpha)
     rng = np.random.default_rng(7)
     for size, ok in ((n, True), (n // 2, False)):
-        x = np.ones(size)
+        x = _nearly_ones(size)
         y = x * (rng.random(size) >= p) / (1 - p)
         result = expectation_test(y, x, p, alpha=alpha)
+        assert result.detail["method"] == "normal"
         assert result.detail["normal_ok"] is ok, (size, result.detail)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_output_rejects_instead_of_raising(bad):
+    x = np.ones(10)
+    y = 2.0 * x
+    y[4] = bad
+    r = expectation_test(y, x, 0.5, alpha=1e-6)
+    assert r.reject and r.p_value == 0.0
+    assert r.detail["method"] == "non-finite" and "index 4" in r.detail["reason"]
+
+
+def test_constant_magnitude_uses_exact_binomial(rng):
+    p, n = 0.3, 500
+    x = rng.choice([-2.0, 2.0], n)
+    keep = rng.random(n) >= p
+    y = x * keep / (1 - p)
+    r = expectation_test(y, x, p, alpha=0.01)
+    kept = int(keep.sum())
+    cdf, sf = stats.binom.cdf(kept, n, 1 - p), stats.binom.sf(kept - 1, n, 1 - p)
+    assert r.detail["method"] == "binomial-exact" and r.detail["normal_ok"] is True
+    assert r.p_value == pytest.approx(min(1.0, 2 * min(cdf, sf)), rel=1e-9)
+    # a wrong scale moves the count off the integers and is still seen
+    assert expectation_test(y * 1.2, x, p, alpha=1e-6).reject
+
+
+def test_exact_path_size_at_skewed_p(rng, sim):
+    # p = 0.01 with 2000 decisions: the normal path's tail is far off here (normal_ok False);
+    # the exact binomial path keeps alpha at any n
+    reps, n, p, alpha = 2000, 2000, 0.01, 0.01
+    keep = rng.random((reps, n)) >= p
+    x = np.ones(n)
+    rejections = sum(expectation_test(x * row / (1 - p), x, p, alpha=alpha).reject for row in keep)
+    sim.assert_not_liberal(rejections, reps, alpha)
+
+
+def test_exact_path_power_at_mde(rng, sim):
+    reps, n, p, alpha, beta = 1000, 2000, 0.1, 0.01, 0.1
+    b = expectation_mde(n, p, alpha=alpha, beta=beta)
+    x = np.ones(n)
+    keep = rng.random((reps, n)) >= p
+    detections = sum(
+        expectation_test(x * row * (1 + b) / (1 - p), x, p, alpha=alpha, beta=beta).reject
+        for row in keep
+    )
+    sim.assert_power_at_least(detections, reps, 1 - beta)
+
+
+def test_validity_sample_size_exact_path_needs_no_extra_draws():
+    assert expectation_validity_sample_size(0.01, alpha=1.6e-6) > 3_000_000
+    assert expectation_validity_sample_size(0.01, alpha=1.6e-6, exact=True) == 1
