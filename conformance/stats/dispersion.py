@@ -103,6 +103,16 @@ def _support(m: int, p: float) -> tuple[np.ndarray, np.ndarray]:
     return k, logpmf
 
 
+@functools.lru_cache(maxsize=256)
+def _score_support(m: int, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """Log pmf and squared normal score of every count with pmf above ~1e-300 (cached: the
+    checks test many draws of one (m, p))."""
+    k, logpmf = _support(m, p)
+    w = binomial_normal_scores(k.astype(np.int64), m, p) ** 2
+    keep = np.isfinite(w)  # scores beyond ~1e-300 tails are inf: drop those counts
+    return logpmf[keep], w[keep]
+
+
 class _Saddlepoint:
     """Exact cumulant generating function of ``T = sum_i z_i^2`` and its Lugannani-Rice tails.
 
@@ -119,10 +129,8 @@ class _Saddlepoint:
         pairs, weight = np.unique(np.stack([m.astype(float), p]), axis=1, return_counts=True)
         self.groups = []
         for (mm, pp), c in zip(pairs.T, weight, strict=True):
-            k, logpmf = _support(int(mm), float(pp))
-            w = binomial_normal_scores(k.astype(np.int64), int(mm), float(pp)) ** 2
-            keep = np.isfinite(w)  # scores beyond ~1e-300 tails are inf: drop those counts
-            self.groups.append((float(c), logpmf[keep], w[keep]))
+            logpmf, w = _score_support(int(mm), float(pp))
+            self.groups.append((float(c), logpmf, w))
         self.t_min = sum(c * float(w.min()) for c, _, w in self.groups)
         self.t_max = sum(c * float(w.max()) for c, _, w in self.groups)
         self.log_p_max = sum(
