@@ -168,3 +168,13 @@ def test_clopper_pearson_matches_scipy(k, n):
         assert stats.binom.sf(k - 1, n, low) == pytest.approx(0.0005, rel=1e-8)
     if k < n:
         assert stats.binom.cdf(k, n, high) == pytest.approx(0.0005, rel=1e-8)
+
+
+def test_clopper_pearson_replaces_the_calibration_one():
+    # calibration.clopper_pearson(k, n, confidence=0.95): same call shapes, same numbers
+    ref = stats.binomtest(3, 40).proportion_ci(confidence_level=0.95, method="exact")
+    for got in (clopper_pearson(3, 40), clopper_pearson(3, 40, confidence=0.95),
+                clopper_pearson(3, 40, 0.95), clopper_pearson(3, 40, confidence_level=0.95)):
+        assert got == pytest.approx((ref.low, ref.high), rel=1e-5)
+    with pytest.raises(ValueError, match="k <= n"):
+        clopper_pearson(5, 4)

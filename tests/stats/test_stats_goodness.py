@@ -193,3 +193,19 @@ def test_gof_statistic_calibrated_at_small_alpha(rng, sim):
     sim.assert_not_liberal(int(np.sum(t > crit)), reps, alpha)
     pearson = np.sum((obs - n * prob) ** 2 / (n * prob), axis=1)
     assert np.sum(pearson > crit) > sim.max_false_alarms(reps, alpha)  # why T is used
+
+
+def test_pooled_df_is_what_the_test_uses(rng):
+    from conformance.stats import pooled_df
+
+    for n, C, p in ((50, 64, 0.5), (1000, 64, 0.1), (300, 16, 0.3)):
+        r = binomial_count_gof(rng.binomial(C, p, size=n), C, p, alpha=0.01)
+        assert pooled_df(C, p, n) == r.detail["df"] < C
+
+
+def test_gof_sample_size_by_pooled_df():
+    from conformance.stats import binomial_count_gof_sample_size, pooled_df
+
+    n = binomial_count_gof_sample_size(0.1, 64, 0.5, alpha=1e-5, beta=1e-3)
+    assert chi2_gof_mde(n, pooled_df(64, 0.5, n), alpha=1e-5, beta=1e-3) <= 0.1
+    assert n < chi2_gof_sample_size(0.1, 64, alpha=1e-5, beta=1e-3)  # df 64 over-sizes

@@ -154,3 +154,62 @@ def test_homogeneity_chi2_power_at_mde(rng, sim):
     d = rng.binomial(t, rates, size=(reps, P))
     detections = sum(homogeneity_chi2(row, t, p, alpha=alpha, beta=beta).reject for row in d)
     sim.assert_power_at_least(detections, reps, 1 - beta)
+
+
+def test_rate_homogeneity_per_entry_p(rng, sim):
+    from conformance.stats import rate_homogeneity
+
+    reps, m, n, alpha = 300, 24, 400, 0.05
+    p = rng.uniform(0.05, 0.95, m)
+    alarms = sum(rate_homogeneity(rng.binomial(n, p), n, p, alpha=alpha).reject
+                 for _ in range(reps))
+    sim.assert_not_liberal(alarms, reps, alpha)
+    k = rng.binomial(n, p)
+    r = rate_homogeneity(k, n, p, alpha=alpha)
+    pv = [stats.binomtest(int(a), n, float(b)).pvalue for a, b in zip(k, p, strict=True)]
+    assert r.p_value == pytest.approx(min(1.0, m * min(pv)), rel=1e-9)
+    assert r.detail["omnibus"]["df"] == m
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_rate_homogeneity_power_at_mde(rng, sim, sign):
+    from conformance.stats import rate_homogeneity, rate_homogeneity_mde
+
+    reps, m, n, p, alpha, beta = 600, 16, 500, 0.3, 0.01, 0.1
+    rates = np.full(m, p)
+    rates[3] += sign * rate_homogeneity_mde(n, p, m, alpha=alpha, beta=beta)
+    detections = sum(rate_homogeneity(rng.binomial(n, rates), n, p, alpha=alpha,
+                                      beta=beta).reject for _ in range(reps))
+    sim.assert_power_at_least(detections, reps, 1 - beta)
+
+
+def test_rate_omnibus_sees_a_narrow_band_bias(rng, sim):
+    from conformance.stats import (
+        rate_homogeneity,
+        rate_homogeneity_omnibus,
+        rate_homogeneity_omnibus_mde,
+        rate_homogeneity_omnibus_sample_size,
+    )
+
+    reps, m, n, alpha, beta = 400, 200, 2000, 0.01, 0.1
+    p = np.linspace(0.30, 0.31, m)
+    w = rate_homogeneity_omnibus_mde(n, m, alpha=alpha, beta=beta)
+    rates = p + w * np.sqrt(p * (1 - p))  # every p in the band off by the same amount
+    detections = 0
+    for _ in range(reps):
+        k = rng.binomial(n, rates)
+        detections += rate_homogeneity_omnibus(k, n, p, alpha=alpha, beta=beta).reject
+    sim.assert_power_at_least(detections, reps, 1 - beta)
+    # the per-entry max-|z| would not see it
+    assert not rate_homogeneity(rng.binomial(n, rates), n, p, alpha=alpha).reject
+    assert rate_homogeneity_omnibus_sample_size(w, m, alpha=alpha, beta=beta) <= n
+    alarms = sum(rate_homogeneity_omnibus(rng.binomial(n, p), n, p, alpha=0.05).reject
+                 for _ in range(reps))
+    sim.assert_not_liberal(alarms, reps, 0.05)
+
+
+def test_rate_homogeneity_sample_size_round_trip():
+    from conformance.stats import rate_homogeneity_mde, rate_homogeneity_sample_size
+
+    n = rate_homogeneity_sample_size(0.01, 0.2, 50, alpha=1e-5, beta=1e-3)
+    assert rate_homogeneity_mde(n, 0.2, 50, alpha=1e-5, beta=1e-3) <= 0.01
