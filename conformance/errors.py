@@ -9,12 +9,20 @@ class CheckFailed(AssertionError):
     """The implementation violates the contract; ``stats`` and ``findings`` travel to the report."""
 
     def __init__(
-        self, message: str, *, stats: tuple = (), findings: dict[str, Any] | None = None
+        self,
+        message: str,
+        *,
+        stats: tuple = (),
+        findings: dict[str, Any] | None = None,
+        root_cause: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.stats = tuple(stats)
         self.findings = dict(findings or {})
+        #: the property whose failure this is, when it is not the check's own (for example
+        #: "R1 output dtype" for a value check that failed because the dtype was wrong)
+        self.root_cause = root_cause
 
 
 class CheckSkipped(Exception):

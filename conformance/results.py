@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from conformance.contract import IMPL_DEFINED, REQUIREMENTS
 from conformance.stats._result import StatResult
 
 
@@ -42,6 +43,29 @@ def stat_to_dict(s: StatResult) -> dict[str, Any]:
     }
 
 
+def default_root_cause(requirement: str, check_id: str) -> str:
+    """A failure's root cause when the check names none: its own requirement ("R8 invalid p
+    raises"), or the check itself for an implementation-defined one."""
+    req = REQUIREMENTS.get(requirement)
+    if req is not None:
+        return f"{req.id} {req.title}"
+    if requirement == IMPL_DEFINED:
+        return f"{IMPL_DEFINED}: {check_id}"
+    return f"{requirement}: {check_id}"
+
+
+def group_by_root_cause(checks: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Failing and erroring checks' ids by root cause (report dicts), in check order."""
+    groups: dict[str, list[str]] = {}
+    for c in checks:
+        if c.get("verdict") in (Verdict.FAIL.value, Verdict.ERROR.value):
+            cause = c.get("root_cause") or default_root_cause(
+                str(c.get("requirement", "")), str(c.get("id", ""))
+            )
+            groups.setdefault(cause, []).append(str(c.get("id", "")))
+    return groups
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """The verdict of one check on one adapter; statistical checks carry their sub-tests."""
@@ -59,6 +83,8 @@ class CheckResult:
     reproduce: str = ""
     warnings: tuple[str, ...] = ()
     decisions: int = 0  # channel decisions drawn from the implementation
+    #: what broke, when it is not this check's own property (see :func:`default_root_cause`)
+    root_cause: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -84,6 +110,8 @@ class CheckResult:
             "warnings": list(self.warnings),
             "decisions": self.decisions,
         }
+        if not self.ok:
+            out["root_cause"] = self.root_cause or default_root_cause(self.requirement, self.id)
         if self.kind == "statistical":
             top = self.primary()
             # The decisive sub-test's p-value, Bonferroni-adjusted to the check's alpha, so
@@ -140,5 +168,6 @@ def adapter_entry(
         "load_error": load_error,
         "summary": counts,
         "findings": {c["id"]: c["findings"] for c in checks if c.get("findings")},
+        "root_causes": group_by_root_cause(checks),
         "checks": checks,
     }

@@ -24,8 +24,9 @@ Capabilities:
 - autograd: yes, through ``jax.vjp`` of one forward call with one key, so the backward pass
   uses the forward pass's mask.  For nnx the key is drawn from the module's own stream first
   (``module.rngs()``) and passed as ``rngs=key`` to the call inside ``jax.vjp``.
-- dtypes: float16, float32 and float64; float64 exists in JAX only under x64, which these
-  adapters enable around their own calls only (see ``jax_adapter``).
+- dtypes: float16, float32, float64 and bfloat16 (``ml_dtypes`` on the NumPy side); float64
+  exists in JAX only under x64, which these adapters enable around their own calls only (see
+  ``jax_adapter``).
 - three_d: no.  ``broadcast_dims=(1, 2)`` means (H, W) of a 4D NHWC tensor; on a 3D (H, W, C)
   input the same module would share the mask over (W, C) and drop rows of H, which is not
   channel dropout.  A 3D user would write ``broadcast_dims=(0, 1)``: another configuration.
@@ -35,13 +36,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.adapters.base import ALL_FLOAT_DTYPES, Adapter, Capabilities
+from conformance.adapters.base import FLOAT_DTYPES_BF16, Adapter, Capabilities
 from conformance.adapters.jax_adapter import JaxArrayMixin, entropy_seed, x64
 
 BROADCAST_DIMS = (1, 2)  # H and W of NHWC
 
 _CAPABILITIES = Capabilities(
-    inplace=False, seed=True, autograd=True, dtypes=ALL_FLOAT_DTYPES, three_d=False
+    inplace=False, seed=True, autograd=True, dtypes=FLOAT_DTYPES_BF16, three_d=False
 )
 
 

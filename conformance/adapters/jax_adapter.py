@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from conformance.adapters.base import ALL_FLOAT_DTYPES, Adapter, Capabilities
+from conformance.adapters.base import FLOAT_DTYPES_BF16, Adapter, Capabilities
 
 
 def x64(jax: Any) -> AbstractContextManager[Any]:
@@ -71,7 +71,7 @@ class JaxAdapter(JaxArrayMixin, Adapter):
     name = "jax"
     framework = "jax"
     capabilities = Capabilities(
-        inplace=False, seed=True, autograd=True, dtypes=ALL_FLOAT_DTYPES, three_d=True
+        inplace=False, seed=True, autograd=True, dtypes=FLOAT_DTYPES_BF16, three_d=True
     )
 
     def __init__(self, device: str = "cpu") -> None:

@@ -48,7 +48,7 @@ from conformance.adapters.base import Adapter, Capabilities
 from conformance.adapters.jax_adapter import x64
 
 #: float32 first: see the module docstring
-KERAS_DTYPES = ("float32", "float16", "float64")
+KERAS_DTYPES = ("float32", "float16", "float64", "bfloat16")
 FALLBACK_BACKENDS = ("jax", "torch", "tensorflow")
 _BACKEND_MODULE = {"jax": "jax", "torch": "torch", "tensorflow": "tensorflow"}
 
@@ -131,11 +131,22 @@ class KerasAdapter(Adapter):
 
             with x64(jax):
                 return self.keras.ops.convert_to_tensor(x)
+        if self.backend == "torch" and x.dtype.name == "bfloat16":
+            # torch cannot read an ml_dtypes array: hand it the bits as a bfloat16 tensor
+            import torch
+
+            bits = torch.from_numpy(np.ascontiguousarray(x).view(np.uint16))
+            return self.keras.ops.convert_to_tensor(bits.view(torch.bfloat16))
         return self.keras.ops.convert_to_tensor(x)
 
     def to_numpy(self, y: Any) -> np.ndarray:
         if not self.keras.ops.is_tensor(y):
             raise TypeError(f"expected a {self.backend} tensor, got {type(y).__name__}")
+        if self.backend == "torch" and str(y.dtype) == "torch.bfloat16":
+            import torch
+
+            raw = y.detach().cpu().contiguous().view(torch.int16).numpy()
+            return np.array(raw, copy=True).view(np.dtype("bfloat16"))
         return np.array(self.keras.ops.convert_to_numpy(y), copy=True)
 
     # the call ----------------------------------------------------------------------------

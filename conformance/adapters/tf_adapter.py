@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from conformance.adapters.base import ALL_FLOAT_DTYPES, Adapter, Capabilities
+from conformance.adapters.base import FLOAT_DTYPES_BF16, Adapter, Capabilities
 
-TF_KERAS_DTYPES = ("float32", "float16", "float64")
+TF_KERAS_DTYPES = ("float32", "float16", "float64", "bfloat16")
 
 
 class _TFBase(Adapter):
@@ -74,7 +74,7 @@ class TensorFlowAdapter(_TFBase):
     name = "tensorflow"
     framework = "tensorflow (tf.nn.dropout, noise_shape=[N, 1, 1, C])"
     capabilities = Capabilities(
-        inplace=False, seed=True, autograd=True, dtypes=ALL_FLOAT_DTYPES, three_d=False
+        inplace=False, seed=True, autograd=True, dtypes=FLOAT_DTYPES_BF16, three_d=False
     )
 
     def _call(self, x: Any, p: float, training: bool) -> Any:

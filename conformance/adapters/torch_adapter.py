@@ -1,7 +1,8 @@
 """PyTorch's ``torch.nn.functional.dropout2d`` (the module ``nn.Dropout2d`` calls the same op).
 
 Device is selectable (``torch@cuda``); seeds go through ``torch.manual_seed``, which seeds
-every device.  bfloat16 is not offered: NumPy has no bfloat16 to compare against.
+every device.  bfloat16 travels as ``ml_dtypes.bfloat16`` on the NumPy side: the bits are
+reinterpreted through uint16/int16 both ways, since ``torch.from_numpy`` knows no bfloat16.
 
 On CPU the adapter runs torch with one intra-op thread (``DROPOUT2D_TORCH_THREADS`` overrides):
 the suite makes thousands of calls on small tensors, where threading costs more than it gives
@@ -15,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from conformance.adapters.base import ALL_FLOAT_DTYPES, Adapter, Capabilities
+from conformance.adapters.base import FLOAT_DTYPES_BF16, Adapter, Capabilities
 
 
 class TorchAdapter(Adapter):
     name = "torch"
     framework = "torch"
     capabilities = Capabilities(
-        inplace=True, seed=True, autograd=True, dtypes=ALL_FLOAT_DTYPES, three_d=True
+        inplace=True, seed=True, autograd=True, dtypes=FLOAT_DTYPES_BF16, three_d=True
     )
 
     def __init__(self, device: str = "cpu") -> None:
@@ -41,13 +42,21 @@ class TorchAdapter(Adapter):
         if any(s < 0 for s in x.strides):
             x = np.ascontiguousarray(x)
         # from_numpy keeps the strides, so a non-contiguous array stays non-contiguous.
-        t = self.torch.from_numpy(x)
+        if x.dtype.name == "bfloat16":  # same bits, same strides: a view, not a copy
+            t = self.torch.from_numpy(x.view(np.uint16)).view(self.torch.bfloat16)
+        else:
+            t = self.torch.from_numpy(x)
         return t if self.device == "cpu" else t.to(self.device)
 
     def to_numpy(self, y: Any) -> np.ndarray:
         if not isinstance(y, self.torch.Tensor):
             raise TypeError(f"expected a torch.Tensor, got {type(y).__name__}")
-        return np.array(y.detach().cpu().numpy(), copy=True)
+        y = y.detach().cpu()
+        if y.dtype == self.torch.bfloat16:
+            return np.array(y.view(self.torch.int16).numpy(), copy=True).view(
+                np.dtype("bfloat16")
+            )
+        return np.array(y.numpy(), copy=True)
 
     def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
         return self.torch.nn.functional.dropout2d(x, p, training, inplace)

@@ -1,10 +1,22 @@
-"""Keyword-only assertion helpers; every failure message carries the values involved."""
+"""Keyword-only assertion helpers; every failure message carries the values involved and says
+what the values most likely mean (computed in lower precision, the input scaled, all NaN...).
+
+Root causes: one broken property is reported once, by the check that owns it.  A check that
+meets an output of the wrong dtype records it in a :class:`DtypeWatch`, casts the output back
+to the input's dtype and judges its own property on that; if it still fails, the failure is
+attributed to the dtype (``root_cause="R1 output dtype"``) and the message says so.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
+from conformance.adapters.base import dtype_finfo
 from conformance.checks._inputs import bits
+from conformance.contract import keep_scale
 from conformance.errors import CheckFailed
 
 #: R2 allows the scale to be rounded to the dtype.  A correct x*fl(s) or fl(x/fl(1-p)) is within
@@ -12,12 +24,177 @@ from conformance.errors import CheckFailed
 #: 4 ulps leaves room for a fused or reassociated multiply and nothing more.
 SCALE_ULPS = 4
 
+ROOT_DTYPE = "R1 output dtype"
+ROOT_SHAPE = "R1 output shape"
+
+#: narrower float dtypes an implementation may silently compute in, widest first
+_LOWER_PRECISIONS = ("float32", "float16", "bfloat16")
+
+
+def expected_scale(p: float, dtype: np.dtype) -> np.generic:
+    """The contract's keep scale 1/(1-p) rounded to ``dtype`` (never the reference's)."""
+    return keep_scale(p, dtype)
+
+
+def ulp(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The spacing of ``dtype`` (bfloat16 included, from ``ml_dtypes.finfo``) at ``values``.
+
+    For a normal number ``|v| = m * 2**e`` with ``m`` in [0.5, 1) the spacing is
+    ``2**(e - 1 - nmant)``; below the smallest normal it is the smallest subnormal.
+    """
+    info = dtype_finfo(dtype)
+    _, exponent = np.frexp(np.abs(np.asarray(values, dtype=np.float64)))
+    spacing = np.ldexp(1.0, exponent - 1 - int(info.nmant))
+    return np.maximum(spacing, float(info.smallest_subnormal))
+
+
+def _lower_dtypes(dtype: np.dtype) -> list[np.dtype]:
+    from conformance.adapters.base import numpy_dtype
+
+    bits_ = dtype_finfo(dtype).bits
+    nmant = dtype_finfo(dtype).nmant
+    out = []
+    for name in _LOWER_PRECISIONS:
+        lower = numpy_dtype(name)
+        if name != dtype.name and (dtype_finfo(lower).nmant < nmant or
+                                   dtype_finfo(lower).bits < bits_):
+            out.append(lower)
+    return out
+
+
+def lower_precision_match(
+    *, actual: np.ndarray, x: np.ndarray, p: float, keep: np.ndarray | None = None
+) -> str | None:
+    """The narrower dtype whose computation of x/(1-p) the kept values equal, if any.
+
+    Tried: ``x * fl(1/(1-p))`` and ``fl(x / (1-p))`` done in float32, float16 or bfloat16 and
+    widened back.  A match means the result is correct in a lower precision: the implementation
+    computed in it (or rounded the scale to it).
+    """
+    if x.size == 0:
+        return None
+    sel = np.ones(x.shape, bool) if keep is None else np.broadcast_to(keep[..., None, None],
+                                                                       x.shape)
+    if not sel.any():
+        return None
+    got = actual.astype(np.float64)[sel]
+    for lower in _lower_dtypes(x.dtype):
+        xl = x.astype(lower)
+        with np.errstate(all="ignore"):
+            candidates = (
+                (xl * keep_scale(p, lower)).astype(np.float64),
+                (xl / lower.type(1.0 - p)).astype(np.float64),
+                x.astype(np.float64) * float(keep_scale(p, lower)),
+            )
+        tolerance = ulp(got, lower)
+        for cand in candidates:
+            if np.all(np.abs(cand[sel] - got) <= tolerance):
+                return lower.name
+    return None
+
+
+def describe_difference(*, actual: np.ndarray, expected: np.ndarray) -> str:
+    """What ``actual`` most likely is, compared with ``expected`` (same shape), in words."""
+    a = actual.astype(np.float64)
+    e = expected.astype(np.float64)
+    finite = np.isfinite(e)
+    if a.size == 0:
+        return "an empty array"
+    if np.isnan(a).all():
+        return "an all-NaN output"
+    if (a == 0).all():
+        return "all zeros"
+    if expected.dtype != actual.dtype:
+        return f"an output of dtype {actual.dtype}"
+    for lower in _lower_dtypes(expected.dtype):
+        rounded = expected.astype(lower).astype(np.float64)
+        same = (rounded == a) | (np.isnan(rounded) & np.isnan(a))
+        if same.all():
+            return (f"the input rounded to {lower.name} (computed in lower precision than "
+                    f"{expected.dtype})")
+    both = finite & np.isfinite(a) & (e != 0)
+    if both.any():
+        ratio = a[both] / e[both]
+        if np.allclose(ratio, ratio[0], rtol=1e-3, atol=0) and ratio[0] != 1.0:
+            return f"the input scaled by {ratio[0]:.6g}"
+    if a.ndim >= 3:
+        zero_maps = (a.reshape(*a.shape[:-2], -1) == 0).all(axis=-1)
+        e_zero = (e.reshape(*e.shape[:-2], -1) == 0).all(axis=-1)
+        dropped = zero_maps & ~e_zero
+        if dropped.any():
+            return (f"the input with {int(dropped.sum())} of {dropped.size} maps zeroed "
+                    "(channels dropped)")
+    neg_zero = (e == 0) & np.signbit(e) & (a == 0) & ~np.signbit(a)
+    if neg_zero.any() and ((a == e) | np.isnan(a) & np.isnan(e) | neg_zero).all():
+        return "the input with -0.0 turned into +0.0 (an arithmetic identity such as x * 1 + 0)"
+    if (np.isnan(e) & np.isnan(a)).any() and ((a == e) | np.isnan(a) & np.isnan(e)).all():
+        return "the input with NaN payloads changed"
+    return "values that differ from the input"
+
+
+class DtypeWatch:
+    """Records outputs whose dtype differs from the input's; lets a check judge its own
+    property after casting back, and attributes its failures to the dtype (one root cause).
+
+    Mutable by design: one watch lives for one check call.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[str, str] = {}
+
+    def cast(self, *, actual: np.ndarray, expected: np.ndarray, where: str) -> np.ndarray:
+        """``actual`` in ``expected``'s dtype; a shape mismatch fails (nothing to judge)."""
+        if actual.shape != expected.shape:
+            raise CheckFailed(
+                f"shape {actual.shape} != input shape {expected.shape} ({where})",
+                root_cause=ROOT_SHAPE,
+            )
+        if actual.dtype == expected.dtype:
+            return actual
+        self.seen[str(expected.dtype)] = str(actual.dtype)
+        with np.errstate(all="ignore"):
+            return actual.astype(expected.dtype)
+
+    def note(self) -> str:
+        """What could not be assessed, for the check's message ("" when nothing)."""
+        if not self.seen:
+            return ""
+        pairs = ", ".join(f"{i} input -> {o} output" for i, o in self.seen.items())
+        return (f"output dtype differs from the input's ({pairs}; R1, reported by "
+                "shape-dtype): judged here after casting the output back, so whether the "
+                "values are right in the input's own dtype could not be assessed")
+
+    def message(self, text: str) -> str:
+        note = self.note()
+        return f"{text}; {note}" if note else text
+
+    @contextmanager
+    def attribute(self) -> Iterator[DtypeWatch]:
+        """Re-raise a failure met after a dtype mismatch with the dtype as its root cause."""
+        try:
+            yield self
+        except CheckFailed as exc:
+            if not self.seen or exc.root_cause is not None:
+                raise
+            raise CheckFailed(
+                f"{exc.message} [likely because {self.note()}]",
+                stats=exc.stats, findings=exc.findings, root_cause=ROOT_DTYPE,
+            ) from exc
+
 
 def assert_shape_dtype(*, actual: np.ndarray, expected: np.ndarray, where: str) -> None:
+    """R1: the output has the input's shape and dtype (shape-dtype owns this property)."""
     if actual.shape != expected.shape:
-        raise CheckFailed(f"shape {actual.shape} != input shape {expected.shape} ({where})")
+        raise CheckFailed(f"shape {actual.shape} != input shape {expected.shape} ({where})",
+                          root_cause=ROOT_SHAPE)
     if actual.dtype != expected.dtype:
-        raise CheckFailed(f"dtype {actual.dtype} != input dtype {expected.dtype} ({where})")
+        lower = (actual.dtype.name in _LOWER_PRECISIONS
+                 and dtype_finfo(actual.dtype).nmant < dtype_finfo(expected.dtype).nmant)
+        hint = " (a lower precision than the input's)" if lower else ""
+        raise CheckFailed(
+            f"dtype {actual.dtype} != input dtype {expected.dtype}{hint} ({where})",
+            root_cause=ROOT_DTYPE,
+        )
 
 
 def assert_bitwise_equal(
@@ -28,11 +205,25 @@ def assert_bitwise_equal(
     diff = bits(actual) != bits(expected)
     if diff.any():
         index = tuple(int(i) for i in np.argwhere(diff)[0])
+        looks = describe_difference(actual=actual, expected=expected)
         raise CheckFailed(
-            f"{what} differs from the expected value at {int(diff.sum())} of {diff.size} "
-            f"elements; first at {index}: got {actual[index]!r}, expected {expected[index]!r} "
-            f"({where})"
+            f"{what} is {looks}: it differs from the expected value at {int(diff.sum())} of "
+            f"{diff.size} elements; first at {index}: got {actual[index]!r}, expected "
+            f"{expected[index]!r} ({where})"
         )
+
+
+def _implied_scale_meaning(ratio: float, p: float) -> str:
+    """Name a wrong scale when it is a recognisable one."""
+    candidates = {
+        "1 (kept maps not rescaled)": 1.0,
+        "1/p instead of 1/(1-p)": 1.0 / p if p > 0 else float("nan"),
+        "1-p (the inverse of the scale)": 1.0 - p,
+    }
+    for name, value in candidates.items():
+        if np.isfinite(value) and abs(ratio - value) <= 1e-3 * abs(value):
+            return f": the scale is {name}"
+    return ""
 
 
 def assert_scaled(
@@ -47,13 +238,17 @@ def assert_scaled(
 ) -> float:
     """Kept maps equal ``x / (1 - p)`` within ``ulps`` of the dtype; dropped maps are zero.
 
-    Returns the largest error seen, in ulps.
+    ``actual`` is judged in ``x``'s dtype: an output of another dtype is cast back first (the
+    dtype itself is shape-dtype's to judge).  Returns the largest error seen, in ulps.
     """
     dtype = x.dtype
+    if actual.dtype != dtype:
+        with np.errstate(all="ignore"):
+            actual = actual.astype(dtype)
     exact = x.astype(np.float64) / (1.0 - p)
     factor = keep[..., None, None]
     expected = np.where(factor, exact, 0.0)
-    spacing = np.spacing(np.abs(expected).astype(dtype)).astype(np.float64)
+    spacing = ulp(expected.astype(dtype).astype(np.float64), dtype)
     err = np.abs(actual.astype(np.float64) - expected)
     in_ulps = np.where(factor, err / spacing, np.where(err == 0, 0.0, np.inf))
     worst = float(np.nanmax(in_ulps)) if in_ulps.size else 0.0
@@ -63,10 +258,16 @@ def assert_scaled(
         got = float(actual[index])
         want = float(expected[index])
         ratio = got / float(x[index]) if x[index] != 0 else float("nan")
+        lower = lower_precision_match(actual=actual, x=x, p=p, keep=keep)
+        if lower is not None:
+            meaning = (f"the {dtype} result equals the computation in {lower}: computed in "
+                       f"lower precision (implied scale {ratio!r})")
+        else:
+            meaning = (f"implied scale {ratio!r} vs 1/(1-p)={1.0 / (1.0 - p)!r}"
+                       f"{_implied_scale_meaning(ratio, p)}")
         raise CheckFailed(
             f"{what}: {int(bad.sum())} of {bad.size} elements off by more than {ulps} ulps of "
-            f"{dtype}; first at {index}: got {got!r}, expected {want!r} = x/(1-p) "
-            f"(x={float(x[index])!r}, p={p!r}, implied scale {ratio!r} vs 1/(1-p)="
-            f"{1.0 / (1.0 - p)!r}) ({where})"
+            f"{dtype}; {meaning}; first at {index}: got {got!r}, expected {want!r} = x/(1-p) "
+            f"(x={float(x[index])!r}, p={p!r}) ({where})"
         )
     return worst

@@ -6,7 +6,7 @@ import numpy as np
 
 from conformance.errors import CheckFailed
 
-#: shapes with H, W > 1, odd sizes and N = 1 among them (DESIGN.md section 4)
+#: shapes with H, W > 1, odd sizes and N = 1 among them
 SHAPES: tuple[tuple[int, int, int, int], ...] = ((4, 16, 5, 7), (3, 9, 2, 9), (1, 32, 3, 3))
 
 #: p values the deterministic checks cover: small, large and ones whose scale is inexact
@@ -66,4 +66,5 @@ def keep_from_zeros(zero: np.ndarray, *, where: str = "") -> np.ndarray:
 def bits(a: np.ndarray) -> np.ndarray:
     """The raw bit patterns of a float array, so NaN payloads and -0.0 compare exactly."""
     a = np.ascontiguousarray(a)
-    return a.view(np.dtype(f"u{a.dtype.itemsize}")) if a.dtype.kind == "f" else a
+    floating = a.dtype.kind == "f" or a.dtype.name == "bfloat16"  # ml_dtypes: kind "V"
+    return a.view(np.dtype(f"u{a.dtype.itemsize}")) if floating else a

@@ -11,9 +11,9 @@ import numpy as np
 
 from conformance import harness
 from conformance.adapters.base import Adapter
-from conformance.checks._assert import assert_bitwise_equal, assert_shape_dtype
+from conformance.checks._assert import DtypeWatch, assert_bitwise_equal, describe_difference
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._inputs import SHAPES, extract_keep_mask, nonzero_values
+from conformance.checks._inputs import SHAPES, extract_keep_mask, maps, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
 
@@ -38,6 +38,7 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
     rng = ctx.rng()
     aliased: set[bool] = set()
     cases = 0
+    watch = DtypeWatch()
     for dtype in ctx.dtypes:
         for p in (0.0, 0.2, 0.5, 0.9, 1.0):
             for shape in SHAPES[:2]:
@@ -50,16 +51,19 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
                     except AdapterError as exc:
                         # R6: evaluation mode is the identity for every p in [0, 1]
                         raise CheckFailed(f"eval mode must return the input; {exc}") from exc
-                    assert_bitwise_equal(actual=f.y, expected=x, what="eval output", where=where)
-                    assert_bitwise_equal(
-                        actual=f.x_after, expected=x, what="input after eval", where=where
-                    )
+                    with watch.attribute():
+                        y = watch.cast(actual=f.y, expected=x, where=where)
+                        assert_bitwise_equal(actual=y, expected=x, what="eval output",
+                                             where=where)
+                        assert_bitwise_equal(
+                            actual=f.x_after, expected=x, what="input after eval", where=where
+                        )
                     if not inplace:
                         aliased.add(f.aliased)
                     cases += 1
     return Outcome(
-        f"{cases} eval-mode calls (p in 0..1, every dtype, NaN/Inf/-0.0 included) "
-        "returned the input bit for bit",
+        watch.message(f"{cases} eval-mode calls (p in 0..1, every dtype, NaN/Inf/-0.0 "
+                      "included) returned the input bit for bit"),
         findings={"eval_return": _alias(aliased)},
     )
 
@@ -84,7 +88,8 @@ def inplace(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 x = nonzero_values(rng, SHAPES[0], dtype)
                 where = f"inplace=True, p={p}, {dtype}, memory={memory}"
                 f = ctx.forward(x, p, inplace=True, memory=memory)
-                assert_shape_dtype(actual=f.y, expected=x, where=where)
+                if f.y.shape != x.shape:
+                    raise CheckFailed(f"shape {f.y.shape} != input shape {x.shape} ({where})")
                 keep = extract_keep_mask(x=x, y=f.y, where=where)
                 if keep.all():
                     continue  # nothing dropped (probability < 2**-64): no evidence either way
@@ -107,6 +112,7 @@ def inplace(adapter: Adapter, ctx: CheckContext) -> Outcome:
 def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
     rng = ctx.rng()
     aliased: set[bool] = set()
+    watch = DtypeWatch()
     for dtype in ctx.dtypes:
         for shape in SHAPES:
             x = nonzero_values(rng, shape, dtype)
@@ -115,12 +121,15 @@ def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
             for inplace_ in modes:
                 where = f"p=0, training=True, inplace={inplace_}, {dtype}, {shape}"
                 f = ctx.forward(x, 0.0, inplace=inplace_)
-                assert_bitwise_equal(actual=f.y, expected=x, what="output", where=where)
-                assert_bitwise_equal(actual=f.x_after, expected=x, what="input", where=where)
+                with watch.attribute():
+                    y = watch.cast(actual=f.y, expected=x, where=where)
+                    assert_bitwise_equal(actual=y, expected=x, what="p=0 output", where=where)
+                    assert_bitwise_equal(actual=f.x_after, expected=x, what="input after p=0",
+                                         where=where)
                 if not inplace_:
                     aliased.add(f.aliased)
     return Outcome(
-        "p=0 returned the input bit for bit for every dtype and shape",
+        watch.message("p=0 returned the input bit for bit for every dtype and shape"),
         findings={"p_zero_return": _alias(aliased)},
     )
 
@@ -128,6 +137,7 @@ def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
 @check("p-one", requirement="R7", title="p = 1 gives all zeros, no NaN, no error")
 def p_one(adapter: Adapter, ctx: CheckContext) -> Outcome:
     rng = ctx.rng()
+    watch = DtypeWatch()
     for dtype in ctx.dtypes:
         for shape in SHAPES:
             x = nonzero_values(rng, shape, dtype)
@@ -139,20 +149,57 @@ def p_one(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 except AdapterError as exc:
                     # R7 says "no error": raising at p = 1 is a failure of the contract.
                     raise CheckFailed(f"p=1 must give zeros without an error; {exc}") from exc
-                assert_shape_dtype(actual=f.y, expected=x, where=where)
-                nonzero = f.y != 0  # NaN != 0 is True, so NaN counts as not zero
+                y = watch.cast(actual=f.y, expected=x, where=where).astype(np.float64)
+                nonzero = y != 0  # NaN != 0 is True, so NaN counts as not zero
                 if nonzero.any():
                     index = tuple(int(i) for i in np.argwhere(nonzero)[0])
+                    nan = int(np.isnan(y).sum())
+                    what = (
+                        "all NaN (1/(1-p) computed as inf, times 0)" if nan == y.size
+                        else f"{nan} NaN" if nan else "nonzero values"
+                    )
                     raise CheckFailed(
-                        f"p=1 must give all zeros for finite input; {int(nonzero.sum())} of "
-                        f"{nonzero.size} elements are not zero, first at {index}: "
-                        f"{f.y[index]!r} (x={x[index]!r}) ({where})"
+                        f"p=1 must give all zeros for finite input; got {what}: "
+                        f"{int(nonzero.sum())} of {nonzero.size} elements are not zero, first "
+                        f"at {index}: {f.y[index]!r} (x={x[index]!r}) ({where})"
                     )
                 if inplace_:
                     assert_bitwise_equal(
                         actual=f.x_after, expected=f.y, what="input buffer", where=where
                     )
-    return Outcome("p=1 gave all zeros (no NaN, no error) for every dtype and shape")
+    return Outcome(
+        watch.message("p=1 gave all zeros (no NaN, no error) for every dtype and shape")
+    )
+
+
+def _describe_output(ctx: CheckContext, x: np.ndarray, p: float) -> str:
+    """What a call with an invalid p gave back, and what that most likely means."""
+    try:
+        f = ctx.forward(x, p)
+    except AdapterError as exc:
+        return f"a result the first time, then raised on a second call ({exc})"
+    y = f.y.astype(np.float64)
+    if y.shape != x.shape:
+        return f"an array of shape {y.shape}"
+    if np.isnan(y).all():
+        return "an all-NaN output"
+    if (y == 0).all():
+        return "all zeros (every channel dropped)"
+    xf = x.astype(np.float64)
+    kept = ~(maps(y) == 0).all(axis=-1)
+    ratio = maps(y)[kept] / maps(xf)[kept]
+    if ratio.size and np.isfinite(ratio).all() and np.ptp(ratio) <= 1e-3 * abs(ratio.mean()):
+        k = float(ratio.mean())
+        scale = ("the input unchanged" if k == 1.0
+                 else f"the input scaled by {k:.6g} = 1/{1 / k:.6g}")
+        if kept.all():
+            body = scale
+        else:
+            body = (f"{int((~kept).sum())} of {kept.size} maps dropped, the rest {scale}")
+        if 1.0 - p != 0 and abs(k - 1.0 / (1.0 - p)) <= 1e-3 * abs(k):
+            body += " = 1/(1-p): the rate is used unvalidated"
+        return body
+    return describe_difference(actual=f.y, expected=x)
 
 
 INVALID_P: tuple[float, ...] = (-0.1, -1e-7, 1.0000001, 1.1, 2.0, math.nan, math.inf, -math.inf)
@@ -171,9 +218,12 @@ def invalid_p(adapter: Adapter, ctx: CheckContext) -> Outcome:
         else:
             raised[repr(p)] = type(exc).__name__
     if accepted:
+        returned = "; ".join(
+            f"p={p!r} returned {_describe_output(ctx, x, p)}" for p in accepted
+        )
         raise CheckFailed(
-            f"training-mode calls with p={accepted} returned instead of raising; p outside "
-            "[0, 1], NaN or infinite must raise at construction or at the call",
+            f"training-mode calls with invalid p returned instead of raising: {returned}. "
+            "p outside [0, 1], NaN or infinite must raise at construction or at the call",
             findings={"raises": raised},
         )
     eval_accepts = [

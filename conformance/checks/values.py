@@ -1,23 +1,36 @@
-"""Output shape and dtype (R1), and the implementation-defined three-d-input and non-finite
-behaviour (reported, never failed for a legitimate choice)."""
+"""Output shape and dtype, and results that later calls leave alone (R1); the
+implementation-defined three-d-input and non-finite behaviour (reported, never failed for a
+legitimate choice: they fail only for what the contract forbids)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from conformance.adapters.base import Adapter
-from conformance.checks._assert import assert_scaled, assert_shape_dtype
+from conformance.checks._assert import (
+    ROOT_SHAPE,
+    DtypeWatch,
+    assert_scaled,
+    describe_difference,
+)
 from conformance.checks._base import CheckContext, Outcome, check
 from conformance.checks._inputs import (
     SHAPES,
+    bits,
     extract_keep_mask,
     keep_from_zeros,
     maps,
     nonzero_values,
 )
-from conformance.errors import AdapterError, CheckFailed
+from conformance.contract import REQUIREMENTS
+from conformance.errors import AdapterError, CheckFailed, CheckSkipped
 
 EMPTY_SHAPES = ((0, 4, 3, 3), (2, 0, 3, 3), (2, 4, 0, 3), (2, 4, 3, 0))
+
+#: a broken map structure met by another check is R2's failure (channel-structure's)
+ROOT_STRUCTURE = f"R2 {REQUIREMENTS['R2'].title}"
 
 
 @check("shape-dtype", requirement="R1", title="Output has the input's shape and dtype")
@@ -25,6 +38,8 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
     rng = ctx.rng()
     cases = 0
     empty_alias: set[bool] = set()
+    #: input dtype -> {output dtype: [modes]}: every mismatch is reported in one message
+    wrong: dict[str, dict[str, set[str]]] = {}
     for dtype in ctx.dtypes:
         for shape in SHAPES + EMPTY_SHAPES:
             for p in (0.0, 0.5, 1.0):
@@ -37,7 +52,15 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
                         if training and p == 1.0:
                             continue  # raising at p = 1 is R7's failure (p-one), not R1's
                         raise
-                    assert_shape_dtype(actual=f.y, expected=x, where=where)
+                    if f.y.shape != x.shape:
+                        raise CheckFailed(
+                            f"shape {f.y.shape} != input shape {x.shape} ({where})",
+                            root_cause=ROOT_SHAPE,
+                        )
+                    if f.y.dtype != x.dtype:
+                        mode = "training" if training else "eval"
+                        wrong.setdefault(str(x.dtype), {}).setdefault(
+                            str(f.y.dtype), set()).add(mode)
                     if x.size == 0 and training and p == 0.5:
                         empty_alias.add(f.aliased)
                     cases += 1
@@ -46,27 +69,127 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
         findings["empty_return"] = (
             "returns the input object" if empty_alias == {True} else "returns a new array"
         )
+    if wrong:
+        parts = [
+            f"{i} input -> {o} output ({' and '.join(sorted(modes))})"
+            for i, outs in wrong.items() for o, modes in outs.items()
+        ]
+        raise CheckFailed(
+            f"output dtype differs from the input's: {'; '.join(parts)}, over {cases} calls "
+            "(empty tensors included); other checks judge their own property after casting "
+            "back and name this as the root cause of what they cannot assess",
+            findings=findings,
+        )
     return Outcome(f"{cases} calls, empty tensors included: shape and dtype preserved", findings)
+
+
+def _native_call(adapter: Adapter, x: np.ndarray, p: float, training: bool) -> Any:
+    native = adapter.to_native(np.array(_layout_in(adapter, x), copy=True))
+    return adapter.dropout2d(native, p, training, False)
+
+
+def _layout_in(adapter: Adapter, x: np.ndarray) -> np.ndarray:
+    return np.moveaxis(x, -3, -1) if adapter.layout == "NHWC" else x
+
+
+def _read(adapter: Adapter, out: Any) -> np.ndarray:
+    y = np.asarray(adapter.to_numpy(out))
+    return np.moveaxis(y, -1, -3) if adapter.layout == "NHWC" and y.ndim >= 3 else y
+
+
+@check("results-kept", requirement="R1", title="A call's result is not modified by later calls")
+def results_kept(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    """Keep every (not in-place) result as the implementation returned it, make more calls,
+    then read the kept results again: each must be bit for bit what it was.  An
+    implementation that writes every result into one reused buffer fails (a user who keeps two
+    outputs would get two copies of the last one)."""
+    rng = ctx.rng()
+    shape = SHAPES[0]
+    dtype = ctx.dtypes[0]
+    # Three training calls at p = 0.5 on different inputs, one on the same input again, then
+    # eval mode and p = 0: the results of the first calls must survive all later ones.
+    calls = [(0.5, True), (0.5, True), (0.5, True), (0.5, True), (0.3, False), (0.0, True)]
+    inputs = [nonzero_values(rng, shape, dtype) for _ in range(3)]
+    kept: list[tuple[str, Any, np.ndarray]] = []
+    for i, (p, training) in enumerate(calls):
+        x = inputs[min(i, 2)] if i != 3 else inputs[0]
+        where = f"call {i + 1}: p={p}, training={training}, {dtype}, shape={shape}"
+        try:
+            out = _native_call(adapter, x, p, training)
+            snapshot = np.array(_read(adapter, out), copy=True)
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(f"{type(exc).__name__}: {exc} ({where})") from exc
+        kept.append((where, out, snapshot))
+    changed = []
+    for i, (where, out, snapshot) in enumerate(kept):
+        try:
+            now = _read(adapter, out)
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(f"reading a kept result again raised {exc!r} ({where})") from exc
+        if now.shape != snapshot.shape or (bits(now) != bits(snapshot)).any():
+            changed.append((i, now))
+    if changed:
+        i, now = changed[0]
+        where, _, snapshot = kept[i]
+        later = [j for j in range(i + 1, len(kept)) if kept[j][2].shape == now.shape
+                 and bits(kept[j][2]).tobytes() == bits(now).tobytes()]
+        if now.shape != snapshot.shape:
+            looks = f"it now has shape {now.shape}"
+        elif later:
+            looks = (f"it now holds the result of call {later[0] + 1} (one output buffer "
+                     "reused across calls)")
+        else:
+            looks = "it is now " + describe_difference(actual=now, expected=snapshot)
+        raise CheckFailed(
+            f"{len(changed)} of {len(kept)} kept results changed after later calls; first: "
+            f"the result of {where} is no longer what was returned: {looks}"
+        )
+    return Outcome(
+        f"{len(kept)} results (training, eval and p=0) kept bit for bit across later calls"
+    )
 
 
 @check("three-d-input", requirement="impl-defined", title="How 3D input is interpreted")
 def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    """3D input is unbatched (C, H, W) or legacy (N, C, L); either way kept maps are scaled
-    exactly and decisions vary (R2, R3 apply to whichever interpretation it is)."""
-    ctx.require("three_d")
+    """3D input is unbatched (C, H, W), legacy (N, C, L), or rejected with an error (a 4D-only
+    implementation); the first two are judged like 4D input (R2, R3 apply to whichever it is).
+
+    Fails only for what the contract forbids: a result that is neither unbatched nor legacy
+    (wrong shape, partial maps, one decision for the whole tensor, a wrong scale)."""
+    if not adapter.capabilities.three_d:
+        raise CheckSkipped(
+            f"adapter {adapter.name!r} declares 4D input only (three_d=False): 3D input is "
+            "not offered"
+        )
     rng = ctx.rng()
     a, b, length = 16, 12, 7
     modes: set[str] = set()
     slices_seen: list[np.ndarray] = []
-    for p in (0.3, 0.5, 0.7):
+    watch = DtypeWatch()
+    for i, p in enumerate((0.3, 0.5, 0.7)):
         x = nonzero_values(rng, (a, b, length), ctx.dtypes[0])
         where = f"3D input {x.shape}, p={p}"
-        f = ctx.forward(x, p)
-        assert_shape_dtype(actual=f.y, expected=x, where=where)
-        # Rows x[i, j, :] are the finest unit either interpretation decides on.
-        keep_rows = extract_keep_mask(x=x[..., None], y=f.y[..., None], where=where)
-        assert_scaled(actual=f.y[..., None], x=x[..., None], keep=keep_rows, p=p,
-                      what="kept maps of 3D input", where=where)
+        try:
+            f = ctx.forward(x, p)
+        except AdapterError as exc:
+            if i == 0:
+                return Outcome(
+                    f"3D input is rejected with an error ({exc}): a 4D-only implementation, "
+                    "which the contract allows",
+                    findings={"three_d": "rejects 3D input"},
+                )
+            raise
+        if f.y.shape != x.shape:
+            raise CheckFailed(
+                f"3D input {x.shape} gave a result of shape {f.y.shape}: neither unbatched "
+                f"(C, H, W) nor legacy (N, C, L), whose results keep the input's shape ({where})"
+            )
+        with watch.attribute():
+            y = watch.cast(actual=f.y, expected=x, where=where)
+            # Rows x[i, j, :] are the finest unit either interpretation decides on.
+            keep_rows = extract_keep_mask(x=x[..., None], y=y[..., None], where=where)
+            assert_scaled(actual=y[..., None], x=x[..., None], keep=keep_rows, p=p,
+                          what="kept maps of 3D input", where=where)
         slice_kept = keep_rows.all(axis=-1)
         uniform = (slice_kept | ~keep_rows.any(axis=-1)).all()
         modes.add("unbatched" if uniform else "legacy")
@@ -84,55 +207,64 @@ def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
         "unbatched (C, H, W)" if modes == {"unbatched"}
         else "legacy (N, C, L): each x[n, c, :] is one decision"
     )
-    return Outcome(f"3D input is treated as {mode}, kept maps scaled exactly",
+    return Outcome(watch.message(f"3D input is treated as {mode}, kept maps scaled exactly"),
                    findings={"three_d": mode})
 
 
 @check("non-finite", requirement="impl-defined", title="NaN and Inf in kept and dropped maps")
 def non_finite(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    """Dropped maps may propagate NaN/Inf (multiplicative mask) or zero them (select): both are
+    reported.  Fails only for what the contract forbids: a kept map that loses NaN or Inf, or
+    a dropped map whose NaN/Inf becomes anything but NaN or 0."""
     rng = ctx.rng()
     policies: set[str] = set()
     specials = np.array([np.nan, np.inf, -np.inf])
+    watch = DtypeWatch()
     for dtype in ctx.dtypes:
         x = nonzero_values(rng, (16, 24, 3, 4), dtype)
         flat = maps(x)  # a view: one special value at element 0 of every map
         flat[..., 0] = specials[np.arange(flat.shape[0] * flat.shape[1]) % 3].reshape(
             flat.shape[:2]
-        )
+        ).astype(dtype)
         where = f"p=0.5, {dtype}, shape {x.shape}"
         f = ctx.forward(x, 0.5)
-        assert_shape_dtype(actual=f.y, expected=x, where=where)
-        fy = maps(f.y)
-        # The finite elements decide kept or dropped; element 0 is the special one.
-        keep = keep_from_zeros(fy[..., 1:] == 0, where=where)
-        first_x, first_y = flat[..., 0], fy[..., 0]
-        kept_ok = np.where(np.isnan(first_x), np.isnan(first_y), first_y == first_x)
-        if not kept_ok[keep].all():
-            index = tuple(int(i) for i in np.argwhere(keep & ~kept_ok)[0])
-            raise CheckFailed(
-                f"a kept map must carry NaN and Inf through: map {index} had "
-                f"{first_x[index]!r}, output {first_y[index]!r} ({where})"
-            )
-        dropped = first_y[~keep]
-        if dropped.size:
-            if np.isnan(dropped).all():
-                policies.add("propagated")
-            elif (dropped == 0).all():
-                policies.add("zeroed")
-            elif (np.isnan(dropped) | (dropped == 0)).all():
-                policies.add("mixed")
-            else:
-                bad = dropped[~(np.isnan(dropped) | (dropped == 0))]
+        with watch.attribute():
+            y = watch.cast(actual=f.y, expected=x, where=where)
+            fy = maps(y).astype(np.float64)
+            # The finite elements decide kept or dropped; element 0 is the special one.
+            try:
+                keep = keep_from_zeros(fy[..., 1:] == 0, where=where)
+            except CheckFailed as exc:
+                raise CheckFailed(exc.message, root_cause=ROOT_STRUCTURE) from exc
+            first_x, first_y = flat[..., 0].astype(np.float64), fy[..., 0]
+            kept_ok = np.where(np.isnan(first_x), np.isnan(first_y), first_y == first_x)
+            if not kept_ok[keep].all():
+                index = tuple(int(i) for i in np.argwhere(keep & ~kept_ok)[0])
                 raise CheckFailed(
-                    f"a dropped map's NaN/Inf became {bad[0]!r}; it must become NaN "
-                    f"(multiplicative mask) or 0 (select) ({where})"
+                    f"a kept map must carry NaN and Inf through: map {index} had "
+                    f"{first_x[index]!r}, output {first_y[index]!r} ({where})"
                 )
+            dropped = first_y[~keep]
+            if dropped.size:
+                if np.isnan(dropped).all():
+                    policies.add("propagated")
+                elif (dropped == 0).all():
+                    policies.add("zeroed")
+                elif (np.isnan(dropped) | (dropped == 0)).all():
+                    policies.add("mixed")
+                else:
+                    bad = dropped[~(np.isnan(dropped) | (dropped == 0))]
+                    raise CheckFailed(
+                        f"a dropped map's NaN/Inf became {bad[0]!r}; it must become NaN "
+                        f"(multiplicative mask) or 0 (select) ({where})"
+                    )
     names = {
         frozenset({"propagated"}): "propagated (multiplicative mask: NaN and Inf become NaN)",
         frozenset({"zeroed"}): "zeroed (select)",
     }
     policy = names.get(frozenset(policies), "mixed: " + ", ".join(sorted(policies)))
     return Outcome(
-        f"kept maps carried NaN and Inf through; dropped maps: {policy}",
+        watch.message(f"kept maps carried NaN and Inf through; dropped maps: {policy}"),
         findings={"dropped_non_finite": policy},
     )
+

@@ -53,6 +53,19 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _with_tested_frameworks(env: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """List the framework each adapter tested (a callable's imports included) in ``env``."""
+    packages = env.setdefault("packages", {})
+    for e in entries:
+        tested = {e.get("framework", ""): e.get("framework_version", ""), **e.get("imports", {})}
+        for name, version in tested.items():
+            # a package name, not a display name such as "keras (jax backend)"
+            plain = name.replace("-", "").replace("_", "").isalnum()
+            if plain and version and packages.get(name) is None:
+                packages[name] = version
+    return env
+
+
 def _expected_checks(config: dict[str, Any]) -> list[str]:
     selected = list(config.get("checks") or ())
     if selected:
@@ -110,7 +123,7 @@ def build_report(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "complete": complete,
         "merged": False,
-        "environment": environment(),
+        "environment": _with_tested_frameworks(environment(), entries),
         "config": config,
         "conformant": complete and all(e["conformant"] for e in entries),
         "adapters": entries,

@@ -1,8 +1,10 @@
 """The report's JSON Schema (shipped as ``conformance.schema.json``) and validation against it.
 
-The format version lives in one place: the schema file's ``format_version`` const.
-``FORMAT_VERSION`` is read from there, and the schema's ``$id`` and ``title`` carry the same
-version (a test holds the three together).  Change the format => bump the version in the file.
+The format version lives in one place: the first entry of the schema file's ``format_version``
+enum; the later entries are the older versions the schema still reads (a new version only adds
+optional fields, so old reports load).  ``FORMAT_VERSION`` is read from there, and the schema's
+``$id`` and ``title`` carry the same version (a test holds the three together).  Change the
+format => put the new version first in the enum.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ def load_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-FORMAT_VERSION: str = load_schema()["properties"]["format_version"]["const"]
+FORMAT_VERSION: str = load_schema()["properties"]["format_version"]["enum"][0]
+#: every version this schema reads, newest first
+READABLE_VERSIONS: tuple[str, ...] = tuple(load_schema()["properties"]["format_version"]["enum"])
 
 
 @lru_cache(maxsize=1)
@@ -80,9 +84,10 @@ def validation_failures(report: Any) -> list[str]:
     if not isinstance(report, dict):
         return [f"(top level): expected a JSON object, got {type(report).__name__}"]
     version = report.get("format_version")
-    if version is not None and version != FORMAT_VERSION:
+    if version is not None and version not in READABLE_VERSIONS:
         return [
-            f"format_version: {version!r} is not the format this tool reads ({FORMAT_VERSION!r})"
+            f"format_version: {version!r} is not a format this tool reads "
+            f"({', '.join(map(repr, READABLE_VERSIONS))})"
         ]
     errors = sorted(_validator().iter_errors(report), key=lambda e: list(map(str, e.path)))
     return list(dict.fromkeys(_describe(e) for e in errors))

@@ -20,12 +20,18 @@ def two_reports(tmp_path, mixed_report, stat_report):
     return a, b
 
 
-def test_merge_writes_one_matrix_and_exits_with_the_verdict(tmp_path, two_reports, capsys):
+def test_merge_exits_0_once_the_matrix_is_written_and_keeps_the_verdicts(
+    tmp_path, two_reports, capsys
+):
     out = tmp_path / "merged"
     code = main(["merge", *map(str, two_reports), "--out", str(out)])
-    assert code == 1  # the first run has non-conformant adapters
+    # The first run has non-conformant adapters: a finding the matrix carries, not a failure
+    # of merging (a tox matrix is green when every environment ran and the matrix was built).
+    assert code == 0
     merged = json.loads((out / "conformance.json").read_text())
     assert merged["merged"] and len(merged["sources"]) == 2
+    assert merged["conformant"] is False
+    assert any(not a["conformant"] for a in merged["adapters"])
     assert (out / "conformance.html").read_text().count('class="matrix"') == 1
     stdout = capsys.readouterr().out
     assert "NOT CONFORMANT" in stdout and "conformance.html" in stdout

@@ -25,7 +25,7 @@ def test_schema_is_draft_2020_12_shipped_and_carries_one_version():
     schema = load_schema()
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["properties"]["format_version"]["const"] == FORMAT_VERSION
+    assert schema["properties"]["format_version"]["enum"][0] == FORMAT_VERSION
     assert f"/{FORMAT_VERSION}/" in schema["$id"]
     assert schema["title"].endswith(f"format {FORMAT_VERSION}")
     from importlib import resources
@@ -88,7 +88,7 @@ def test_unknown_fields_and_other_format_versions_are_refused(mixed_report):
         validate(bad)
     old = copy.deepcopy(mixed_report)
     old["format_version"] = "0.9"
-    with pytest.raises(ReportValidationError, match=r"'0\.9' is not the format this tool reads"):
+    with pytest.raises(ReportValidationError, match=r"'0\.9' is not a format this tool reads"):
         validate(old)
     with pytest.raises(ReportValidationError, match="expected a JSON object"):
         validate([1, 2])
@@ -156,3 +156,20 @@ def test_load_report_validates(tmp_path, mixed_report):
     path.write_text(json.dumps(bad))
     with pytest.raises(ReportValidationError, match=r"(?s)bad\.json does not.*'name' is a req"):
         load_report(path)
+
+
+def test_format_1_1_adds_optional_fields_and_1_0_reports_still_load(mixed_report):
+    assert FORMAT_VERSION == "1.1" and mixed_report["format_version"] == "1.1"
+    failing = [c for a in mixed_report["adapters"] for c in a["checks"]
+               if c["verdict"] in ("fail", "error")]
+    assert failing and all(c["root_cause"] for c in failing)
+    assert all("root_cause" not in c for a in mixed_report["adapters"] for c in a["checks"]
+               if c["verdict"] in ("pass", "skip"))
+    old = copy.deepcopy(mixed_report)
+    old["format_version"] = "1.0"
+    for a in old["adapters"]:
+        for key in ("root_causes", "defined_in", "imports"):
+            a.pop(key, None)
+        for c in a["checks"]:
+            c.pop("root_cause", None)
+    validate(old)  # a report written before 1.1 still loads
