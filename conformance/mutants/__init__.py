@@ -172,6 +172,12 @@ _ALL = [
         ("gradient-straight-through", "GradientStraightThrough",
          "backward is the identity (straight-through)", ["gradient"], "quick", "torch"),
     ),
+    *_table(
+        "buffers",
+        ("reused-output", "reused_output",
+         "one output buffer reused by every call: later calls overwrite kept results",
+         ["results-kept"]),
+    ),
 ]
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in _ALL}
