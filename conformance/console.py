@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from conformance.report.jsonreport import adapter_verdict
+from conformance.results import group_by_root_cause
 
 __all__ = ["Console", "adapter_verdict"]
 
@@ -228,6 +229,10 @@ class Console:
             if not shown:
                 continue
             out.write(f"{name}:\n")
+            causes = group_by_root_cause(list(a.get("checks") or ()))
+            if causes:  # one fault, one line: the checks it broke grouped under it
+                text = "; ".join(f"{cause} ({', '.join(ids)})" for cause, ids in causes.items())
+                out.write("  " + _one_line(f"root causes: {text}", width - 2) + "\n")
             for c in shown:
                 v = str(c.get("verdict", "?"))
                 head = f"  {v.upper():5} {c.get('id', '?')}: "

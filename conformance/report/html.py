@@ -1,10 +1,12 @@
 """The HTML report: one self-contained file (inline CSS, inline SVG plots, no script, no network).
 
 ``render_html(report)`` turns a validated report dict into a page: the verdict first, then a
-matrix of checks by adapters, the implementation-defined findings side by side, each adapter's
-checks in collapsible detail (with plots where the sub-tests carry plot data), and the
-environment and configuration.  Every string from the report is escaped by jinja2's autoescape;
-the only markup inserted verbatim is the SVG that :mod:`conformance.report.plots` draws.
+matrix of checks by adapters (each requirement's text on its rows and in a contract table with the
+checks that enforce it), the implementation-defined findings side by side, each adapter's
+failures grouped by root cause and its checks in collapsible detail (with plots where the
+sub-tests carry plot data), and the environment and configuration.  Every string from the
+report is escaped by jinja2's autoescape; the only markup inserted verbatim is the SVG that
+:mod:`conformance.report.plots` draws.
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ from typing import Any
 
 from markupsafe import Markup
 
+from conformance.contract import (
+    IMPL_DEFINED,
+    IMPLEMENTATION_DEFINED,
+    REQUIREMENTS,
+    requirement_text,
+)
 from conformance.report import plots
 from conformance.report.jsonreport import adapter_verdict, report_verdict
+from conformance.results import group_by_root_cause
 
 __all__ = ["render_html", "render_selftest_html"]
 
@@ -214,6 +223,7 @@ def _check_view(
         "rejected": sum(1 for s in subtests if s.get("reject")),
         "plots": figures,
         "open": verdict in ("fail", "error") and open_failures,
+        "root_cause": str(check.get("root_cause", "")) if verdict in ("fail", "error") else "",
     }
 
 
@@ -256,7 +266,13 @@ def _adapter_view(
             for i, c in enumerate(checks)
         ],
         "pvalues": None,
+        "defined_in": str(entry.get("defined_in", "")),
     }
+    anchors = {c["id"]: c["anchor"] for c in view["checks"]}
+    view["root_causes"] = [
+        {"cause": cause, "checks": [(cid, anchors.get(cid, anchor)) for cid in ids]}
+        for cause, ids in group_by_root_cause(checks).items()
+    ]
     view["verdict"] = _verdict(adapter_verdict(entry))
     svg = plots.pvalue_figure(checks) if with_plots else None
     if svg:
@@ -290,9 +306,36 @@ def _matrix(report_adapters: Sequence[dict[str, Any]], views: Sequence[dict[str,
             rows.append({
                 "id": cid,
                 "requirement": order[cid]["requirement"],
+                "requirement_text": _requirement_text(order[cid]["requirement"]),
                 "cells": [cells.get(cid) for cells in by_adapter],
             })
     return {"rows": rows}
+
+
+def _requirement_text(req: str) -> str:
+    try:
+        return requirement_text(req)
+    except KeyError:
+        return ""
+
+
+def _contract(report_adapters: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each requirement's text beside the checks of this report that enforce it."""
+    checks: dict[str, list[str]] = {}
+    for entry in report_adapters:
+        for c in entry.get("checks") or ():
+            ids = checks.setdefault(str(c.get("requirement", "")), [])
+            if str(c.get("id", "")) not in ids:
+                ids.append(str(c.get("id", "")))
+    rows = [
+        {"id": r.id, "title": r.title, "text": r.text, "checks": checks.get(r.id, [])}
+        for r in REQUIREMENTS.values()
+    ]
+    for key, text in IMPLEMENTATION_DEFINED.items():
+        rows.append({"id": IMPL_DEFINED, "title": key, "text": text,
+                     "checks": checks.get(IMPL_DEFINED, []) if key in ("three-d", "non-finite")
+                     else []})
+    return rows
 
 
 def _findings(report_adapters: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -397,6 +440,7 @@ def build_context(report: dict[str, Any], *, plots: bool = True) -> dict[str, An
         "adapters": views,
         "matrix": _matrix(entries, views),
         "findings": _findings(entries),
+        "contract": _contract(entries),
         "config": _config_rows(config),
         "config_raw": config,
         "environment": env_rows,
