@@ -1,4 +1,4 @@
-"""The catalogue in order, the levels, and the error budget (DESIGN.md sections 4 and 5)."""
+"""The catalogue in order, the levels, and the error budget."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Drawing channel decisions from the implementation under test (DESIGN.md section 5, rules 1-2).
+"""Drawing channel decisions from the implementation under test (decisions, never elements).
 
 Every draw is a real call of the adapter on an (N, C, H, W) input; the output is checked for
 channel structure (R2) and reduced to one boolean per (call, n, c): dropped or kept.

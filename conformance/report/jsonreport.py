@@ -1,4 +1,4 @@
-"""The JSON report (DESIGN.md section 6): validated, then written whole or not at all."""
+"""The JSON report: validated, then written whole or not at all."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from conformance.stats.power import (
     check_rates,
 )
 
-MIN_EXPECTED = 5.0  # DESIGN rule 7: chi-square only with every expected count >= 5
+MIN_EXPECTED = 5.0  # chi-square only with every expected count >= 5
 
 
 @functools.lru_cache(maxsize=1024)

@@ -108,7 +108,7 @@ def test_sample_size_round_trip(mde, p0):
 
 
 def test_default_level_sample_size_is_fast():
-    # DESIGN: default level needs MDE <= 0.005 at every p; planning must be cheap
+    # the default level needs MDE <= 0.005 at every p; planning must be cheap
     n = binomial_sample_size(0.005, 0.5, alpha=1e-5, beta=1e-3)
     assert 500_000 < n < 1_000_000
 
