@@ -7,6 +7,7 @@ The public Python API (everything a user needs to import):
   check with its message and reproduction command
 - ``testing.conformance_tests(adapter, ...)``: one pytest test per check in your own module
 - ``Adapter``, ``Capabilities``: write an adapter for a framework
+- ``declare(dtypes=..., three_d=..., layout=..., ...)``: declare what a plain function supports
 
 Names are resolved on first use, so importing this package (which the pytest plugin does in
 every pytest run) costs nothing.
@@ -26,6 +27,7 @@ _LAZY = {
     "CheckOutcome": "conformance.api",
     "Adapter": "conformance.adapters.base",
     "Capabilities": "conformance.adapters.base",
+    "declare": "conformance.adapters.callable",
 }
 
 __all__ = ["__version__", *_LAZY, "testing"]

@@ -264,7 +264,11 @@ class WorkerSession:
             if self._stopped:
                 raise Stopped() from None
             raise _WorkerTimeout() from None
-        except Exception:  # EOFError, RemoteError, closed channel: the worker is gone
+        except execnet.RemoteError as exc:
+            # The worker's own code raised (not the adapter's: run_check catches those).
+            last = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+            raise _WorkerGone(f"the worker failed ({last})") from None
+        except Exception:  # EOFError, closed channel: the worker process is gone
             if self._stopped:
                 raise Stopped() from None
             raise _WorkerGone(_signal_name(_exit_status(gateway))) from None
@@ -305,11 +309,18 @@ class AdapterRun:
     load_error: str | None = None
 
     def entry(self) -> dict[str, Any]:
-        """The report's adapter entry."""
+        """The report's adapter entry (an adapter stopped before it loaded says so)."""
+        from conformance.adapters.base import Capabilities
         from conformance.results import adapter_entry
 
-        entry = adapter_entry(self.info or {"name": self.spec, "spec": self.spec},
-                              self.checks, self.load_error)
+        info = self.info
+        load_error = self.load_error
+        if not info:
+            info = {"name": self.spec, "spec": self.spec, "framework": "", "layout": "",
+                    "framework_version": "", "device": "",
+                    "capabilities": Capabilities().as_dict()}
+            load_error = load_error or "the run was stopped before this adapter was loaded"
+        entry = adapter_entry(info, self.checks, load_error)
         return {**entry, "complete": self.complete}
 
 

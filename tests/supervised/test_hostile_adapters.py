@@ -216,18 +216,30 @@ def test_a_worker_through_an_explicit_gateway_spec(tmp_path):
     assert code == 0
 
 
+def _start_and_wait_for(argv: list[str], line_part: str) -> subprocess.Popen:
+    """Start the CLI and return once a progress line containing ``line_part`` appeared."""
+    proc = subprocess.Popen([sys.executable, "-m", "conformance", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    assert proc.stderr is not None
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if line_part in line or not line:
+            break
+    return proc
+
+
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_leaves_a_partial_report_marked_incomplete(tmp_path, signum, code):
     out = tmp_path / "o"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance", "run", "--adapter", f"{HOSTILE}:sleeps",
-         "--adapter", "reference", "--check", "eval-identity", "--check", "channel-structure",
-         "--check", "p-one", "--jobs", "1", "--out", str(out), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    # eval-identity of the first adapter finishes within seconds; channel-structure then sleeps
-    # 0.5 s in each of its 27 training calls, so the signal comes while it runs
-    time.sleep(8)
+    # eval-identity sleeps 0.5 s in each of its evaluation-mode calls: the signal comes while
+    # it runs, after channel-structure of the first adapter has finished
+    proc = _start_and_wait_for(
+        ["run", "--adapter", f"{HOSTILE}:sleeps_in_eval", "--adapter", "reference",
+         "--check", "eval-identity", "--check", "channel-structure", "--check", "p-one",
+         "--jobs", "1", "--out", str(out)],
+        "channel-structure")
+    time.sleep(1)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
@@ -235,16 +247,14 @@ def test_a_signal_leaves_a_partial_report_marked_incomplete(tmp_path, signum, co
     assert report["complete"] is False and report["conformant"] is False
     first, second = report["adapters"]
     assert first["complete"] is False and second["complete"] is False
-    assert all(c["verdict"] == "pass" for c in first["checks"])
+    assert [c["id"] for c in first["checks"]] == ["channel-structure"]
+    assert first["checks"][0]["verdict"] == "pass" and second["checks"] == []
 
 
 def test_a_second_signal_exits_at_once(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "conformance", "run", "--adapter", f"{HOSTILE}:sleeps",
-         "--check", "channel-structure", "--out", str(tmp_path / "o"), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    time.sleep(6)
+    proc = _start_and_wait_for(
+        ["run", "--adapter", f"{HOSTILE}:sleeps_in_eval", "--check", "eval-identity",
+         "--check", "channel-structure", "--out", str(tmp_path / "o")], "channel-structure")
     proc.send_signal(signal.SIGTERM)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=30)
