@@ -75,6 +75,24 @@ def test_adapter_calling_sys_exit_is_an_error_not_the_end_of_the_run():
         sys.exit(3)
 
     result = Runner(RunConfig(checks=("p-one", "invalid-p"))).run_adapter(CallableAdapter(exits))
-    # p-one: raising (here, exiting) at p = 1 is a contract failure; invalid-p: it "raised"
-    assert [c.verdict.value for c in result.checks] == ["fail", "pass"]
+    # p-one: raising (here, exiting) at p = 1 is a contract failure; invalid-p: exiting the
+    # process is not raising an error, so it does not pass
+    assert [c.verdict.value for c in result.checks] == ["fail", "error"]
     assert "SystemExit" in result.checks[0].message
+    assert "sys.exit(3)" in result.checks[1].message
+
+
+def test_every_sub_test_reproduces_under_its_seed_and_changes_with_another():
+    """The runner's seeding is what makes a failure reproduce: the same seed gives every
+    sub-test the same p-value, and a different seed gives different ones."""
+    from conformance.api import check
+
+    def p_values(seed: int) -> list:
+        result = check("reference", level="quick", seed=seed,
+                       checks=["drop-rate", "independence-channels", "expectation"])
+        return [s["p_value"] for c in result.checks for s in c.statistics["subtests"]]
+
+    first, again, other = p_values(11), p_values(11), p_values(12)
+    assert first == again and len(first) > 3
+    assert first != other
+    assert sum(a != b for a, b in zip(first, other, strict=True)) > len(first) // 2

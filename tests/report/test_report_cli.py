@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import textwrap
 
 import pytest
 
@@ -68,37 +67,9 @@ def test_bad_input_files_exit_2(tmp_path, two_reports, capsys, command, content,
     assert not (tmp_path / "o").exists()
 
 
-INTERRUPTS = textwrap.dedent(
-    """
-    import numpy as np
-
-    def interrupts(x, p, training=True):
-        if training and p == 1:
-            raise KeyboardInterrupt  # as if Ctrl-C came during this check
-        if not training or p == 0:
-            return x
-        keep = np.random.default_rng().random(x.shape[:2]) >= p
-        return x * keep[..., None, None].astype(x.dtype) * x.dtype.type(1 / (1 - p))
-    """
-)
-
-
-def test_ctrl_c_during_run_writes_a_partial_report_and_exits_130(tmp_path, capsys):
-    module = tmp_path / "impl.py"
-    module.write_text(INTERRUPTS)
-    out = tmp_path / "rep"
-    argv = ["run", "--adapter", f"{module}:interrupts", "--adapter", "reference",
-            "--check", "eval-identity", "--check", "p-zero", "--check", "p-one",
-            "--check", "invalid-p", "--out", str(out), "--quiet"]
-    assert main(argv) == 130
-    report = json.loads((out / "conformance.json").read_text())
-    assert report["complete"] is False and report["conformant"] is False
-    first, second = report["adapters"]
-    assert [c["id"] for c in first["checks"]] == ["eval-identity", "p-zero"]
-    assert first["complete"] is False and second["complete"] is False
-    assert second["checks"] == [] and second["name"] == "reference"
-    assert "INCOMPLETE" in (out / "conformance.html").read_text()
-    assert "interrupted" in capsys.readouterr().err
+# The run stopped by SIGINT or SIGTERM (partial report, exit 130 or 143) is tested in
+# tests/supervised/test_hostile_adapters.py: an adapter's own KeyboardInterrupt is now an error
+# verdict of the check that raised it, not the user's Ctrl-C.
 
 
 # --- the console ------------------------------------------------------------------------------
