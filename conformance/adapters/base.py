@@ -3,9 +3,11 @@
 The suite speaks NCHW NumPy arrays.  An adapter converts them to its native tensors and calls
 the implementation under test; ``layout = "NHWC"`` tells the suite to transpose for it.
 
-bfloat16 exists on the NumPy side through ``ml_dtypes`` (the package JAX uses for it):
-importing this module registers it, so ``np.dtype("bfloat16")`` resolves everywhere in the
-suite, and :func:`numpy_dtype` / :func:`dtype_finfo` give the dtype and its real spacing.
+bfloat16 exists on the NumPy side through ``ml_dtypes`` (the package JAX uses for it). It is
+imported only when bfloat16 is needed (a capability that declares it, or :func:`numpy_dtype`),
+because its import costs more than NumPy's: from then on ``np.dtype("bfloat16")`` resolves
+everywhere in the suite, and :func:`numpy_dtype` / :func:`dtype_finfo` give the dtype and its
+real spacing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import ml_dtypes
 import numpy as np
 
 #: the dtypes an implementation is assumed to support when it declares nothing
@@ -26,10 +27,16 @@ FLOAT_DTYPES_BF16 = (*ALL_FLOAT_DTYPES, "bfloat16")
 LAYOUTS = ("NCHW", "NHWC")
 
 
+def _ml_dtypes() -> Any:
+    import ml_dtypes  # registers bfloat16 with NumPy
+
+    return ml_dtypes
+
+
 def numpy_dtype(name: str | np.dtype | type) -> np.dtype:
     """The NumPy dtype for a dtype name the suite knows ("bfloat16" through ``ml_dtypes``)."""
     if isinstance(name, str) and name == "bfloat16":
-        return np.dtype(ml_dtypes.bfloat16)
+        return np.dtype(_ml_dtypes().bfloat16)
     dtype = np.dtype(name)
     if dtype.name not in KNOWN_DTYPES:
         raise ValueError(f"dtype {name!r} is not one the suite tests; known: {KNOWN_DTYPES}")
@@ -38,7 +45,10 @@ def numpy_dtype(name: str | np.dtype | type) -> np.dtype:
 
 def dtype_finfo(dtype: np.dtype | type | str) -> Any:
     """Machine limits of a float dtype, bfloat16 included (``ml_dtypes.finfo`` knows both)."""
-    return ml_dtypes.finfo(numpy_dtype(dtype) if isinstance(dtype, str) else dtype)
+    resolved = numpy_dtype(dtype) if isinstance(dtype, str) else np.dtype(dtype)
+    if resolved.name != "bfloat16":
+        return np.finfo(resolved)
+    return _ml_dtypes().finfo(resolved)
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,8 @@ class Capabilities:
                 f"capabilities: dtypes {list(self.dtypes)!r} must be a non-empty tuple of "
                 f"{list(KNOWN_DTYPES)} (unknown: {bad})"
             )
+        if "bfloat16" in self.dtypes:
+            _ml_dtypes()  # the suite will build bfloat16 arrays for this adapter
 
     def as_dict(self) -> dict[str, Any]:
         return {
