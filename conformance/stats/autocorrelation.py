@@ -12,10 +12,9 @@ import functools
 import math
 
 import numpy as np
-from scipy import fft, special
-from scipy.optimize import brentq
 
 from conformance.stats._result import StatResult
+from conformance.stats._scipy import brentq, fft, special
 from conformance.stats.power import (
     ceil_count,
     check_count,

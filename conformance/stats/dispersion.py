@@ -12,10 +12,9 @@ import functools
 import math
 
 import numpy as np
-from scipy import special
-from scipy.optimize import brentq
 
 from conformance.stats._result import StatResult
+from conformance.stats._scipy import brentq, special
 from conformance.stats.binomial import binomial_normal_scores
 from conformance.stats.power import (
     check_count,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from conformance.stats._fast import binom_cdf, binom_sf
 from conformance.stats._result import StatResult
+from conformance.stats._scipy import special
 from conformance.stats.power import (
     ceil_count,
     check_count,

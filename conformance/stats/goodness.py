@@ -6,11 +6,10 @@ import functools
 import math
 
 import numpy as np
-from scipy import special, stats
-from scipy.optimize import brentq
 
 from conformance.stats._fast import binom_pmf
 from conformance.stats._result import StatResult
+from conformance.stats._scipy import brentq, special, stats
 from conformance.stats.binomial import binomial_normal_scores
 from conformance.stats.power import (
     ceil_count,

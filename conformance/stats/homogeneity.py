@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from conformance.stats._result import StatResult
+from conformance.stats._scipy import special
 from conformance.stats.binomial import (
     binomial_mde,
     binomial_normal_scores,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
-from scipy import special
+from conformance.stats._scipy import special
 
 
 def z_upper(q: float) -> float:
