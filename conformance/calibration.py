@@ -6,16 +6,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from scipy import stats
-
 from conformance import battery
 from conformance.api import check
-
-
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact interval for a rate observed as k of n."""
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
-    return float(ci.low), float(ci.high)
+from conformance.stats import clopper_pearson
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ one with probability at most 2e-3; the seeds are fixed, so this test never flake
 
 from __future__ import annotations
 
-from conformance.adapters import load_adapter
-from conformance.calibration import calibrate, clopper_pearson
+from conformance.calibration import calibrate
 from conformance.planning import plan
+from conformance.stats import clopper_pearson
 
 
 def test_quick_calibration_of_the_reference_raises_no_false_alarm():
-    result = calibrate(load_adapter("reference"), runs=20, level="quick").to_dict()
+    result = calibrate("reference", runs=20, level="quick").to_dict()
     assert result["family_alarms"] == 0, result["checks"]
     assert result["consistent_with_budget"]
     assert result["family_ci95"][0] == 0.0 and result["family_ci95"][1] < 0.17
