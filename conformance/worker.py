@@ -28,8 +28,9 @@ from typing import Any
 BOOTSTRAP = """
 import json, os, sys
 setup = json.loads(channel.receive())
-sys.path[:0] = [p for p in setup["sys_path"] if p not in sys.path]
-os.chdir(setup["cwd"])
+sys.path[:0] = [p for p in setup["sys_path"] if p not in sys.path and os.path.isdir(p)]
+if os.path.isdir(setup["cwd"]):  # on another host the supervisor's directory may not exist
+    os.chdir(setup["cwd"])
 from conformance.worker import serve
 serve(channel, setup)
 """
