@@ -79,6 +79,12 @@ IMPLEMENTATION_DEFINED: dict[str, str] = {
 }
 
 
+#: root causes that are not a requirement's own title: the part of R1 that broke, for the
+#: failures of other checks that follow from it
+ROOT_DTYPE = "R1 output dtype"
+ROOT_SHAPE = "R1 output shape"
+
+
 def requirement_text(req: str) -> str:
     """The text of requirement ``req`` (``"R1"``..``"R11"`` or ``"impl-defined"``)."""
     if req == IMPL_DEFINED:
@@ -108,6 +114,8 @@ __all__ = [
     "IMPLEMENTATION_DEFINED",
     "IMPL_DEFINED",
     "REQUIREMENTS",
+    "ROOT_DTYPE",
+    "ROOT_SHAPE",
     "Requirement",
     "keep_scale",
     "requirement_text",

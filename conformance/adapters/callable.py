@@ -10,9 +10,11 @@ Capabilities come from its signature and from what it declares, without subclass
   framework's name.  The loader validates it and raises :class:`SpecError` naming the bad
   field and the allowed values.
 
-Undeclared, a callable is assumed to support float16, float32 and float64 and is offered 3D
-input: rejecting 3D input with an error is reported as a finding ("rejects 3D input"), never a
-failure, so a function written for 4D conforms without declaring anything.  The framework
+Undeclared, a callable is assumed to support float16, float32 and float64 and 4D input only:
+3D support is declared (``three_d=True``), because a function written for 4D may return a
+wrongly broadcast array for some 3D shapes instead of raising.  ``three-d-input`` still offers a
+4D-only function one 3D input and reports "rejects 3D input" when it raises, never a failure;
+so a function written for 4D conforms without declaring anything.  The framework
 under test is named from the modules the function's module imported (a wrapper that imports
 torch is "torch 2.13.0"), so the report says who was tested.
 """
@@ -45,8 +47,8 @@ DECLARATION_ATTR = "__dropout2d__"
 #: every field a declaration may carry, with what it accepts (used in error messages)
 DECLARABLE: dict[str, str] = {
     "dtypes": f"a non-empty tuple of {list(KNOWN_DTYPES)}",
-    "three_d": "True (3D input is offered; an error is reported as a finding) or False "
-    "(declared 4D only: three-d-input is skipped)",
+    "three_d": "True (3D input is part of what it implements: judged like 4D input) or False "
+    "(4D only, the default: other checks never offer 3D input)",
     "layout": f"one of {list(LAYOUTS)}",
     "inplace": "a bool (True needs an 'inplace' parameter)",
     "seed": "a bool (True needs an optional 'seed' keyword)",
@@ -252,7 +254,7 @@ class CallableAdapter(Adapter):
             seed=decl.get("seed", _takes_seed(sig)),
             autograd=self._grad is not None,
             dtypes=decl.get("dtypes", ALL_FLOAT_DTYPES),
-            three_d=decl.get("three_d", True),
+            three_d=decl.get("three_d", False),
         )
         self.layout = decl.get("layout", "NCHW")
         self.device = decl.get("device", "cpu")

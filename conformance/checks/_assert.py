@@ -16,7 +16,7 @@ import numpy as np
 
 from conformance.adapters.base import dtype_finfo
 from conformance.checks._inputs import bits
-from conformance.contract import keep_scale
+from conformance.contract import ROOT_DTYPE, ROOT_SHAPE, keep_scale
 from conformance.errors import CheckFailed
 
 #: R2 allows the scale to be rounded to the dtype.  A correct x*fl(s) or fl(x/fl(1-p)) is within
@@ -24,8 +24,6 @@ from conformance.errors import CheckFailed
 #: 4 ulps leaves room for a fused or reassociated multiply and nothing more.
 SCALE_ULPS = 4
 
-ROOT_DTYPE = "R1 output dtype"
-ROOT_SHAPE = "R1 output shape"
 
 #: narrower float dtypes an implementation may silently compute in, widest first
 _LOWER_PRECISIONS = ("float32", "float16", "bfloat16")

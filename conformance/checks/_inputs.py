@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.contract import ROOT_SHAPE
 from conformance.errors import CheckFailed
 
 #: shapes with H, W > 1, odd sizes and N = 1 among them
@@ -34,7 +35,9 @@ def extract_keep_mask(*, x: np.ndarray, y: np.ndarray, where: str = "") -> np.nd
     violates R2's structure and raises :class:`CheckFailed` with the first offending map.
     """
     if y.shape != x.shape:
-        raise CheckFailed(f"output shape {y.shape} != input shape {x.shape} {where}".strip())
+        # R1's failure wherever it is met: the reports group it under one root cause
+        raise CheckFailed(f"output shape {y.shape} != input shape {x.shape} {where}".strip(),
+                          root_cause=ROOT_SHAPE)
     return keep_from_zeros(maps(y) == 0, where=where)
 
 

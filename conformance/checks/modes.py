@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from conformance import harness
-from conformance.adapters.base import Adapter
+from conformance.adapters.base import Adapter, dtype_finfo
 from conformance.checks._assert import DtypeWatch, assert_bitwise_equal, describe_difference
 from conformance.checks._base import CheckContext, Outcome, check
 from conformance.checks._inputs import SHAPES, extract_keep_mask, maps, nonzero_values
@@ -188,17 +188,18 @@ def _describe_output(ctx: CheckContext, x: np.ndarray, p: float) -> str:
     xf = x.astype(np.float64)
     kept = ~(maps(y) == 0).all(axis=-1)
     ratio = maps(y)[kept] / maps(xf)[kept]
-    if ratio.size and np.isfinite(ratio).all() and np.ptp(ratio) <= 1e-3 * abs(ratio.mean()):
+    tol = 4 * float(dtype_finfo(x.dtype).eps)  # the ratio is only as exact as the dtype
+    if ratio.size and np.isfinite(ratio).all() and np.ptp(ratio) <= tol * abs(ratio.mean()):
         k = float(ratio.mean())
-        scale = ("the input unchanged" if k == 1.0
-                 else f"the input scaled by {k:.6g} = 1/{1 / k:.6g}")
-        if kept.all():
-            body = scale
+        if 1.0 - p != 0 and abs(k * (1.0 - p) - 1.0) <= tol:
+            scale = f"the input scaled by 1/(1-p) = 1/{1 - p:.6g} (the rate is used unvalidated)"
+        elif abs(k - 1.0) <= tol:
+            scale = "the input unchanged"
         else:
-            body = (f"{int((~kept).sum())} of {kept.size} maps dropped, the rest {scale}")
-        if 1.0 - p != 0 and abs(k - 1.0 / (1.0 - p)) <= 1e-3 * abs(k):
-            body += " = 1/(1-p): the rate is used unvalidated"
-        return body
+            scale = f"the input scaled by {k:.6g} = 1/{1 / k:.6g}"
+        if kept.all():
+            return scale
+        return f"{int((~kept).sum())} of {kept.size} maps dropped, the rest {scale}"
     return describe_difference(actual=f.y, expected=x)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks._assert import (
+    ROOT_DTYPE,
     ROOT_SHAPE,
     DtypeWatch,
     assert_scaled,
@@ -78,7 +79,7 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
             f"output dtype differs from the input's: {'; '.join(parts)}, over {cases} calls "
             "(empty tensors included); other checks judge their own property after casting "
             "back and name this as the root cause of what they cannot assess",
-            findings=findings,
+            findings=findings, root_cause=ROOT_DTYPE,
         )
     return Outcome(f"{cases} calls, empty tensors included: shape and dtype preserved", findings)
 
@@ -156,13 +157,22 @@ def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
 
     Fails only for what the contract forbids: a result that is neither unbatched nor legacy
     (wrong shape, partial maps, one decision for the whole tensor, a wrong scale)."""
-    if not adapter.capabilities.three_d:
-        raise CheckSkipped(
-            f"adapter {adapter.name!r} declares 4D input only (three_d=False): 3D input is "
-            "not offered"
-        )
     rng = ctx.rng()
     a, b, length = 16, 12, 7
+    if not adapter.capabilities.three_d:
+        # 4D only: whether it says so with an error is worth reporting; what it returns for
+        # 3D input is outside what it implements and is not judged.
+        x = nonzero_values(rng, (a, b, length), ctx.dtypes[0])
+        try:
+            ctx.forward(x, 0.5)
+        except AdapterError as exc:
+            return Outcome(f"4D only (three_d=False); 3D input is rejected with an error "
+                           f"({exc}), which the contract allows",
+                           findings={"three_d": "rejects 3D input"})
+        raise CheckSkipped(
+            f"adapter {adapter.name!r} implements 4D input only (three_d=False): it accepted "
+            "3D input without an error, and its result is not judged"
+        )
     modes: set[str] = set()
     slices_seen: list[np.ndarray] = []
     watch = DtypeWatch()
