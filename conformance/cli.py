@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import conformance._self  # noqa: F401  (first: a folder named conformance must not shadow us)
 from conformance import __version__
 from conformance.defaults import (
     FAMILY_ALPHA,

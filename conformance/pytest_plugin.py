@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+import conformance._self  # noqa: F401  (first: a folder named conformance must not shadow us)
 from conformance.defaults import (
     FAMILY_ALPHA,
     GATEWAY,

@@ -157,3 +157,19 @@ def test_pytest_runs_from_a_directory_holding_a_reference_package(tmp_path):
     )
     done = _in(tmp_path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_mine.py")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_folder_named_conformance_in_the_working_directory_does_not_shadow_the_suite(
+    tmp_path,
+):
+    (tmp_path / "conformance").mkdir()
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "test_api.py").write_text(
+        "import conformance\n\n"
+        "def test_api_names():\n"
+        "    assert conformance.__version__ and callable(conformance.declare)\n"
+    )
+    done = _in(tmp_path, "-m", "conformance", "checks")
+    assert done.returncode == 0 and "expectation" in done.stdout, done.stderr
+    done = _in(tmp_path, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_api.py")
+    assert done.returncode == 0, done.stdout + done.stderr
