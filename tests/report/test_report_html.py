@@ -174,3 +174,37 @@ def test_incomplete_and_empty_reports_render(mixed_report):
 def test_plots_can_be_left_out(fabricated):
     html = render_html(fabricated, plots=False)
     assert "<svg" not in html and "channel-uniformity" in html
+
+
+def test_each_requirement_text_is_shown_beside_its_checks(mixed_report):
+    from conformance.contract import REQUIREMENTS
+
+    html = render_html(mixed_report)
+    section = html[html.index('id="contract"'):]
+    section = section[: section.index("</table>")]
+    for req in REQUIREMENTS.values():
+        assert req.text.replace("'", "&#39;") in section, req.id
+    row = re.search(r"<b>R6</b>.*?</tr>", section, flags=re.S).group(0)
+    assert "eval-identity" in row
+    # the matrix rows carry the text too, as the row header's title
+    assert f'title="{REQUIREMENTS["R6"].text}"' in html
+
+
+def test_failures_are_grouped_by_root_cause(mixed_report):
+    upcasts = next(a for a in mixed_report["adapters"] if a["name"] == "upcasts")
+    assert "R1 output dtype" in upcasts["root_causes"]
+    html = render_html(mixed_report)
+    section = html[html.index('aria-label="upcasts"'):]
+    section = section[: section.index("</section>")]
+    box = section[section.index('class="rootcauses"'):]
+    box = box[: box.index("</div>")]
+    assert "Failures by root cause" in box and "R1 output dtype" in box
+    for cid in upcasts["root_causes"]["R1 output dtype"]:
+        assert f">{cid}</a>" in box
+    assert "root cause: <b>R1 output dtype</b>" in section
+
+
+def test_implementation_defined_findings_are_not_called_failures_while_failing(mixed_report):
+    html = render_html(mixed_report)
+    assert "never a failure" not in html
+    assert "fail only what the contract forbids" in html
