@@ -1,10 +1,15 @@
-"""The plan behind ``dropout2d-conformance power``: each statistical check's sub-tests, sample
-sizes, MDE and expected time, computed by the checks' own code on a simulated correct
-implementation (dry run)."""
+"""The plan behind ``dropout2d-conformance power``: the run's settings space, and each
+statistical check's sub-tests with their n, MDE and alpha, computed by the checks' own code on a
+simulated correct implementation (dry run), and the expected time of drawing it all.
+
+Sample sizes are closed-form functions of the level, the seed and the adapter's capabilities
+(checks/space.py), so the plan is exactly what a real run draws and tests.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -12,6 +17,7 @@ import numpy as np
 from conformance import battery, harness
 from conformance.adapters.base import Adapter
 from conformance.checks import CheckContext
+from conformance.checks import space as sp
 
 
 def decision_cost(adapter: Adapter, *, budget_s: float = 0.3) -> tuple[float, float]:
@@ -35,26 +41,43 @@ def decision_cost(adapter: Adapter, *, budget_s: float = 0.3) -> tuple[float, fl
 #: what each statistical test's MDE measures
 MDE_UNITS = {
     "binomial-exact": "absolute drop rate",
+    "every-setting-binomial": "absolute drop rate",
+    "excess-rate-z": "absolute drop rate",
+    "omnibus-chi2": "rms standardised rate shift",
     "chi2-gof-binomial": "Cohen's w",
-    "max-abs-z-bonferroni": "drop rate at one position",
-    "independence-2x2": "|phi| between decisions",
-    "expectation-z": "relative bias of E[y]",
+    "dispersion-variance-ratio": "relative variance change",
+    "max-abs-z-pooled": "drop rate at one position",
+    "positions-chi2": "rms standardised rate shift",
+    "max-lag-z": "|phi| between decisions",
+    "lag-omnibus-chi2": "rms |phi| over lags",
+    "flattened-max-lag-z": "|phi| between decisions",
+    "identical-masks": "one repeat",
+    "expectation-exact": "relative bias of E[y]",
 }
 
 
-def plan(level: str, *, family_alpha: float = battery.FAMILY_ALPHA,
-         beta: float = battery.BETA) -> list[dict[str, Any]]:
-    """Per statistical check at ``level``: sub-tests, decisions needed and the largest MDE.
+def _context(level: str, adapter: Adapter, seed: int, family_alpha: float,
+             beta: float) -> CheckContext:
+    return CheckContext(adapter=adapter, level=battery.LEVELS[level], seed=seed,
+                        alpha=battery.check_alpha(family_alpha), beta=beta, dry_run=True,
+                        run_seed=seed)
 
-    The checks' own code runs in dry-run mode (a simulated correct implementation), so the
-    numbers are exactly the ones a real run uses.
+
+def plan(level: str, *, adapter: Adapter | None = None, seed: int = 0,
+         family_alpha: float = battery.FAMILY_ALPHA, beta: float = battery.BETA,
+         ) -> list[dict[str, Any]]:
+    """Per statistical check at ``level``: its sub-tests, the decisions it reads and its MDEs.
+
+    Each check runs alone on an empty cache (as ``--check X`` would), so ``decisions`` and
+    ``calls`` are what it reads; a full run draws each setting once for all checks
+    (:func:`space_summary`).  ``mde`` is the largest MDE among the sub-tests of the check's
+    first kind, in that test's unit; ``subtest_rows`` lists every sub-test.
     """
+    adapter = adapter or Adapter()
     rows = []
     for check in battery.battery(battery.STATISTICAL):
-        ctx = CheckContext(adapter=Adapter(), level=battery.LEVELS[level], seed=0,
-                           alpha=battery.check_alpha(family_alpha), beta=beta, dry_run=True)
+        ctx = _context(level, adapter, seed, family_alpha, beta)
         outcome = check.fn(ctx.adapter, ctx)
-        # The MDE of the check's first kind of sub-test, in that test's unit (the kinds differ).
         first = outcome.stats[0].test
         rows.append({
             "check": check.id,
@@ -66,5 +89,75 @@ def plan(level: str, *, family_alpha: float = battery.FAMILY_ALPHA,
             "unit": MDE_UNITS.get(first, first),
             "alpha": ctx.alpha,
             "beta": beta,
+            "subtest_rows": [
+                {"test": s.test, "setting": str(s.detail.get("setting", "")), "n": s.n,
+                 "mde": s.mde, "unit": MDE_UNITS.get(s.test, s.test), "alpha": s.alpha}
+                for s in outcome.stats
+            ],
         })
     return rows
+
+
+def space_summary(level: str, *, adapter: Adapter | None = None, seed: int = 0,
+                  family_alpha: float = battery.FAMILY_ALPHA,
+                  beta: float = battery.BETA) -> dict[str, Any]:
+    """The run's settings: cells per family and per category, decisions and calls in all."""
+    ctx = _context(level, adapter or Adapter(), seed, family_alpha, beta)
+    space = sp.space(ctx)
+    families: Counter = Counter()
+    decisions: Counter = Counter()
+    calls: Counter = Counter()
+    for c in space.cells:
+        key = c.family if c.family != "sweep" else f"sweep/{c.category}"
+        families[key] += 1
+        decisions[key] += c.decisions
+        calls[key] += c.calls
+    ps = sorted({c.setting.p for c in space.cells})
+    return {
+        "level": level, "settings": len(space.cells), "decisions": space.decisions,
+        "calls": space.calls, "distinct_p": len(ps), "p_range": (ps[0], ps[-1]),
+        "families": {k: (families[k], decisions[k], calls[k]) for k in sorted(families)},
+        "dtypes": sorted({c.setting.dtype for c in space.cells}),
+        "memories": sorted({c.setting.memory for c in space.cells}),
+        "kinds": sorted({c.setting.kind for c in space.cells}),
+    }
+
+
+def format_plan(levels: list[str] | str, adapter: Adapter | None = None, *, seed: int = 0,
+                timing: bool = True) -> str:
+    """The plan as text: per level the space, then every check's sub-tests (n, MDE, alpha)."""
+    adapter = adapter or Adapter()
+    levels = [levels] if isinstance(levels, str) else list(levels)
+    lines = []
+    per_call = per_decision = 0.0
+    if timing:
+        per_call, per_decision = decision_cost(adapter)
+        lines.append(f"expected times from {adapter.name}: {per_call * 1e6:.0f} us per call + "
+                     f"{per_decision * 1e9:.0f} ns per channel decision (through the harness); "
+                     f"F = {battery.FAMILY_ALPHA:g}, beta = {battery.BETA:g}, seed {seed}")
+    for level in levels:
+        summary = space_summary(level, adapter=adapter, seed=seed)
+        seconds = summary["calls"] * per_call + summary["decisions"] * per_decision
+        lines.append("")
+        lines.append(
+            f"== {level}: {summary['settings']} settings, {summary['decisions']:,} decisions in "
+            f"{summary['calls']:,} calls (drawn once, read by every check)"
+            + (f", about {seconds:.1f} s of drawing" if timing else "")
+        )
+        lines.append(f"   {summary['distinct_p']} distinct p in [{summary['p_range'][0]:.3g}, "
+                     f"{summary['p_range'][1]:.3g}]; dtypes {summary['dtypes']}; layouts "
+                     f"{summary['memories']}; inputs {summary['kinds']}")
+        for family, (cells, decisions, calls) in summary["families"].items():
+            lines.append(f"   {family:<28} {cells:>4} settings {decisions:>13,} decisions "
+                         f"{calls:>7,} calls")
+        for row in plan(level, adapter=adapter, seed=seed):
+            lines.append(f"  {row['check']} ({row['subtests']} sub-tests, alpha "
+                         f"{row['alpha']:.3g} in all; reads {row['decisions']:,} decisions)")
+            for s in row["subtest_rows"]:
+                mde = f"{s['mde']:.4g}" if s["mde"] is not None else "-"
+                lines.append(f"     {s['test']:<24} n={s['n']:>12,}  MDE {mde:>9} "
+                             f"{s['unit']:<28} alpha {s['alpha']:.3g}  {s['setting'][:70]}")
+    return "\n".join(lines)
+
+
+__all__ = ["MDE_UNITS", "decision_cost", "format_plan", "plan", "space_summary"]

@@ -27,6 +27,11 @@ class Level:
     gof_w: float  # MDE of the drop-count goodness of fit, as Cohen's w
     expectation_mde: float  # relative MDE of E[y] against x
     short_grid: tuple[float, ...] = (0.1, 0.5, 0.9)  # p values of the costlier checks
+    #: the settings space (checks/space.py): how many settings with p drawn from the seed,
+    #: each with about this many decisions, and the calls of each long call sequence
+    sweep_cells: int = 200
+    sweep_decisions: int = 30_000
+    sequence_calls: int = 1024
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,24 @@ class CheckContext:
     #: test many).  A check must give the same result with a fresh, empty dict (a single-check
     #: run, or a worker restarted after a crash).
     run_cache: dict[str, Any] = field(default_factory=dict)
+    #: the run's global seed (``--seed``), which picks the settings every statistical check of
+    #: the run shares; ``None`` (a context built by hand) falls back to the check's own seed
+    run_seed: int | None = None
+
+    @property
+    def space_seed(self) -> int:
+        """The seed that picks the run's settings and the inputs of the shared draws."""
+        return self.seed if self.run_seed is None else self.run_seed
+
+    def share(self, k: int, *, of: float | None = None) -> float:
+        """One of ``k`` equal Bonferroni shares of this check's alpha (or of ``of``).
+
+        Every statistical check splits its budget through this method, never by hand, so that
+        the sub-tests of a check provably sum to at most ``ctx.alpha``.
+        """
+        if k < 1:
+            raise ValueError(f"cannot split alpha into {k} shares (need k >= 1)")
+        return (self.alpha if of is None else of) / k
 
     def rng(self, *keys: int) -> np.random.Generator:
         """A generator for the suite's own inputs, fixed by the check's seed and ``keys``."""

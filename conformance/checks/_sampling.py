@@ -24,22 +24,57 @@ INPUT_KINDS: tuple[str, ...] = ("ones", "normal", "mixed-magnitude")
 VALUE_CLASSES = "value-classes"
 
 
+#: memory layouts the harness can give the input (see ``harness.forward``)
+MEMORIES: tuple[str, ...] = ("contiguous", "channels_last", "strided")
+
+
 @dataclass(frozen=True)
 class Setting:
-    """One point of a check's grid: p, shape, input kind and dtype."""
+    """One point of the settings space: p, shape, input kind, dtype and memory layout.
+
+    ``shape`` is (N, C, H, W), or (C, H, W) for unbatched 3D input; decisions are always
+    handled as (calls, N, C), with N = 1 for unbatched input.
+    """
 
     p: float
-    shape: tuple[int, int, int, int]
+    shape: tuple[int, ...]
     kind: str = "ones"
     dtype: str = "float32"
+    memory: str = "contiguous"
+
+    def __post_init__(self) -> None:
+        if len(self.shape) not in (3, 4) or min(self.shape) < 1:
+            raise ValueError(f"a setting needs a 4D or 3D shape of positive sizes, got "
+                             f"{self.shape}")
+        if not 0.0 <= self.p <= 1.0:
+            raise ValueError(f"a setting needs p in [0, 1], got {self.p!r}")
+
+    @property
+    def unbatched(self) -> bool:
+        return len(self.shape) == 3
+
+    @property
+    def batch(self) -> int:
+        return 1 if self.unbatched else self.shape[0]
+
+    @property
+    def channels(self) -> int:
+        return self.shape[-3]
+
+    @property
+    def map_size(self) -> int:
+        return self.shape[-2] * self.shape[-1]
 
     @property
     def per_call(self) -> int:
-        return self.shape[0] * self.shape[1]
+        return self.batch * self.channels
 
     def label(self) -> str:
-        n, c, h, w = self.shape
-        return f"p={self.p:g}, shape=({n}, {c}, {h}, {w}), input={self.kind}, {self.dtype}"
+        dims = ", ".join(str(d) for d in self.shape)
+        what = "unbatched " if self.unbatched else ""
+        memory = "" if self.memory == "contiguous" else f", {self.memory}"
+        return (f"p={self.p:.6g}, {what}shape=({dims}), input={self.kind}, "
+                f"{self.dtype}{memory}")
 
 
 def make_input(rng: np.random.Generator, setting: Setting) -> np.ndarray:
@@ -52,11 +87,11 @@ def make_input(rng: np.random.Generator, setting: Setting) -> np.ndarray:
     if setting.kind == "mixed-magnitude":
         # One magnitude per channel from 1e-3 to 1e3, random signs: values that a
         # value-dependent implementation would treat differently.
-        magnitude = 10.0 ** rng.uniform(-3, 3, size=(*shape[:2], 1, 1))
+        magnitude = 10.0 ** rng.uniform(-3, 3, size=(*shape[:-2], 1, 1))
         return (nonzero_values(rng, shape, np.float64) * magnitude).astype(dtype)
     if setting.kind == VALUE_CLASSES:
         # Each channel: sign +-1 and magnitude 1e-3 or 1e3 at random, constant over the map.
-        classes = rng.integers(0, 4, size=(*shape[:2], 1, 1))
+        classes = rng.integers(0, 4, size=(*shape[:-2], 1, 1))
         sign = np.where(classes % 2 == 0, 1.0, -1.0)
         magnitude = np.where(classes < 2, 1e-3, 1e3)
         return np.broadcast_to(sign * magnitude, shape).astype(dtype)
@@ -89,14 +124,15 @@ class Sampler:
         """The dropped decisions of ``calls`` successive calls: bool (calls, N, C)."""
         if self.ctx.dry_run:
             return self._simulate(calls)
-        out = np.empty((calls, *self.setting.shape[:2]), dtype=bool)
+        s = self.setting
+        out = np.empty((calls, s.batch, s.channels), dtype=bool)
         for t in range(calls):
             x = self.inputs[self.calls % self.POOL]
-            f = harness.forward(self.ctx.adapter, x, self.setting.p)
-            out[t] = ~extract_keep_mask(x=x, y=f.y, where=self.where)
+            f = harness.forward(self.ctx.adapter, x, s.p, memory=s.memory)
+            out[t] = ~extract_keep_mask(x=x, y=f.y, where=self.where).reshape(out.shape[1:])
             if self.record:
-                self.xs.append(x[..., 0, 0].astype(np.float64))
-                self.ys.append(f.y[..., 0, 0].astype(np.float64))
+                self.xs.append(x[..., 0, 0].astype(np.float64).reshape(out.shape[1:]))
+                self.ys.append(f.y[..., 0, 0].astype(np.float64).reshape(out.shape[1:]))
             self.calls += 1
         self.ctx.decisions += out.size
         self.ctx.calls += calls
@@ -106,11 +142,12 @@ class Sampler:
         """Decisions of a correct implementation (for planning; no adapter call)."""
         p = self.setting.p
         rng = self.ctx.rng(self.calls, 99)
-        out = rng.random((calls, *self.setting.shape[:2])) < p
+        out = rng.random((calls, self.setting.batch, self.setting.channels)) < p
         if self.record:
             scale = 1.0 / (1.0 - p)
             for t in range(calls):
                 x = self.inputs[(self.calls + t) % self.POOL][..., 0, 0].astype(np.float64)
+                x = x.reshape(out.shape[1:])
                 self.xs.append(x)
                 self.ys.append(np.where(out[t], 0.0, x * scale))
         self.calls += calls

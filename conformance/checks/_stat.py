@@ -19,9 +19,12 @@ def tag(result: StatResult, setting: Setting, **extra: object) -> StatResult:
 def describe(s: StatResult) -> str:
     est = f"{s.estimate:.5g}" if s.estimate is not None else "-"
     ci = f" [{s.ci[0]:.5g}, {s.ci[1]:.5g}]" if s.ci else ""
+    failing = s.detail.get("failing") or s.detail.get("scale_off") or ()
+    where = f"; where: {'; '.join(failing[:3])}" if failing else ""
     return (
         f"{s.test} ({s.detail.get('setting', '')}): observed {est}{ci}, "
-        f"statistic {s.statistic:.4g}, p-value {s.p_value:.3g} vs alpha {s.alpha:.3g}, n={s.n}"
+        f"statistic {s.statistic:.4g}, p-value {s.p_value:.3g} vs alpha {s.alpha:.3g}, "
+        f"n={s.n}{where}"
     )
 
 

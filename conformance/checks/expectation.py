@@ -1,54 +1,74 @@
-"""R5: E[y] = x, with the exact variance of the dropout estimator and the dtype-rounded scale."""
+"""R5: E[y] = x at each anchor p, from the space's shared draws, with an exact p-value.
+
+Every kept map's first element gives the ratio y/x, which a correct implementation makes the
+scale 1/(1-p) rounded to the dtype (within ``SCALE_ULPS``; dropped maps give 0).  So
+``E[y/x] = s (1 - p)``, and its estimate ``sum(y/x) / n`` is the scale times the kept fraction
+K/n with K ~ Binomial(n, 1 - p): the exact binomial p-value of K is the exact p-value of the
+mean (no normal approximation, which at p = 0.01 or 0.99 needed millions of extra decisions),
+provided every kept ratio is the scale -- a ratio off the scale fails the sub-test outright
+(p-value 0) and says so.  The anchors are sized so that a relative bias of the mean of
+``level.expectation_mde`` (grown with y/x's standard deviation above p = 0.5) is found with
+power 1 - beta: ``space.expectation_rate_mde``.
+"""
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 
 import numpy as np
 
 from conformance.adapters.base import Adapter
+from conformance.checks import space as sp
+from conformance.checks._assert import SCALE_ULPS
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._sampling import Sampler, Setting
-from conformance.checks._stat import tag, verdict
-from conformance.contract import keep_scale as scale_for
-from conformance.stats import (
-    expectation_sample_size,
-    expectation_test,
-    expectation_validity_sample_size,
-)
-
-SHAPE = (64, 128, 2, 2)
+from conformance.checks._stat import verdict
+from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
+from conformance.stats import StatResult, binomial_test
 
 
-@check("expectation", requirement="R5", title="E[y] = x", kind="statistical", timeout_s=600)
+def _tolerance(dtype: str) -> float:
+    return SCALE_ULPS * float(np.finfo(np.dtype(dtype)).eps)
+
+
+def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> StatResult:
+    n = sum(d.n for d in draws)
+    kept = sum(d.kept for d in draws)
+    ratio_sum = sum(d.ratio_sum for d in draws)
+    off = []
+    for d in draws:
+        s = d.cell.setting
+        scale = float(scale_for(p, np.dtype(s.dtype)))
+        tol = _tolerance(s.dtype) * scale
+        if d.kept and (d.ratio_min < scale - tol or d.ratio_max > scale + tol):
+            off.append(f"{s.label()}: kept y/x in [{d.ratio_min:.8g}, {d.ratio_max:.8g}], "
+                       f"scale {scale:.8g}")
+    rate = binomial_test(n - kept, n, p, alpha=alpha, beta=beta)
+    estimate = ratio_sum / n  # E[y]/x
+    mean_scale = ratio_sum / kept if kept else 1.0 / (1.0 - p)
+    lo, hi = rate.ci if rate.ci else (p, p)
+    label = f"p={p:g}, pooled over {len(draws)} settings"
+    return StatResult(
+        test="expectation-exact",
+        statistic=float(n - kept),
+        p_value=0.0 if off else rate.p_value,
+        alpha=alpha,
+        n=n,
+        # a drop-rate shift of m moves E[y]/x by m / (1 - p)
+        mde=(rate.mde or 0.0) / (1 - p),
+        estimate=estimate,
+        ci=(mean_scale * (1 - hi), mean_scale * (1 - lo)),
+        detail={"setting": label, "p": p, "scale_off": off[:5],
+                "relative_bias": estimate - 1.0},
+    )
+
+
+@check("expectation", requirement="R5", title="E[y] = x", kind="statistical", timeout_s=900)
 def expectation(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    kinds = ("ones", "normal")
-    settings = [Setting(p, SHAPE, kinds[i % 2]) for i, p in enumerate(ctx.level.p_grid)]
-    alpha = ctx.alpha / len(settings)
+    space = sp.space(ctx)
+    grid = [p for p in ctx.level.p_grid if 0.0 < p < 1.0]
+    alpha = ctx.share(len(grid))
     results = []
-    for key, s in enumerate(settings):
-        sampler = Sampler(ctx, s, key=key, record=True)
-        first = np.stack([x[..., 0, 0] for x in sampler.inputs]).astype(np.float64)
-        # The sample-size formula assumes |x| constant; unequal |x| wastes samples by the
-        # factor (mean |x|)^2 / mean x^2, so ask for that many more.
-        efficiency = float(np.mean(np.abs(first)) ** 2 / np.mean(first**2))
-        m2 = float(np.mean(first**2))
-        skew_factor = float(np.mean(np.abs(first) ** 3)) / m2**1.5
-        kurt_factor = float(np.mean(first**4)) / m2**2
-        # y/x has variance p/(1-p) per decision: above p = 0.5 the target relative bias grows
-        # with its standard deviation, so every p costs the same n as p = 0.5 (a bias that
-        # drop-rate and scale-exact already bound far more tightly there).
-        target = ctx.level.expectation_mde * max(1.0, math.sqrt(s.p / (1 - s.p)))
-        n = expectation_sample_size(target, s.p, alpha=alpha, beta=ctx.beta) / efficiency
-        # ... and never fewer than the normal approximation needs to keep its alpha (at p far
-        # from 0.5 the statistic is skewed; this, not power, then sets n)
-        n = max(n, expectation_validity_sample_size(
-            s.p, alpha=alpha, skew_factor=skew_factor, kurt_factor=kurt_factor))
-        sampler.draw(max(1, -(-int(n) // s.per_call)))
-        x, y = sampler.values()
-        scale = float(scale_for(s.p, np.dtype(s.dtype)))
-        result = expectation_test(
-            y.reshape(-1), x.reshape(-1), s.p, scale=scale, alpha=alpha, beta=ctx.beta
-        )
-        results.append(tag(result, s))
+    for p in grid:
+        result = _mean_test(sp.draws(ctx, space.at(p)), p, alpha=alpha, beta=ctx.beta)
+        results.append(replace(result, detail={**result.detail}))
     return verdict(results, "the mean output equals the input")

@@ -1,136 +1,260 @@
-"""R4, independence: across channels, samples and calls (2x2 contingency of paired decisions,
-and counts of identical masks with their exact null probability), and of the input's values."""
+"""R4, independence, over the settings space: dependence at every lag and repeats anywhere.
+
+* Lags: decisions are standardised by their setting's p and the products of pairs ``k`` apart
+  are summed by FFT over every setting, for every lag ``k`` along the channels, along the batch
+  and across successive calls (max over lags, and an omnibus over lags).  Products of
+  independent decisions have mean 0 and variance 1 and are uncorrelated, so the pooled sums are
+  exact in mean and variance; settings with p in [0.25, 0.75] only, and lags with at least
+  ``MIN_PAIRS`` pairs, keep the normal tails honest.
+* The flattened (n, c) order of each call: every lag up to ``FLAT_LAGS`` in each setting (a
+  sample that reuses its neighbour's decisions shifted along the channels shows at lag C +- 1).
+* Repeats: identical channel vectors, sample vectors and whole-call masks (across *all* calls
+  of the run, every setting) compared by hashing, with masks long enough that one repeat is
+  significant (Markov's bound, valid under any dependence between the pairs).
+* Values: the rate of maps of each input sign and magnitude class, pooled over the settings
+  fed value-class inputs.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from dataclasses import replace
 
 import numpy as np
+from scipy import stats
 
 from conformance.adapters.base import Adapter
+from conformance.checks import space as sp
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._sampling import INPUT_KINDS, VALUE_CLASSES, Sampler, Setting, sequential
-from conformance.checks._stat import tag, verdict
-from conformance.stats import contingency_2x2, identical_mask_test, phi_sample_size
+from conformance.checks._pooled import excess_rate_test, identical_test, lag_sums, lag_tests
+from conformance.checks._sampling import VALUE_CLASSES
+from conformance.checks._stat import verdict
+from conformance.stats import StatResult
 
-Pairs = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-SHAPE = (64, 64, 2, 2)
-
-
-def _lag(axis: int, lag: int) -> Pairs:
-    """Pairs of decisions ``lag`` apart along ``axis`` of the (calls, N, C) array."""
-
-    def pairs(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        head = [slice(None)] * 3
-        tail = [slice(None)] * 3
-        head[axis], tail[axis] = slice(None, -lag), slice(lag, None)
-        return d[tuple(head)].reshape(-1), d[tuple(tail)].reshape(-1)
-
-    return pairs
+#: pooled lag products are tested only at lags with this many pairs (normal tails at 1e-7)
+MIN_PAIRS = 100_000
+#: flattened-order lags tested in each setting, and the pairs a lag needs there
+FLAT_LAGS = 4096
+FLAT_MIN_PAIRS = 20_000
+#: settings whose p keeps standardised products close enough to normal
+P_RANGE = (0.25, 0.75)
 
 
-def _collisions(vectors: np.ndarray) -> int:
-    """Pairs of identical rows among ``vectors`` (rows compared whole, by hashing)."""
-    counts = Counter(row.tobytes() for row in np.packbits(vectors, axis=-1))
+def _lag_cells(ctx: CheckContext) -> list[sp.Cell]:
+    lo, hi = P_RANGE
+    return [c for c in sp.space(ctx).cells if lo <= c.setting.p <= hi]
+
+
+def _standardised(d: sp.Draw) -> np.ndarray:
+    p = d.cell.setting.p
+    return (d.dropped().astype(np.float64) - p) / np.sqrt(p * (1 - p))
+
+
+def _pooled_lags(ctx: CheckContext, axis: int, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    sums = np.zeros(max_lag)
+    pairs = np.zeros(max_lag, np.int64)
+    for d in sp.draws(ctx, _lag_cells(ctx)):
+        s, n = lag_sums(_standardised(d), axis, max_lag)
+        sums[:s.size] += s
+        pairs[:n.size] += n
+    return sums, pairs
+
+
+def _identical(vectors: np.ndarray) -> int:
+    """Pairs of identical rows of a 2-D bool/uint8 array (by hashing whole rows)."""
+    counts = Counter(row.tobytes() for row in vectors)
     return sum(m * (m - 1) // 2 for m in counts.values())
 
 
-def _identical_within_calls(d: np.ndarray, axis: int) -> tuple[int, int, int]:
-    """Identical mask vectors among all pairs of positions along ``axis`` (1 samples,
-    2 channels) within each call: (identical pairs, pairs, vector length).  All pairs, not
-    only neighbours, so a channel that copies any other channel is caught."""
-    vectors = np.moveaxis(d, axis, 1)  # (calls, positions, length)
-    positions, length = vectors.shape[1], vectors.shape[2]
-    identical = sum(_collisions(v) for v in vectors)
-    return identical, d.shape[0] * positions * (positions - 1) // 2, length
+def _pair_probability(pa: float, pb: float, length: int) -> float:
+    return float(np.exp(length * np.log(pa * pb + (1 - pa) * (1 - pb))))
 
 
-def _identical_calls(d: np.ndarray) -> tuple[int, int, int]:
-    """Pairs of calls (any two, not only successive) with the same whole mask."""
-    calls = d.shape[0]
-    identical = _collisions(d.reshape(calls, -1))
-    return identical, calls * (calls - 1) // 2, d.shape[1] * d.shape[2]
+def _within_calls(
+    ctx: CheckContext, axis: int, alpha: float, what: str
+) -> StatResult:
+    """Identical vectors among the positions along ``axis`` (1 samples, 2 channels) of each
+    call, in every setting whose vectors are long enough (E[identical] <= alpha / settings)."""
+    cells = [c for c in sp.space(ctx).cells if 0.0 < c.setting.p < 1.0]
+    eligible = []
+    for c in cells:
+        s = c.setting
+        positions = s.batch if axis == 1 else s.channels
+        length = s.channels if axis == 1 else s.batch
+        pairs = c.calls * positions * (positions - 1) // 2
+        if pairs and pairs * _pair_probability(s.p, s.p, length) <= alpha / len(cells) / 10:
+            eligible.append((c, pairs, length))
+    identical, expected, n_pairs, where = 0, 0.0, 0, []
+    for c, pairs, length in eligible:
+        dropped = sp.draw(ctx, c).dropped()
+        found = 0
+        for call in dropped:
+            vectors = call if axis == 1 else call.T
+            found += _identical(np.packbits(vectors, axis=-1))
+        identical += found
+        expected += pairs * _pair_probability(c.setting.p, c.setting.p, length)
+        n_pairs += pairs
+        if found:
+            where.append(f"{c.label()}: {found} identical pairs")
+    ps = sorted({c.setting.p for c, _, _ in eligible})
+    label = (f"identical {what} within a call, {len(eligible)} settings with p in "
+             f"[{min(ps, default=0):.3g}, {max(ps, default=0):.3g}]")
+    result = identical_test(identical, expected, alpha=alpha, label=label,
+                            n_pairs=max(1, n_pairs))
+    return replace(result, detail={**result.detail, "failing": where[:10], "p": None,
+                                   "p_values_covered": len(ps)})
 
 
-def _independence(
-    ctx: CheckContext, pair_tests: dict[str, Pairs], identical: Callable, what: str
-) -> Outcome:
-    settings = [
-        Setting(p, SHAPE, INPUT_KINDS[i % len(INPUT_KINDS)])
-        for i, p in enumerate(ctx.level.short_grid)
-    ]
-    per_setting = len(pair_tests) + 1
-    alpha = ctx.alpha / (per_setting * len(settings))
-    needed = phi_sample_size(ctx.level.phi_mde, alpha=alpha, beta=ctx.beta)
-    results = []
-    for key, s in enumerate(settings):
-        first_name, first_pairs = next(iter(pair_tests.items()))
-        # n is needed by every pair test: size the calls for the one with fewest pairs
-        probe = np.zeros((2, *SHAPE[:2]), bool)
-        pairs_per_call = max(1, min(f(probe)[0].size for f in pair_tests.values()) // 2)
-        calls = max(3, -(-needed // pairs_per_call))
+def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
+    """Identical whole-call masks across every call of the run (same (N, C), any setting)."""
+    cells = [c for c in sp.space(ctx).cells if 0.0 < c.setting.p < 1.0]
+    by_shape: dict[tuple[int, int], list[sp.Cell]] = defaultdict(list)
+    for c in cells:
+        by_shape[(c.setting.batch, c.setting.channels)].append(c)
+    eligible: list[sp.Cell] = []
+    expected = 0.0
+    n_pairs = 0
+    for (n, ch), group in by_shape.items():
+        length = n * ch
+        # null expectation of identical pairs among every call of the group (exact)
+        e = 0.0
+        for i, a in enumerate(group):
+            e += a.calls * (a.calls - 1) / 2 * _pair_probability(a.setting.p, a.setting.p,
+                                                                 length)
+            for b in group[i + 1:]:
+                e += a.calls * b.calls * _pair_probability(a.setting.p, b.setting.p, length)
+        if e <= alpha / 10 / len(by_shape):
+            eligible += group
+            expected += e
+            calls = sum(c.calls for c in group)
+            n_pairs += calls * (calls - 1) // 2
+    seen: Counter = Counter()
+    where: dict[bytes, str] = {}
+    for c in eligible:
+        packed = sp.draw(ctx, c).packed
+        head = f"{c.setting.batch}x{c.setting.channels}".encode()
+        for t in range(packed.shape[0]):
+            key = head + packed[t].tobytes()
+            seen[key] += 1
+            where.setdefault(key, f"{c.label()} call {t}")
+    identical = sum(m * (m - 1) // 2 for m in seen.values())
+    repeats = [f"{where[k]} (x{m})" for k, m in seen.most_common(5) if m > 1]
+    label = f"identical whole-call masks across {sum(c.calls for c in eligible)} calls"
+    result = identical_test(identical, expected, alpha=alpha, label=label,
+                            n_pairs=max(1, n_pairs))
+    return replace(result, detail={**result.detail, "failing": repeats, "p": None})
 
-        def test(d: np.ndarray, a: float, pairs: Pairs = first_pairs):
-            x, y = pairs(d)
-            return contingency_2x2(x, y, alpha=a, beta=ctx.beta)
 
-        first, data = sequential(Sampler(ctx, s, key=key), calls, test, alpha)
-        results.append(tag(first, s, pairs=first_name))
-        for name, pairs in list(pair_tests.items())[1:]:
-            a, b = pairs(data)
-            results.append(tag(contingency_2x2(a, b, alpha=alpha, beta=ctx.beta), s, pairs=name))
-        k, n_pairs, length = identical(data)
-        # pairs share masks, so their identities are dependent: Markov's bound (overlapping)
-        same = identical_mask_test(k, n_pairs, length, s.p, alpha=alpha, overlapping=True)
-        results.append(tag(same, s, pairs=f"identical masks ({what})"))
-    return verdict(results, f"decisions independent across {what}")
+def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
+    """Every lag up to FLAT_LAGS of each call's flattened (n, c) order, in each setting;
+    Bonferroni over settings and lags (one pooled max)."""
+    found = []
+    for d in sp.draws(ctx, _lag_cells(ctx)):
+        s = d.cell.setting
+        if s.per_call < 3:
+            continue
+        x = _standardised(d).reshape(d.cell.calls, -1)
+        sums, pairs = lag_sums(x, 1, FLAT_LAGS)
+        ok = pairs >= FLAT_MIN_PAIRS
+        if ok.any():
+            z = sums[ok] / np.sqrt(pairs[ok])
+            i = int(np.argmax(np.abs(z)))
+            found.append((d.cell, int(np.flatnonzero(ok)[i]) + 1, float(z[i]), int(ok.sum()),
+                          int(pairs[ok].min())))
+    total = sum(f[3] for f in found)
+    cell, lag, z, _, _ = max(found, key=lambda f: abs(f[2]))
+    pmin = float(2 * stats.norm.sf(abs(z)))
+    za = float(stats.norm.isf(alpha / (2 * total)))
+    fewest = min(f[4] for f in found)
+    failing = [f"{c.label()}: lag {k} z {zz:.3g}" for c, k, zz, _, _ in found
+               if 2 * stats.norm.sf(abs(zz)) * total <= alpha][:10]
+    return StatResult(
+        test="flattened-max-lag-z",
+        statistic=z,
+        p_value=float(min(1.0, total * pmin)),
+        alpha=alpha,
+        n=total,
+        mde=(za + float(stats.norm.isf(beta))) / np.sqrt(fewest),
+        estimate=z,
+        detail={"setting": f"{cell.label()}, flattened (n, c) lag {lag}", "p": None,
+                "failing": failing, "lags": total},
+    )
+
+
+def _lags(ctx: CheckContext, axis: int, max_lag: int, alpha: float, what: str) -> list:
+    sums, pairs = _pooled_lags(ctx, axis, max_lag)
+    maxed, omnibus = lag_tests(sums, pairs, alpha=alpha, beta=ctx.beta, min_pairs=MIN_PAIRS,
+                               label=f"{what}, pooled over settings with p in {P_RANGE}")
+    return [replace(r, detail={**r.detail, "p": None}) for r in (maxed, omnibus)]
+
+
+def _max_extent(ctx: CheckContext, attr: str) -> int:
+    return max(getattr(c.setting, attr) for c in _lag_cells(ctx)) - 1
 
 
 @check("independence-channels", requirement="R4", title="Channels decide independently",
-       kind="statistical", timeout_s=600)
+       kind="statistical", timeout_s=900)
 def independence_channels(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    return _independence(
-        ctx,
-        {"channels c, c+1": _lag(2, 1), "channels c, c+5": _lag(2, 5),
-         "channels c, c+C/2": _lag(2, SHAPE[1] // 2)},
-        lambda d: _identical_within_calls(d, axis=2),
-        "channels",
-    )
+    alpha = ctx.share(3)
+    results = _lags(ctx, 2, _max_extent(ctx, "channels"), alpha, "channel lags")
+    results.append(_within_calls(ctx, 2, alpha, "channel vectors (across the batch)"))
+    return verdict(results, "decisions independent across channels at every lag")
 
 
 @check("independence-batch", requirement="R4", title="Samples decide independently",
-       kind="statistical", timeout_s=600)
+       kind="statistical", timeout_s=900)
 def independence_batch(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    return _independence(
-        ctx,
-        {"samples n, n+1": _lag(1, 1), "samples n, n+5": _lag(1, 5),
-         "samples n, n+N/2": _lag(1, SHAPE[0] // 2)},
-        lambda d: _identical_within_calls(d, axis=1),
-        "samples",
-    )
+    alpha = ctx.share(4)
+    results = _lags(ctx, 1, _max_extent(ctx, "batch"), alpha, "batch lags")
+    results.append(_flattened(ctx, alpha, ctx.beta))
+    results.append(_within_calls(ctx, 1, alpha, "sample vectors (across the channels)"))
+    return verdict(results, "decisions independent across samples and the (n, c) order")
 
 
 @check("independence-calls", requirement="R4", title="Successive calls decide independently",
-       kind="statistical", timeout_s=600)
+       kind="statistical", timeout_s=900)
 def independence_calls(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    return _independence(ctx, {"calls t, t+1": _lag(0, 1)}, _identical_calls, "calls")
+    alpha = ctx.share(3)
+    longest = max(c.calls for c in _lag_cells(ctx)) - 1
+    results = _lags(ctx, 0, longest, alpha, "call lags")
+    results.append(_across_run(ctx, alpha))
+    return verdict(results, "decisions independent across calls at every lag; no mask repeats")
+
+
+#: the value classes of independence-values: (label, class of the map's first input value)
+VALUE_GROUPS = (
+    ("negative inputs", lambda x: x < 0),
+    ("positive inputs", lambda x: x > 0),
+    ("inputs of magnitude 1e-3", lambda x: np.abs(x) < 1),
+    ("inputs of magnitude 1e3", lambda x: np.abs(x) > 1),
+)
 
 
 @check("independence-values", requirement="R4",
-       title="Decisions do not depend on the input's values", kind="statistical", timeout_s=600)
+       title="Decisions do not depend on the input's values", kind="statistical", timeout_s=900)
 def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    settings = [Setting(p, SHAPE, VALUE_CLASSES) for p in ctx.level.short_grid]
-    alpha = ctx.alpha / (2 * len(settings))  # sign and magnitude per setting
-    needed = phi_sample_size(ctx.level.phi_mde, alpha=alpha, beta=ctx.beta)
+    alpha = ctx.share(len(VALUE_GROUPS))
+    cells = [c for c in sp.space(ctx).cells
+             if c.setting.kind == VALUE_CLASSES and 0.0 < c.setting.p < 1.0]
+    k = np.zeros((len(VALUE_GROUPS), len(cells)), np.int64)
+    n = np.zeros_like(k)
+    for j, c in enumerate(cells):
+        s = c.setting
+        dropped = sp.draw(ctx, c).dropped()
+        firsts = [x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
+                  for x in sp.inputs(ctx.space_seed, c)]
+        for g, (_, member) in enumerate(VALUE_GROUPS):
+            for i, x in enumerate(firsts):
+                mask = member(x)
+                calls = dropped[i::len(firsts)]
+                k[g, j] += int(calls[:, mask].sum())
+                n[g, j] += int(mask.sum()) * calls.shape[0]
+    p = np.array([c.setting.p for c in cells])
     results = []
-    for key, s in enumerate(settings):
-        sampler = Sampler(ctx, s, key=key, record=True)
-        dropped = sampler.draw(max(2, -(-needed // s.per_call)))
-        x, _ = sampler.values()
-        d = dropped.reshape(-1)
-        for name, cls in (("sign", x.reshape(-1) < 0), ("magnitude", np.abs(x.reshape(-1)) > 1)):
-            result = contingency_2x2(cls, d, alpha=alpha, beta=ctx.beta)
-            results.append(tag(result, s, pairs=f"input {name} vs dropped"))
+    for g, (name, _) in enumerate(VALUE_GROUPS):
+        use = n[g] > 0
+        label = f"maps with {name}, {int(use.sum())} settings"
+        result = excess_rate_test(k[g][use], n[g][use], p[use], alpha=alpha, beta=ctx.beta,
+                                  label=label)
+        results.append(replace(result, detail={**result.detail, "p": None}))
     return verdict(results, "decisions independent of the input's sign and magnitude")

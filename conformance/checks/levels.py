@@ -19,6 +19,9 @@ LEVELS: dict[str, Level] = {
         gof_w=0.3,
         expectation_mde=0.05,
         short_grid=(0.5,),
+        sweep_cells=24,
+        sweep_decisions=4_000,
+        sequence_calls=128,
     ),
     "default": Level(
         "default",
@@ -30,6 +33,9 @@ LEVELS: dict[str, Level] = {
         gof_w=0.1,
         expectation_mde=0.01,
         short_grid=(0.1, 0.5, 0.9),
+        sweep_cells=200,
+        sweep_decisions=30_000,
+        sequence_calls=1024,
     ),
     "thorough": Level(
         "thorough",
@@ -41,6 +47,9 @@ LEVELS: dict[str, Level] = {
         gof_w=0.04,
         expectation_mde=0.002,
         short_grid=(0.01, 0.1, 0.5, 0.9, 0.99),
+        sweep_cells=600,
+        sweep_decisions=250_000,
+        sequence_calls=4096,
     ),
 }
 

@@ -1,86 +1,182 @@
-"""R3, the drop rate: drop-rate (exact binomial) and drop-count-distribution (chi-square)."""
+"""R3, the drop rate, over the whole settings space (checks/space.py):
+
+* drop-rate: the exact binomial at each anchor p (pooled over its settings), every setting of
+  the space on its own (a fault in a narrow band of p, or in one odd setting, shows there) and
+  an omnibus over all settings (many small faults add up);
+* rate-homogeneity: the rate must not depend on the setting -- one test per kind of setting
+  (batch size 1, unbatched 3D, 1x1 maps, many channels, large maps, each dtype, layout and
+  input kind, p near 0 or 1), each pooling every setting of its kind;
+* drop-count-distribution: dispersion of dropped counts at every level of aggregation (per
+  sample, per call, per channel position across the batch) and the per-sample count
+  distribution against Binomial(C, p).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import numpy as np
+from scipy import stats
 
 from conformance.adapters.base import Adapter
+from conformance.checks import space as sp
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._sampling import INPUT_KINDS, Sampler, Setting, calls_for, sequential
+from conformance.checks._pooled import excess_rate_test
 from conformance.checks._stat import tag, verdict
 from conformance.stats import (
+    StatResult,
     binomial_count_gof,
     binomial_pvalues,
-    binomial_sample_size,
     binomial_test,
-    chi2_gof_sample_size,
+    clopper_pearson,
+    dispersion_test,
+    rate_homogeneity,
+    rate_homogeneity_omnibus,
 )
 
-#: a wide batch of many channels, and a long batch of few channels with odd map sizes
-RATE_SHAPES: tuple[tuple[int, int, int, int], ...] = ((64, 256, 2, 2), (2048, 3, 3, 5))
+
+def _counts(draws: list[sp.Draw]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    k = np.array([d.k for d in draws], np.int64)
+    n = np.array([d.n for d in draws], np.int64)
+    p = np.array([d.cell.setting.p for d in draws])
+    return k, n, p, [d.cell.label() for d in draws]
 
 
-def rate_settings(ctx: CheckContext) -> list[Setting]:
-    """p x shape, with the input kinds and the adapter's dtypes rotating over the grid: R3
-    holds for every dtype, and a rate computed in low precision shows at some p."""
-    grid = [(p, shape) for p in ctx.level.p_grid for shape in RATE_SHAPES]
-    dtypes = [str(d) for d in ctx.dtypes]
-    return [
-        Setting(p, shape, INPUT_KINDS[i % 3], dtypes[(i // 3) % len(dtypes)])
-        for i, (p, shape) in enumerate(grid)
-    ]
+def _testable(cells: list[sp.Cell]) -> list[sp.Cell]:
+    """Settings whose p is strictly inside (0, 1): a rate of exactly 0 or 1 has no variance."""
+    return [c for c in cells if 0.0 < c.setting.p < 1.0]
 
 
-@check("drop-rate", requirement="R3", title="Drop rate equals p (exact binomial)",
-       kind="statistical", timeout_s=600)
+@check("drop-rate", requirement="R3", title="Drop rate equals p (exact binomial, every setting)",
+       kind="statistical", timeout_s=900)
 def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    settings = rate_settings(ctx)
-    alpha = ctx.alpha / len(settings)  # Bonferroni over the grid
+    space = sp.space(ctx)
+    alpha = ctx.share(sp.drop_rate_subtests(ctx.level))
     results = []
-    for key, s in enumerate(settings):
-        # An absolute MDE is weak at p = 0.01 (0.005 would be 50 %): bound it relative to
-        # min(p, 1-p) too, so a 10 % bias of a small rate is found at default level.
-        mde = min(ctx.level.drop_rate_mde, ctx.level.drop_rate_rel_mde * min(s.p, 1 - s.p))
-        n = binomial_sample_size(mde, s.p, alpha=alpha, beta=ctx.beta)
-
-        def test(dropped: np.ndarray, a: float, s: Setting = s):
-            return binomial_test(int(dropped.sum()), int(dropped.size), s.p, alpha=a,
-                                 beta=ctx.beta)
-
-        def screen(dropped: np.ndarray, a: float, s: Setting = s) -> bool:
-            k = np.array([dropped.sum()])
-            return bool(binomial_pvalues(k, dropped.size, s.p)[0] <= a)
-
-        result, _ = sequential(
-            Sampler(ctx, s, key=key), calls_for(n, s), test, alpha, screen=screen
-        )
-        results.append(tag(result, s))
-    return verdict(results, f"drop rate equals p at p in {list(ctx.level.p_grid)}")
+    for p in ctx.level.p_grid:
+        draws = sp.draws(ctx, space.at(p))
+        k, n = sum(d.k for d in draws), sum(d.n for d in draws)
+        result = binomial_test(k, n, p, alpha=alpha, beta=ctx.beta)
+        label = f"p={p:g}, pooled over {len(draws)} settings"
+        results.append(replace(result, detail={
+            **result.detail, "setting": label, "p": p,
+            "settings": [d.cell.label() for d in draws]}))
+    draws = sp.draws(ctx, _testable(list(space.cells)))
+    k, n, p, labels = _counts(draws)
+    results.append(_every_setting(k, n, p, labels, alpha=alpha, beta=ctx.beta))
+    omnibus = rate_homogeneity_omnibus(k, n, p, alpha=alpha, beta=ctx.beta)
+    results.append(replace(omnibus, detail={**omnibus.detail, "p": None,
+                                            "setting": f"all {len(draws)} settings"}))
+    return verdict(results, f"drop rate equals p at {len(draws)} settings, p in [{p.min():.3g}, "
+                            f"{p.max():.3g}]")
 
 
-#: one sample's channels: enough for a rich count distribution, few enough to draw many samples
-COUNT_SHAPE = (128, 32, 2, 2)
+def _every_setting(k: np.ndarray, n: np.ndarray, p: np.ndarray, labels: list[str], *,
+                   alpha: float, beta: float) -> StatResult:
+    """Every setting's exact binomial, Bonferroni over settings; the result names the worst
+    setting and every setting that rejects on its own share.  ``mde`` is the median setting's
+    (normal approximation at its share): the narrow-band and odd-setting faults this test is
+    for are larger than that."""
+    result = rate_homogeneity(k, n, p, alpha=alpha, beta=beta)
+    share = alpha / k.size
+    pv = binomial_pvalues_each(k, n, p)
+    failing = [f"{labels[i]}: rate {k[i] / n[i]:.5g} (p-value {pv[i]:.3g})"
+               for i in np.argsort(pv)[:10] if pv[i] <= share]
+    worst = int(np.argmin(pv))
+    z = stats.norm.isf(share / 2) + stats.norm.isf(beta)
+    mde = float(np.median(z * np.sqrt(p * (1 - p) / n)))
+    lo, hi = clopper_pearson(int(k[worst]), int(n[worst]), 1 - share)
+    return replace(result, mde=mde, estimate=float(k[worst] / n[worst]), ci=(lo, hi),
+                   detail={**result.detail, "setting": labels[worst], "p": None,
+                           "failing": failing, "settings": int(k.size)})
+
+
+def binomial_pvalues_each(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Exact two-sided binomial p-value of every entry (each its own n and p)."""
+    return np.array([float(binomial_pvalues(np.array([k[i]]), int(n[i]), float(p[i]))[0])
+                     for i in range(k.size)])
+
+
+def _detail(result: StatResult) -> StatResult:
+    """A pooled result names its settings itself; "p" stays a key for the report."""
+    return replace(result, detail={"p": None, **result.detail})
+
+
+#: the kinds of setting whose rate must equal everyone else's: (label, predicate)
+def groups(dtypes: list[str]) -> list[tuple[str, Callable[[sp.Cell], bool]]]:
+    out: list[tuple[str, Callable[[sp.Cell], bool]]] = [
+        ("batch size 1", lambda c: c.setting.batch == 1 and not c.setting.unbatched),
+        ("unbatched 3D input", lambda c: c.setting.unbatched),
+        ("1x1 maps", lambda c: c.setting.map_size == 1),
+        ("H*W >= 64", lambda c: c.setting.map_size >= 64),
+        ("C >= 512", lambda c: c.setting.channels >= 512),
+        ("C = 1", lambda c: c.setting.channels == 1),
+        ("N >= 1024", lambda c: c.setting.batch >= 1024),
+        ("p < 0.05", lambda c: c.setting.p < 0.05),
+        ("p > 0.95", lambda c: c.setting.p > 0.95),
+    ]
+    out += [(f"dtype {d}", lambda c, d=d: c.setting.dtype == d) for d in dtypes]
+    out += [(f"memory {m}", lambda c, m=m: c.setting.memory == m) for m in sp.MEMORIES]
+    out += [(f"input {k}", lambda c, k=k: c.setting.kind == k) for k in sp.KINDS]
+    return out
+
+
+def homogeneity_groups(ctx: CheckContext) -> list[tuple[str, list[sp.Cell]]]:
+    """The non-empty groups of the run's space (fixed by the space: no draw decides them)."""
+    cells = _testable(list(sp.space(ctx).cells))
+    found = [(name, [c for c in cells if pred(c)]) for name, pred in groups(
+        [str(d) for d in ctx.dtypes])]
+    return [(name, members) for name, members in found if members]
+
+
+@check("rate-homogeneity", requirement="R3",
+       title="Drop rate does not depend on shape, dtype, layout or input kind",
+       kind="statistical", timeout_s=900)
+def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    found = homogeneity_groups(ctx)
+    alpha = ctx.share(len(found))
+    results = []
+    for name, members in found:
+        k, n, p, _ = _counts(sp.draws(ctx, members))
+        label = f"{name}: {len(members)} settings, p in [{p.min():.3g}, {p.max():.3g}]"
+        results.append(_detail(excess_rate_test(k, n, p, alpha=alpha, beta=ctx.beta,
+                                                label=label)))
+    return verdict(results, f"the drop rate is the same in {len(found)} kinds of setting")
+
+
+#: counts need at least this many decisions at a non-extreme rate to enter the dispersion
+MIN_TRIALS = 8
 
 
 @check("drop-count-distribution", requirement="R3",
-       title="Dropped channels per sample ~ Binomial(C, p)", kind="statistical", timeout_s=600)
+       title="Dropped counts per sample, per call and per channel are binomial",
+       kind="statistical", timeout_s=900)
 def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    settings = [
-        Setting(p, COUNT_SHAPE, INPUT_KINDS[i % len(INPUT_KINDS)])
-        for i, p in enumerate(ctx.level.p_grid)
-    ]
-    alpha = ctx.alpha / len(settings)
-    channels = COUNT_SHAPE[1]
+    space = sp.space(ctx)
+    alpha = ctx.share(sp.drop_count_subtests(ctx.level))
     results = []
-    for key, s in enumerate(settings):
-        # df = C bounds the pooled degrees of freedom from above, so n is conservative.
-        samples = chi2_gof_sample_size(ctx.level.gof_w, channels, alpha=alpha, beta=ctx.beta)
-
-        def test(dropped: np.ndarray, a: float, s: Setting = s):
-            counts = dropped.sum(axis=-1).reshape(-1)
-            return binomial_count_gof(counts, channels, s.p, alpha=a, beta=ctx.beta)
-
-        calls = max(1, -(-samples // COUNT_SHAPE[0]))
-        result, _ = sequential(Sampler(ctx, s, key=key), calls, test, alpha)
-        results.append(tag(result, s))
-    return verdict(results, "per-sample drop counts follow Binomial(C, p)")
+    for d in sp.draws(ctx, space.family("channel-positions")):
+        s = d.cell.setting
+        counts = d.dropped().sum(axis=-1).reshape(-1)
+        results.append(tag(binomial_count_gof(counts, s.channels, s.p, alpha=alpha,
+                                              beta=ctx.beta), s))
+    cells = [c for c in _testable(list(space.cells)) if 0.01 <= c.setting.p <= 0.99]
+    draws = sp.draws(ctx, cells)
+    levels = {"per sample": [], "per call": [], "per channel across the batch": []}
+    for d in draws:
+        s = d.cell.setting
+        dropped = d.dropped()
+        if s.channels >= MIN_TRIALS:
+            levels["per sample"].append((dropped.sum(axis=2), s.channels, s.p))
+        levels["per call"].append((dropped.sum(axis=(1, 2)), s.per_call, s.p))
+        if s.batch >= MIN_TRIALS:
+            levels["per channel across the batch"].append((dropped.sum(axis=1), s.batch, s.p))
+    for name, parts in levels.items():
+        counts = np.concatenate([c.reshape(-1) for c, _, _ in parts])
+        trials = np.concatenate([np.full(c.size, m) for c, m, _ in parts])
+        rates = np.concatenate([np.full(c.size, p) for c, _, p in parts])
+        result = dispersion_test(counts, trials, rates, alpha=alpha, beta=ctx.beta)
+        label = f"counts {name}, {len(parts)} settings"
+        results.append(replace(result, detail={**result.detail, "setting": label, "p": None}))
+    return verdict(results, "dropped counts are binomial per sample, per call and per channel")

@@ -1,60 +1,113 @@
-"""R3 at every position: channel-uniformity and batch-uniformity.
+"""R3 at every position: channel-uniformity and batch-uniformity, over the settings space.
 
-Each setting runs the per-position max-|z| test (Bonferroni over positions, powerful against
-one bad position) beside the omnibus chi-square (powerful against many small deviations).
+A position is a channel index (or a batch index) counted from the start and, separately, from
+the end (an off-by-one at the last channel is as likely as one at the first).  Each position's
+drops are pooled over every setting of the space that has it, each count standardised by its
+own setting's p, and tested by a per-position max-|z| (Bonferroni over positions, powerful
+against one bad position) beside the omnibus chi-square (powerful against many small
+deviations).  The ``*-positions`` cells of the space (40 positions at each p of the short grid)
+give every position the level's ``position_mde``; every other setting adds to it.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from scipy import stats
 
 from conformance.adapters.base import Adapter
+from conformance.checks import space as sp
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._sampling import INPUT_KINDS, Sampler, Setting, sequential
-from conformance.checks._stat import tag, verdict
-from conformance.stats import homogeneity_chi2, homogeneity_sample_size, max_abs_z
+from conformance.checks._pooled import noncentrality
+from conformance.checks._stat import verdict
+from conformance.stats import StatResult
 
 
-def _uniformity(
-    ctx: CheckContext, shape: tuple[int, int, int, int], axis: int, what: str
-) -> Outcome:
-    """``axis`` of the (calls, N, C) decisions holds the positions: 1 batch, 2 channel."""
-    other = 3 - axis
-    positions, per_call = shape[axis - 1], shape[other - 1]
-    settings = [
-        Setting(p, shape, INPUT_KINDS[i % len(INPUT_KINDS)])
-        for i, p in enumerate(ctx.level.short_grid)
-    ]
-    alpha = ctx.alpha / (2 * len(settings))  # two sub-tests per setting
+def position_counts(
+    draws: list[sp.Draw], axis: int, positions: int, from_end: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per position (0..positions-1): sum of (k - m p) and of m p q over every setting."""
+    excess = np.zeros(positions)
+    var = np.zeros(positions)
+    for d in draws:
+        s = d.cell.setting
+        dropped = d.dropped()
+        other = 3 - axis
+        k = dropped.sum(axis=(0, other)).astype(np.float64)
+        m = dropped.shape[0] * dropped.shape[other]
+        if from_end:
+            k = k[::-1]
+        use = min(positions, k.size)
+        excess[:use] += k[:use] - m * s.p
+        var[:use] += m * s.p * (1 - s.p)
+    return excess, var
+
+
+def _tests(
+    excess: np.ndarray, var: np.ndarray, *, alpha: float, beta: float, what: str
+) -> list[StatResult]:
+    ok = var > 0
+    z = excess[ok] / np.sqrt(var[ok])
+    positions = int(ok.sum())
+    worst = int(np.argmax(np.abs(z)))
+    pmin = float(2 * stats.norm.sf(abs(z[worst])))
+    za = float(stats.norm.isf(alpha / (2 * positions)))
+    zb = float(stats.norm.isf(beta))
+    # In rate units at p = 1/2 for the weakest position (sd of a rate is sqrt(pq / m)).
+    weakest = float(var[ok].min())
+    failing = [f"{what} {int(i)}: z {z[i]:.3g}" for i in np.argsort(-np.abs(z))[:5]
+               if 2 * stats.norm.sf(abs(z[i])) * positions <= alpha]
+    index = int(np.flatnonzero(ok)[worst])
+    rate = float(excess[index] / (4 * var[index]))  # excess rate at pq = 1/4
+    maxz = StatResult(
+        test="max-abs-z-pooled",
+        statistic=float(z[worst]),
+        p_value=float(min(1.0, positions * pmin)),
+        alpha=alpha,
+        n=int(4 * var[ok].sum()),
+        mde=(za + zb) * math.sqrt(weakest) / (4 * weakest),
+        estimate=rate,
+        detail={"setting": f"{what} {index}", "positions": positions, "failing": failing,
+                "p": None},
+    )
+    total = float((z * z).sum())
+    lam = noncentrality(positions, alpha, beta)
+    omnibus = StatResult(
+        test="positions-chi2",
+        statistic=total,
+        p_value=float(stats.chi2.sf(total, positions)),
+        alpha=alpha,
+        n=int(4 * var[ok].sum()),
+        mde=math.sqrt(lam / (4 * float(var[ok].sum()))),
+        estimate=total / positions,
+        detail={"setting": f"positions 0..{positions - 1} ({what})", "positions": positions,
+                "p": None},
+    )
+    return [maxz, omnibus]
+
+
+def _uniformity(ctx: CheckContext, axis: int, what: str) -> Outcome:
+    space = sp.space(ctx)
+    alpha = ctx.share(sp.UNIFORMITY_SUBTESTS)
+    cells = [c for c in space.cells if 0.0 < c.setting.p < 1.0]
+    draws = sp.draws(ctx, cells)
     results = []
-    for key, s in enumerate(settings):
-        trials = homogeneity_sample_size(
-            ctx.level.position_mde, positions, s.p, alpha=alpha, beta=ctx.beta
-        )
-        calls = max(1, -(-trials // per_call))
-
-        def counts(dropped: np.ndarray) -> tuple[np.ndarray, int]:
-            # drops at each position, summed over calls and the other axis
-            return dropped.sum(axis=(0, other)), dropped.shape[0] * dropped.shape[other]
-
-        def test(dropped: np.ndarray, a: float, s: Setting = s):
-            k, n = counts(dropped)
-            return max_abs_z(k, n, s.p, alpha=a, beta=ctx.beta)
-
-        result, data = sequential(Sampler(ctx, s, key=key), calls, test, alpha)
-        k, n = counts(data)
-        omnibus = homogeneity_chi2(k, n, s.p, alpha=result.alpha, beta=ctx.beta)
-        results += [tag(result, s, positions=what), tag(omnibus, s, positions=what)]
-    return verdict(results, f"drop rate equals p at every {what} position")
+    for from_end in (False, True):
+        excess, var = position_counts(draws, axis, sp.POSITIONS, from_end)
+        label = f"{what} from the end" if from_end else what
+        results += _tests(excess, var, alpha=alpha, beta=ctx.beta, what=label)
+    return verdict(results, f"drop rate equals p at every {what} position over "
+                            f"{len(draws)} settings")
 
 
 @check("channel-uniformity", requirement="R3", title="Same drop rate at every channel index",
-       kind="statistical", timeout_s=600)
+       kind="statistical", timeout_s=900)
 def channel_uniformity(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    return _uniformity(ctx, (64, 40, 2, 2), axis=2, what="channel")
+    return _uniformity(ctx, axis=2, what="channel")
 
 
 @check("batch-uniformity", requirement="R3", title="Same drop rate at every batch index",
-       kind="statistical", timeout_s=600)
+       kind="statistical", timeout_s=900)
 def batch_uniformity(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    return _uniformity(ctx, (40, 64, 2, 2), axis=1, what="batch")
+    return _uniformity(ctx, axis=1, what="batch index")

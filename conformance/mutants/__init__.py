@@ -150,18 +150,60 @@ _ALL = [
          ["independence-channels", "drop-count-distribution"]),
         ("adjacent-correlated", "adjacent_correlated",
          "channel c+1 copies channel c's decision with probability 0.05",
-         ["independence-channels"], "default"),
+         ["independence-channels"]),
         ("channel-period-32", "channel_period_32", "channel c+32 repeats channel c's decision",
-         ["independence-channels"], "default"),
+         ["independence-channels"]),
         ("same-mask-every-call", "same_mask_every_call", "same key every call: same mask",
          ["independence-calls"]),
         ("small-seed-space", "small_seed_space", "reseeded per call from only 16 seeds",
-         ["independence-calls"], "default"),
-        ("mask-period", "mask_period", "RNG cycles every 8 calls", ["independence-calls"],
-         "default"),
+         ["independence-calls"]),
+        ("mask-period", "mask_period", "RNG cycles every 8 calls", ["independence-calls"]),
         ("seed-ignored", "seed_ignored", "seed accepted and ignored", ["determinism"]),
         ("seed-offset-not-reset", "seed_offset_not_reset",
          "seed mixed with a call counter that re-seeding does not reset", ["determinism"]),
+    ),
+    *_table(
+        "offgrid",
+        # level: the lowest level whose planned MDE for the named sub-test is well below the
+        # fault (power ~1); the others are also caught at default, where every MDE is smaller
+        ("rate-batch-1", "rate_batch_1", "batch size 1 only: drop rate ceil(16p)/16",
+         ["rate-homogeneity"], "default"),
+        ("rate-unbatched", "rate_unbatched", "unbatched 3D input only: drop rate p + 0.04",
+         ["rate-homogeneity"]),
+        ("rate-1x1-maps", "rate_1x1_maps", "1x1 maps only: drop rate p + 0.03",
+         ["rate-homogeneity"]),
+        ("rate-many-channels", "rate_many_channels", "C >= 400 only: drop rate p + 0.02",
+         ["rate-homogeneity"]),
+        ("element-wise-large-maps", "element_wise_large_maps",
+         "maps of 64 elements or more dropped element-wise", ["channel-structure"]),
+        ("rate-band", "rate_band", "drop rate p + 0.05 for p in [0.37, 0.39] only",
+         ["drop-rate"], "default"),
+        ("rate-off-float64", "rate_off_float64", "float64 only: drop rate p - 0.02",
+         ["rate-homogeneity"]),
+        ("rate-strided", "rate_strided", "non-contiguous input only: drop rate p + 0.03",
+         ["rate-homogeneity"]),
+        ("last-channel-kept", "last_channel_kept", "the last channel is never dropped",
+         ["channel-uniformity"]),
+        ("magnitude-dependent", "magnitude_dependent",
+         "maps with |x| > 100 dropped with probability p + 0.03", ["independence-values"]),
+        ("shifted-neighbour", "shifted_neighbour",
+         "sample n+1 reuses sample n's decisions shifted by one channel",
+         ["independence-batch"]),
+        ("count-fixed-per-call", "count_fixed_per_call",
+         "every call drops exactly round(p N C) channels", ["drop-count-distribution"],
+         "default"),
+        ("channel-lag-7", "channel_lag_7", "channel c+7 copies channel c with probability 0.2",
+         ["independence-channels"]),
+        ("channel-period-23", "channel_period_23", "channel c+23 repeats channel c's decision",
+         ["independence-channels"]),
+        ("calls-half-repeat", "calls_half_repeat",
+         "half the channels of call t+1 repeat call t", ["independence-calls"]),
+        ("float16-batch-shared", "float16_batch_shared",
+         "float16 only: one mask shared across the batch", ["independence-batch"]),
+        ("rng-period-300", "rng_period_300", "masks repeat every 300 calls",
+         ["independence-calls"], "default"),
+        ("seed-low-16-bits", "SeedLow16Bits", "seed truncated to its low 16 bits",
+         ["determinism"]),
     ),
     *_table(
         "autograd",
@@ -182,6 +224,15 @@ _ALL = [
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in _ALL}
 
+#: Correct implementations that draw masks in unusual but valid ways (conformance.mutants.
+#: unusual): each must pass every check, so that no test encodes *how* masks are usually drawn.
+CORRECT_VARIANTS: tuple[str, ...] = (
+    "conformance.mutants.unusual:count_then_positions",
+    "conformance.mutants.unusual:geometric_gaps",
+    "conformance.mutants.unusual:transposed_integer",
+    "conformance.mutants.unusual:blockwise_permutation",
+)
+
 KNOWN_GAPS: dict[str, str] = {}
 
-__all__ = ["KNOWN_GAPS", "LEVELS", "MUTANTS", "Mutant"]
+__all__ = ["CORRECT_VARIANTS", "KNOWN_GAPS", "LEVELS", "MUTANTS", "Mutant"]

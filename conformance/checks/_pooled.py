@@ -1,0 +1,168 @@
+"""Tests that pool decisions across the settings of the space (each setting its own p).
+
+Private to the checks: they combine per-setting counts whose null rates differ, which the
+single-rate tests of :mod:`conformance.stats` do not.  Every test standardises each count by
+its own binomial law, so the null distribution is known whatever the mix of settings, and
+states its guarantee and its MDE at the caller's ``beta``.  Normal approximations are used only
+where each statistic sums many independent terms (the callers enforce minimum counts).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from conformance.stats import StatResult
+
+
+def _z(q: float) -> float:
+    return float(stats.norm.isf(q))
+
+
+def excess_rate_test(
+    k: np.ndarray, n: np.ndarray, p: np.ndarray, *, alpha: float, beta: float, label: str
+) -> StatResult:
+    """Is the drop rate of a group of settings p, each at its own p?  Two-sided z-test.
+
+    ``z = sum(k - n p) / sqrt(sum n p (1 - p))``: exact mean and variance under H0, and normal
+    when the group holds many decisions (callers use groups of >= 10^4).  Guarantee:
+    false-alarm rate ~ ``alpha``; power >= ``1 - beta`` when every setting's rate is off by
+    ``mde`` in the same direction.  ``estimate`` is the excess drop rate ``sum(k - n p) /
+    sum n`` with its interval at ``1 - alpha``.
+    """
+    k, n, p = (np.asarray(a, dtype=np.float64) for a in (k, n, p))
+    total, var = float(n.sum()), float((n * p * (1 - p)).sum())
+    if total <= 0 or var <= 0:
+        raise ValueError(f"group {label!r} has no decisions of non-degenerate rate (n={total})")
+    excess = float((k - n * p).sum())
+    z = excess / math.sqrt(var)
+    sd = math.sqrt(var) / total
+    za = _z(alpha / 2)
+    return StatResult(
+        test="excess-rate-z",
+        statistic=z,
+        p_value=float(min(1.0, 2 * stats.norm.sf(abs(z)))),
+        alpha=alpha,
+        n=int(total),
+        mde=(za + _z(beta)) * sd,
+        estimate=excess / total,
+        ci=(excess / total - za * sd, excess / total + za * sd),
+        detail={"setting": label, "settings": int(k.size)},
+    )
+
+
+def excess_rate_mde(n: np.ndarray, p: np.ndarray, *, alpha: float, beta: float) -> float:
+    """MDE of :func:`excess_rate_test` for a planned group (same formula)."""
+    n, p = np.asarray(n, np.float64), np.asarray(p, np.float64)
+    return (_z(alpha / 2) + _z(beta)) * math.sqrt(float((n * p * (1 - p)).sum())) / n.sum()
+
+
+def excess_rate_sample_size(mde: float, p: float, *, alpha: float, beta: float) -> int:
+    """Decisions a group at rate ``p`` needs for :func:`excess_rate_test` to detect ``mde``."""
+    return math.ceil(((_z(alpha / 2) + _z(beta)) / mde) ** 2 * p * (1 - p))
+
+
+def noncentrality(df: int, alpha: float, beta: float) -> float:
+    """Noncentrality at which a chi-square test of ``df`` df at ``alpha`` has power 1 - beta."""
+    crit = stats.chi2.isf(alpha, df)
+    lo, hi = 0.0, 10.0
+    while stats.ncx2.sf(crit, df, hi) < 1 - beta:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if stats.ncx2.sf(crit, df, mid) < 1 - beta else (lo, mid)
+    return hi
+
+
+def lag_sums(x: np.ndarray, axis: int, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sum over i of x_i x_{i+k}, number of pairs) along ``axis`` for k = 1..max_lag, by FFT."""
+    x = np.moveaxis(x, axis, -1)
+    length = x.shape[-1]
+    lags = min(max_lag, length - 1)
+    if lags < 1:
+        return np.zeros(0), np.zeros(0, np.int64)
+    size = 1 << (2 * length - 1).bit_length()
+    f = np.fft.rfft(x, size, axis=-1)
+    power = (f * f.conj()).real
+    rows = int(np.prod(x.shape[:-1]))
+    acf = np.fft.irfft(power.reshape(rows, -1).sum(axis=0), size)[1:lags + 1]
+    pairs = (length - np.arange(1, lags + 1)) * rows
+    return acf, pairs.astype(np.int64)
+
+
+def lag_tests(
+    sums: np.ndarray, pairs: np.ndarray, *, alpha: float, beta: float, label: str,
+    min_pairs: int,
+) -> tuple[StatResult, StatResult]:
+    """Max over lags and omnibus over lags of pooled standardised lag products.
+
+    ``sums[k-1]`` is the sum of ``x_i x_{i+k}`` over pairs of standardised decisions
+    (``x = (d - p) / sqrt(p q)``): each product has mean 0 and variance 1 and products are
+    uncorrelated, so ``z_k = sums / sqrt(pairs)`` estimates ``sqrt(pairs) * phi_k``.  Only lags
+    with at least ``min_pairs`` pairs are tested (normality).  The max test rejects when any
+    ``|z_k|`` exceeds the Bonferroni bound over the L lags (``mde`` is the smallest |phi| it
+    detects at lag 1, ``detail["weakest_lag_mde"]`` at the lag with the fewest pairs); the
+    omnibus ``sum z_k^2 ~ chi2(L)`` collects
+    dependence spread thinly over many lags.  Each is given ``alpha``.
+    """
+    ok = pairs >= min_pairs
+    lags = np.flatnonzero(ok) + 1
+    if lags.size == 0:
+        raise ValueError(f"no lag has {min_pairs} pairs ({label})")
+    z = sums[ok] / np.sqrt(pairs[ok])
+    worst = int(np.argmax(np.abs(z)))
+    big_l = lags.size
+    pmin = float(2 * stats.norm.sf(abs(z[worst])))
+    za = _z(alpha / (2 * big_l))
+    fewest = int(pairs[ok].min())
+    phi = float(z[worst] / math.sqrt(pairs[ok][worst]))
+    half = za / math.sqrt(pairs[ok][worst])
+    top = [f"lag {int(lags[i])}: phi {z[i] / math.sqrt(pairs[ok][i]):.4g}"
+           for i in np.argsort(-np.abs(z))[:5] if 2 * stats.norm.sf(abs(z[i])) * big_l <= alpha]
+    maxed = StatResult(
+        test="max-lag-z",
+        statistic=float(z[worst]),
+        p_value=float(min(1.0, big_l * pmin)),
+        alpha=alpha,
+        n=int(pairs[ok].sum()),
+        mde=(za + _z(beta)) / math.sqrt(float(pairs[ok][0])),
+        estimate=phi,
+        ci=(phi - half, phi + half),
+        detail={"setting": f"{label}, worst lag {int(lags[worst])}", "lags": big_l,
+                "weakest_lag_mde": (za + _z(beta)) / math.sqrt(fewest),
+                "worst_lag": int(lags[worst]), "failing": top},
+    )
+    total = float((z * z).sum())
+    lam = noncentrality(big_l, alpha, beta)
+    omnibus = StatResult(
+        test="lag-omnibus-chi2",
+        statistic=total,
+        p_value=float(stats.chi2.sf(total, big_l)),
+        alpha=alpha,
+        n=int(pairs[ok].sum()),
+        mde=math.sqrt(lam / float(pairs[ok].sum())),
+        estimate=total / big_l,
+        detail={"setting": f"{label}, lags 1..{int(lags.max())}", "lags": big_l},
+    )
+    return maxed, omnibus
+
+
+def identical_test(
+    identical: int, expected: float, *, alpha: float, label: str, n_pairs: int
+) -> StatResult:
+    """Repeats of whole masks: ``P(K >= k) <= E[K] / k`` (Markov), valid under any dependence
+    between the pairs.  The masks compared are long enough that ``E[K] <= alpha``, so one
+    identical pair rejects: power 1 against any repeat."""
+    pval = 1.0 if identical == 0 else min(1.0, expected / identical)
+    return StatResult(
+        test="identical-masks",
+        statistic=float(identical),
+        p_value=pval,
+        alpha=alpha,
+        n=int(n_pairs),
+        mde=None,
+        estimate=float(identical),
+        detail={"setting": label, "expected": expected},
+    )

@@ -1,0 +1,446 @@
+"""The settings space every statistical check samples, and the pool of draws they share.
+
+**The space, not a grid.**  A fault that lives off a fixed grid is the one that ships, so the
+run's settings are drawn from the seed (``--seed``; a failure reproduces from it) over:
+
+* N from 1 to thousands, and unbatched 3D input where the adapter takes it; C from 1 to 2048;
+  maps from 1x1 to 20x20 with odd sizes (H*W >= 64 included), in shape *categories* that each
+  get an equal share of the settings (batch size 1, unbatched, 1x1 maps, >= 512 channels, large
+  maps, long batches of few channels, a single channel, square);
+* every dtype the adapter declares, every memory layout (contiguous, channels-last, strided) and
+  every input kind, each level of each factor given an equal share of the settings (shuffled by
+  the seed, so combinations vary from seed to seed);
+* p densely over [0, 1]: the level's fixed anchors plus one p drawn inside each of
+  ``level.sweep_cells`` strata (80 % of them evenly over [0.03, 0.97], 10 % log-evenly over
+  [0.001, 0.03] and 10 % mirrored near 1), so a fault in any band of p at least 0.02 wide meets
+  several settings at default level.
+
+**Draw once, test many.**  The space is a list of :class:`Cell` (a setting and its number of
+calls), fixed in closed form from the level, the run's seed, the adapter's capabilities and
+the check budget: no draw decides how much is drawn.  The first check that needs a cell draws
+it whole (:func:`draw`) and keeps it in ``ctx.run_cache`` as packed bits plus the sufficient
+statistics of the kept maps' values; every later check reads the same draw.  A seedable adapter
+is re-seeded from the run seed and the cell before the cell is drawn, so ``--check X`` alone
+draws exactly the data of the full run and reproduces its p-values.  Bonferroni holds under any
+dependence, so sharing draws between sub-tests costs no validity.
+
+Families of cells:
+
+* ``anchor``: at each p of ``level.p_grid``, three settings sharing the decisions that the
+  drop-rate (and expectation) targets need at that p;
+* ``sweep``: one setting per p-stratum, ``level.sweep_decisions`` decisions each (at most
+  ``MAX_CALLS`` calls and ``MAX_ELEMENTS`` elements), for the tests across settings;
+* ``channel-positions`` / ``batch-positions``: 40 positions along C (resp. N) at each p of
+  ``level.short_grid``, sized for the per-position tests (and the count distribution);
+* ``sequence``: a long run of ``level.sequence_calls`` calls on a small input at each p of the
+  short grid, for dependence across calls at every lag and repeats of whole masks.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from conformance import harness
+from conformance.checks._base import CheckContext, Level
+from conformance.checks._inputs import extract_keep_mask
+from conformance.checks._sampling import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
+from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
+from conformance.stats import (
+    binomial_count_gof_sample_size,
+    binomial_sample_size,
+    homogeneity_sample_size,
+    identical_mask_min_length,
+    phi_sample_size,
+)
+
+#: input kinds the space rotates through (value classes feed independence-values)
+KINDS: tuple[str, ...] = (*INPUT_KINDS, VALUE_CLASSES)
+
+#: shape categories, each given an equal share of the sweep's settings
+CATEGORIES: tuple[str, ...] = (
+    "batch-1", "unbatched", "1x1", "wide", "large-map", "long-batch", "single-channel", "square",
+)
+#: categories with many decisions per call, for the anchor cells (few calls for their n)
+ANCHOR_CATEGORIES: tuple[str, ...] = ("square", "wide", "long-batch", "1x1")
+#: at least this many decisions per anchor call
+ANCHOR_PER_CALL = 4096
+
+#: a cell never makes more calls than this (per-call overhead), except the sequences ...
+MAX_CALLS = 128
+#: ... nor feeds more elements than this in all: large maps cost memory bandwidth, not
+#: decisions, and R2's structure shows in a few calls
+MAX_ELEMENTS = 3_000_000
+
+#: Sub-tests per check.  Every check splits ctx.alpha into this many Bonferroni shares, and the
+#: space sizes its cells with the same shares, so the planned power is the power of the test.
+POSITIONS = 40  # positions per uniformity cell (channels of channel-positions, samples of batch)
+UNIFORMITY_SUBTESTS = 4  # max-|z| and chi-square, positions counted from the start and the end
+
+
+def drop_rate_subtests(level: Level) -> int:
+    """Drop-rate: one pooled exact test per anchor p, one max over every setting, one omnibus."""
+    return len(level.p_grid) + 2
+
+
+def anchor_mde(level: Level, p: float) -> float:
+    """Drop-rate target at ``p``: absolute, and relative to min(p, 1-p), whichever is smaller
+    (an absolute 0.005 would be a 50 % bias at p = 0.01)."""
+    return min(level.drop_rate_mde, level.drop_rate_rel_mde * min(p, 1 - p))
+
+
+def expectation_rate_mde(level: Level, p: float) -> float:
+    """The drop-rate shift that moves E[y]/x by the level's relative target at ``p``.
+
+    y/x has variance p/(1-p) per decision; above p = 0.5 the relative target grows with its
+    standard deviation (a bias that drop-rate and scale-exact bound far more tightly there).
+    """
+    target = level.expectation_mde * max(1.0, math.sqrt(p / (1 - p)))
+    return target * (1 - p)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One setting of the run's space and how many calls are drawn for it."""
+
+    index: int
+    family: str
+    category: str
+    setting: Setting
+    calls: int
+
+    @property
+    def decisions(self) -> int:
+        return self.calls * self.setting.per_call
+
+    def label(self) -> str:
+        return f"{self.setting.label()}, {self.calls} calls"
+
+
+@dataclass(frozen=True)
+class Space:
+    """The run's cells, with the identity of what they were derived from."""
+
+    level: str
+    seed: int
+    cells: tuple[Cell, ...]
+
+    def family(self, *names: str) -> list[Cell]:
+        return [c for c in self.cells if c.family in names]
+
+    def at(self, p: float, family: str = "anchor") -> list[Cell]:
+        return [c for c in self.cells if c.family == family and c.setting.p == p]
+
+    @property
+    def decisions(self) -> int:
+        return sum(c.decisions for c in self.cells)
+
+    @property
+    def calls(self) -> int:
+        return sum(c.calls for c in self.cells)
+
+
+def _log_uniform(rng: np.random.Generator, lo: int, hi: int) -> int:
+    return round(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+
+
+def _small_map(rng: np.random.Generator) -> tuple[int, int]:
+    return int(rng.integers(1, 6)), int(rng.integers(1, 6))
+
+
+def category_shape(rng: np.random.Generator, category: str) -> tuple[int, ...]:
+    """A shape of ``category`` drawn from ``rng`` (odd and even sizes alike)."""
+    if category == "batch-1":
+        return (1, _log_uniform(rng, 64, 2048), *_small_map(rng))
+    if category == "unbatched":
+        # (C, 1, W): one decision per channel whether the adapter reads 3D input as unbatched
+        # (C, H, W) or as PyTorch's legacy (N, C, L) -- both are allowed (implementation-defined)
+        return (_log_uniform(rng, 64, 2048), 1, int(rng.integers(1, 8)))
+    if category == "1x1":
+        return (_log_uniform(rng, 8, 512), _log_uniform(rng, 8, 256), 1, 1)
+    if category == "wide":
+        return (_log_uniform(rng, 2, 32), _log_uniform(rng, 512, 2048), *_small_map(rng))
+    if category == "large-map":
+        h, w = int(rng.integers(8, 21)), int(rng.integers(8, 21))
+        return (_log_uniform(rng, 8, 64), _log_uniform(rng, 16, 128), h, w)
+    if category == "long-batch":
+        return (_log_uniform(rng, 1024, 8192), int(rng.integers(2, 9)), *_small_map(rng))
+    if category == "single-channel":
+        return (_log_uniform(rng, 256, 4096), 1, *_small_map(rng))
+    if category == "square":
+        return (_log_uniform(rng, 16, 256), _log_uniform(rng, 16, 256),
+                int(rng.integers(1, 10)), int(rng.integers(1, 10)))
+    raise ValueError(f"unknown shape category {category!r}; known: {list(CATEGORIES)}")
+
+
+def _balanced(rng: np.random.Generator, levels: Sequence[str], n: int) -> list[str]:
+    """``n`` values with every level equally often (up to one), in an order drawn from rng."""
+    values = [levels[i % len(levels)] for i in range(n)]
+    return [values[i] for i in rng.permutation(n)]
+
+
+def sweep_ps(rng: np.random.Generator, strata: int) -> list[float]:
+    """One p drawn inside each stratum: 80 % evenly over [0.03, 0.97], 10 % log-evenly over
+    [0.001, 0.03] and 10 % mirrored, so p near 0 and near 1 are visited densely too."""
+    edge = max(1, strata // 10)
+    middle = max(1, strata - 2 * edge)
+    ps = []
+    for i in range(middle):
+        ps.append(0.03 + 0.94 * (i + rng.random()) / middle)
+    lo, hi = math.log(0.001), math.log(0.03)
+    for i in range(edge):
+        small = math.exp(lo + (hi - lo) * (i + rng.random()) / edge)
+        ps += [small, 1.0 - math.exp(lo + (hi - lo) * (i + rng.random()) / edge)]
+    return [round(p, 6) for p in ps]
+
+
+def _calls(decisions: int, setting: Setting, *, capped: bool = True, minimum: int = 2) -> int:
+    """Calls for ``decisions`` decisions, within the cell's call and element caps (``capped``)."""
+    calls = max(minimum, math.ceil(decisions / setting.per_call))
+    if not capped:
+        return calls
+    elements = setting.per_call * setting.map_size
+    return max(minimum, min(calls, MAX_CALLS, MAX_ELEMENTS // elements))
+
+
+@functools.lru_cache(maxsize=32)
+def build_space(
+    level: Level,
+    seed: int,
+    dtypes: tuple[str, ...],
+    three_d: bool,
+    alpha: float,
+    beta: float,
+) -> Space:
+    """The run's cells, in closed form (no draws decide sizes): see the module docstring.
+
+    ``alpha`` is one statistical check's share of the family budget: the cells are sized for
+    the sub-test shares the checks use (``drop_rate_subtests`` etc.).
+    """
+    rng = np.random.default_rng([seed, 0x5BACE])
+    categories = [c for c in CATEGORIES if three_d or c != "unbatched"]
+    cells: list[Cell] = []
+
+    def add(family: str, category: str, setting: Setting, calls: int) -> None:
+        cells.append(Cell(len(cells), family, category, setting, calls))
+
+    # anchors: the fixed p grid, three settings per p sharing the drop-rate / expectation n
+    k_rate = drop_rate_subtests(level)
+    n_anchor = len(level.p_grid) * 3
+    a_dtypes = _balanced(rng, dtypes, n_anchor)
+    a_memory = _balanced(rng, MEMORIES, n_anchor)
+    a_kinds = _balanced(rng, KINDS, n_anchor)
+    a_cats = _balanced(rng, ANCHOR_CATEGORIES, n_anchor)
+    i = 0
+    for p in level.p_grid:
+        need = max(
+            binomial_sample_size(anchor_mde(level, p), p, alpha=alpha / k_rate, beta=beta),
+            binomial_sample_size(expectation_rate_mde(level, p), p,
+                                 alpha=alpha / len(level.p_grid), beta=beta),
+        )
+        for _ in range(3):
+            shape = category_shape(rng, a_cats[i])
+            # many decisions per call and small maps: the anchors' n then costs few calls and
+            # little memory traffic (the sweep covers large maps)
+            n = shape[0] * math.ceil(ANCHOR_PER_CALL / (shape[0] * shape[1]))
+            shape = (n, shape[1], *(_small_map(rng) if shape[2] * shape[3] > 25 else shape[2:]))
+            s = Setting(p, shape, a_kinds[i], a_dtypes[i], a_memory[i])
+            # the anchors carry the level's rate targets: never capped (their maps are small)
+            add("anchor", a_cats[i], s, _calls(math.ceil(need / 3), s, capped=False))
+            i += 1
+
+    # sweep: one setting per p-stratum, every factor balanced over the sweep.  Each category
+    # has a small vocabulary of (shape, dtype) pairs that its settings cycle through (with
+    # their own p, layout and input kind): frameworks that compile per shape and dtype (JAX,
+    # torch.compile) then compile a few dozen programs, not one per setting.
+    ps = sweep_ps(rng, level.sweep_cells)
+    m = len(ps)
+    per_category = max(2, m // (len(categories) * 4))
+    vocabulary = {
+        cat: [(category_shape(rng, cat), dtypes[(j + ci) % len(dtypes)])
+              for j in range(per_category)]
+        for ci, cat in enumerate(categories)
+    }
+    cats = _balanced(rng, categories, m)
+    mems, kinds = _balanced(rng, MEMORIES, m), _balanced(rng, KINDS, m)
+    order = rng.permutation(m)
+    used: dict[str, int] = {}
+    for j in range(m):
+        cat = cats[j]
+        shape, dtype = vocabulary[cat][used.get(cat, 0) % per_category]
+        used[cat] = used.get(cat, 0) + 1
+        s = Setting(ps[order[j]], shape, kinds[j], dtype, mems[j])
+        add("sweep", cat, s, _calls(level.sweep_decisions, s))
+
+    # positions: 40 channels (resp. samples) at each p of the short grid, sized for the
+    # per-position max-|z| and for the per-sample count distribution's chi-square
+    n_pos = len(level.short_grid) * 2
+    p_dtypes, p_memory = _balanced(rng, dtypes, n_pos), _balanced(rng, MEMORIES, n_pos)
+    i = 0
+    for p in level.short_grid:
+        trials = homogeneity_sample_size(level.position_mde, POSITIONS, p,
+                                         alpha=alpha / UNIFORMITY_SUBTESTS, beta=beta)
+        # sized by the df that pooling the count's bins leaves, not by C
+        samples = binomial_count_gof_sample_size(level.gof_w, POSITIONS, p,
+                                                 alpha=alpha / drop_count_subtests(level),
+                                                 beta=beta)
+        for family, shape in (("channel-positions", (64, POSITIONS)),
+                              ("batch-positions", (POSITIONS, 64))):
+            h, w = _small_map(rng)
+            s = Setting(p, (*shape, h, w), KINDS[i % len(INPUT_KINDS)], p_dtypes[i], p_memory[i])
+            per_position = shape[1] if family == "batch-positions" else shape[0]
+            calls = math.ceil(trials / per_position)
+            if family == "channel-positions":
+                calls = max(calls, math.ceil(samples / shape[0]))
+            add(family, "positions", s, max(2, calls))
+            i += 1
+
+    # sequences: many calls of a small input, long enough masks that one repeat is damning
+    for j, p in enumerate(level.short_grid):
+        calls = level.sequence_calls
+        pairs_needed = phi_sample_size(level.phi_mde, alpha=alpha / 3, beta=beta,
+                                       rates=(p, p))
+        # one repeat among all pairs of the sequence's calls is significant at a tenth of
+        # independence-calls' share (so the whole run's comparison keeps its power)
+        length = max(256, identical_mask_min_length(calls * calls, p, alpha=alpha / 3 / 10))
+        length = max(length, math.ceil(pairs_needed / max(1, calls - 1)))
+        n = 2 ** (j % 3)  # N = 1, 2, 4: successive calls of the same small input
+        c = math.ceil(length / n)
+        s = Setting(p, (n, c, 1, int(rng.integers(1, 4))), "normal", dtypes[j % len(dtypes)],
+                    MEMORIES[j % len(MEMORIES)])
+        add("sequence", "sequence", s, calls)
+    return Space(level.name, seed, tuple(cells))
+
+
+def drop_count_subtests(level: Level) -> int:
+    """Drop-count-distribution: one chi-square per channel-positions cell, and dispersion of
+    the counts per sample, per call and per channel position."""
+    return len(level.short_grid) + 3
+
+
+def space(ctx: CheckContext) -> Space:
+    """The run's space for this context (the same for every check of a run)."""
+    caps = ctx.adapter.capabilities
+    return build_space(ctx.level, ctx.space_seed, tuple(str(d) for d in ctx.dtypes),
+                       bool(caps.three_d), ctx.alpha, ctx.beta)
+
+
+# ----------------------------------------------------------------------------- the pool
+
+
+@dataclass(frozen=True)
+class Draw:
+    """What one cell's calls gave: decisions as packed bits and the kept maps' value ratios.
+
+    ``ratio_*`` summarise y/x at the first element of every kept map (float64): their sum,
+    smallest and largest value, enough for E[y]/x without keeping the outputs.
+    """
+
+    cell: Cell
+    packed: np.ndarray  # uint8 (calls, N, ceil(C / 8)): np.packbits of the dropped decisions
+    kept: int
+    ratio_sum: float
+    ratio_min: float
+    ratio_max: float
+
+    def dropped(self) -> np.ndarray:
+        """The dropped decisions: bool (calls, N, C)."""
+        c = self.cell.setting.channels
+        return np.unpackbits(self.packed, axis=-1, count=c).astype(bool)
+
+    @property
+    def n(self) -> int:
+        return self.cell.decisions
+
+    @property
+    def k(self) -> int:
+        return self.n - self.kept
+
+
+def cell_seed(space_seed: int, cell: Cell) -> int:
+    """The adapter's seed before ``cell`` is drawn: fixed by the run seed and the setting."""
+    text = f"{space_seed}:{cell.setting!r}:{cell.calls}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+def inputs(space_seed: int, cell: Cell, count: int = 4) -> list[np.ndarray]:
+    """The cell's input pool (call t uses input t % count), fixed by the run seed and cell."""
+    rng = np.random.default_rng([space_seed, 0x1D, cell_seed(space_seed, cell)])
+    return [make_input(rng, cell.setting) for _ in range(count)]
+
+
+def draw(ctx: CheckContext, cell: Cell) -> Draw:
+    """The cell's draw: from ``ctx.run_cache`` if a check of this run drew it, else drawn now.
+
+    A seedable adapter is seeded from the run seed and the cell first, so that whichever check
+    draws the cell, the data are the same (a single-check run reproduces the full run).
+    """
+    key = f"space:{ctx.space_seed}:{ctx.dry_run}:{cell.setting!r}:{cell.calls}"
+    cached = ctx.run_cache.get(key)
+    if cached is not None:
+        return cached
+    result = _simulate(ctx, cell) if ctx.dry_run else _draw(ctx, cell)
+    ctx.decisions += cell.decisions
+    ctx.calls += cell.calls
+    ctx.run_cache[key] = result
+    return result
+
+
+def _draw(ctx: CheckContext, cell: Cell) -> Draw:
+    s = cell.setting
+    xs = inputs(ctx.space_seed, cell)
+    firsts = [x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels) for x in xs]
+    harness.seed_adapter(ctx.adapter, cell_seed(ctx.space_seed, cell))
+    packed = np.empty((cell.calls, s.batch, (s.channels + 7) // 8), np.uint8)
+    where = f"({s.label()})"
+    kept, total, lo, hi = 0, 0.0, math.inf, -math.inf
+    for t in range(cell.calls):
+        x = xs[t % len(xs)]
+        f = harness.forward(ctx.adapter, x, s.p, memory=s.memory)
+        keep = extract_keep_mask(x=x, y=f.y, where=where).reshape(s.batch, s.channels)
+        packed[t] = np.packbits(~keep, axis=-1)
+        y0 = f.y[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
+        # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
+        # correct output and says nothing about the scale, so such maps give no ratio
+        finite = keep & np.isfinite(y0)
+        kept += int(keep.sum())
+        if finite.any():
+            ratio = y0[finite] / firsts[t % len(xs)][finite]
+            total += float(ratio.sum()) / finite.sum() * keep.sum()
+            lo, hi = min(lo, float(ratio.min())), max(hi, float(ratio.max()))
+    return Draw(cell, packed, kept, total, lo, hi)
+
+
+def _simulate(ctx: CheckContext, cell: Cell) -> Draw:
+    """A correct implementation's draw, for planning (no adapter call)."""
+    s = cell.setting
+    rng = np.random.default_rng([ctx.space_seed, 99, cell.index])
+    dropped = rng.random((cell.calls, s.batch, s.channels)) < s.p
+    kept = int((~dropped).sum())
+    ratio = float(scale_for(s.p, np.dtype(s.dtype))) if s.p < 1 else 0.0
+    return Draw(cell, np.packbits(dropped, axis=-1), kept, kept * ratio,
+                ratio if kept else math.inf, ratio if kept else -math.inf)
+
+
+def draws(ctx: CheckContext, cells: Iterable[Cell]) -> list[Draw]:
+    return [draw(ctx, c) for c in cells]
+
+
+__all__ = [
+    "CATEGORIES",
+    "KINDS",
+    "Cell",
+    "Draw",
+    "Setting",
+    "Space",
+    "build_space",
+    "category_shape",
+    "draw",
+    "draws",
+    "space",
+]
