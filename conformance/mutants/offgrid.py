@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters.base import ALL_FLOAT_DTYPES, Capabilities
-from conformance.adapters.reference_adapter import ReferenceAdapter
 from conformance.adapters.callable import declare
+from conformance.adapters.reference_adapter import ReferenceAdapter
 from conformance.mutants import _core
 
 
