@@ -27,6 +27,11 @@ from dropout2d_reference import scale_for, validate_p
 
 _GLOBAL: list[np.random.Generator] = [np.random.default_rng()]
 
+#: what every NumPy mutant declares (a module-level declaration, read by the callable
+#: adapter): the core reads 3D input as unbatched, so a mutant's 3D behaviour is judged
+DECLARATION = {"three_d": True}
+__dropout2d__ = DECLARATION
+
 
 def reseed(seed: int | None) -> None:
     """Reseed the generator that seed-less calls draw from (``torch.manual_seed`` for mutants)."""

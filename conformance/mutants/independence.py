@@ -7,6 +7,8 @@ import numpy as np
 
 from conformance.mutants import _core
 
+__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+
 
 def _batch_shared(rng, shape, p, x):
     return rng.random((1,) * (len(shape) - 3) + shape[-3:]) < p

@@ -7,6 +7,8 @@ from dropout2d_reference import validate_p
 
 from conformance.mutants import _core
 
+__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+
 
 def eval_drops(x, p=0.5, training=True, inplace=False, seed=None):
     """The ``training`` flag is ignored: evaluation mode still drops (R6).  Bug class: a

@@ -15,6 +15,8 @@ from conformance.adapters.callable import declare
 from conformance.adapters.reference_adapter import ReferenceAdapter
 from conformance.mutants import _core
 
+__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+
 
 def _rate(rng, shape, rate):
     return rng.random(shape) < np.clip(rate, 0.0, 1.0)

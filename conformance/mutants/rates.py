@@ -9,6 +9,8 @@ import numpy as np
 
 from conformance.mutants import _core
 
+__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+
 
 def _swapped(rng, shape, p, x):
     return rng.random(shape) >= p

@@ -7,6 +7,8 @@ from dropout2d_reference import validate_p
 
 from conformance.mutants import _core
 
+__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+
 
 def no_scaling(x, p=0.5, training=True, inplace=False, seed=None):
     """Kept maps are not rescaled by 1/(1-p) (x * mask only), so E[y] = (1-p) x.  Bug class:

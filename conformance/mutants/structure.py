@@ -6,6 +6,8 @@ import numpy as np
 
 from conformance.mutants import _core
 
+__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+
 
 def element_wise(x, p=0.5, training=True, inplace=False, seed=None):
     """Element-wise dropout (``nn.Dropout``) where channel-wise ``nn.Dropout2d`` was meant:

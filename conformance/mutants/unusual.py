@@ -13,6 +13,8 @@ import numpy as np
 from conformance.adapters.callable import declare
 from conformance.mutants import _core
 
+__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+
 
 def _count_then_positions(rng, shape, p, x):
     # K ~ Binomial(M, p), then K distinct positions uniformly: the same law as M Bernoulli(p)
