@@ -41,6 +41,12 @@ BUILTIN: dict[str, tuple[str, str | None]] = {
     "paddle": ("conformance.adapters.paddle_adapter:PaddleAdapter", "paddle"),
     "mlx": ("conformance.adapters.mlx_adapter:MlxAdapter", "mlx"),
     "haiku": ("conformance.adapters.haiku_adapter:HaikuAdapter", "haiku"),
+    "mindspore": ("conformance.adapters.mindspore_adapter:MindSporeAdapter", "mindspore"),
+    "mindspore-nn": (
+        "conformance.adapters.mindspore_adapter:MindSporeNnAdapter",
+        "mindspore",
+    ),
+    "jittor": ("conformance.adapters.jittor_adapter:JittorAdapter", "jittor"),
 }
 
 #: the framework adapters that `run` with no --adapter tries (besides the reference)
@@ -56,6 +62,9 @@ FRAMEWORKS: list[str] = [
     "paddle",
     "mlx",
     "haiku",
+    "mindspore",
+    "mindspore-nn",
+    "jittor",
 ]
 
 
