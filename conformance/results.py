@@ -54,15 +54,26 @@ def default_root_cause(requirement: str, check_id: str) -> str:
     return f"{requirement}: {check_id}"
 
 
+def error_root_cause(message: str) -> str:
+    """An error's root cause: what went wrong without the per-call details, so that one
+    broken adapter (or worker) that errors every check is one cause, not one per check."""
+    head = message.split(" (", 1)[0].strip()
+    return "error: " + (head if len(head) <= 100 else head[:99] + "…")
+
+
 def group_by_root_cause(checks: list[dict[str, Any]]) -> dict[str, list[str]]:
     """Failing and erroring checks' ids by root cause (report dicts), in check order."""
     groups: dict[str, list[str]] = {}
     for c in checks:
-        if c.get("verdict") in (Verdict.FAIL.value, Verdict.ERROR.value):
+        if c.get("verdict") == Verdict.ERROR.value:
+            cause = c.get("root_cause") or error_root_cause(str(c.get("message", "")))
+        elif c.get("verdict") == Verdict.FAIL.value:
             cause = c.get("root_cause") or default_root_cause(
                 str(c.get("requirement", "")), str(c.get("id", ""))
             )
-            groups.setdefault(cause, []).append(str(c.get("id", "")))
+        else:
+            continue
+        groups.setdefault(cause, []).append(str(c.get("id", "")))
     return groups
 
 
@@ -110,7 +121,9 @@ class CheckResult:
             "warnings": list(self.warnings),
             "decisions": self.decisions,
         }
-        if not self.ok:
+        if self.verdict == Verdict.ERROR:
+            out["root_cause"] = self.root_cause or error_root_cause(self.message)
+        elif self.verdict == Verdict.FAIL:
             out["root_cause"] = self.root_cause or default_root_cause(self.requirement, self.id)
         if self.kind == "statistical":
             top = self.primary()

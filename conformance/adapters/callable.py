@@ -7,8 +7,9 @@ Capabilities come from its signature and from what it declares, without subclass
   control (both can be switched off by a declaration, never on without the parameter);
 * :func:`declare` (or a ``__dropout2d__`` dict attribute set by hand) states the rest: the
   dtypes (bfloat16 included), 3D support, layout, device, the gradient function and the
-  framework's name.  The loader validates it and raises :class:`SpecError` naming the bad
-  field and the allowed values.
+  framework's name.  A module-level ``__dropout2d__`` dict applies to every function of the
+  module; a function's own declaration overrides it field by field.  The loader validates
+  both and raises :class:`SpecError` naming the bad field and the allowed values.
 
 Undeclared, a callable is assumed to support float16, float32 and float64 and 4D input only:
 3D support is declared (``three_d=True``), because a function written for 4D may return a
@@ -243,7 +244,13 @@ class CallableAdapter(Adapter):
         self.name = name or getattr(fn, "__name__", type(fn).__name__)
         sig = _signature(fn)
         where = f"{self.name}.{DECLARATION_ATTR}"
-        decl = validate_declaration(getattr(fn, DECLARATION_ATTR, {}), where=where)
+        module = sys.modules.get(getattr(fn, "__module__", None) or "")
+        module_decl = validate_declaration(
+            getattr(module, DECLARATION_ATTR, {}) if module is not None else {},
+            where=f"module {getattr(module, '__name__', '?')}.{DECLARATION_ATTR}",
+        )
+        decl = {**module_decl,
+                **validate_declaration(getattr(fn, DECLARATION_ATTR, {}), where=where)}
         _check_against_signature(decl, sig, where=where)
         self.declaration = decl
         self._takes_training = _accepts(sig, "training")

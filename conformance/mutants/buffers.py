@@ -6,6 +6,8 @@ import numpy as np
 
 from conformance.mutants import _core
 
+__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+
 #: one output buffer per (shape, dtype), reused by every call: the fault this module models
 _BUFFERS: dict[tuple[tuple[int, ...], str], np.ndarray] = {}
 

@@ -173,3 +173,21 @@ def test_format_1_1_adds_optional_fields_and_1_0_reports_still_load(mixed_report
         for c in a["checks"]:
             c.pop("root_cause", None)
     validate(old)  # a report written before 1.1 still loads
+
+
+def test_one_broken_worker_is_one_root_cause_not_one_per_check():
+    from conformance.results import group_by_root_cause
+
+    checks = [
+        {"id": f"c{i}", "requirement": f"R{i + 1}", "verdict": "error",
+         "message": f"the worker failed (TypeError: boom) while running c{i}"}
+        for i in range(3)
+    ] + [{"id": "p-one", "requirement": "R7", "verdict": "fail", "message": "NaN"},
+         {"id": "x", "requirement": "R1", "verdict": "fail", "message": "m",
+          "root_cause": "R1 output dtype"},
+         {"id": "ok", "requirement": "R1", "verdict": "pass", "message": ""}]
+    assert group_by_root_cause(checks) == {
+        "error: the worker failed": ["c0", "c1", "c2"],
+        "R7 p = 0 and p = 1": ["p-one"],
+        "R1 output dtype": ["x"],
+    }
