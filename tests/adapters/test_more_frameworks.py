@@ -18,7 +18,8 @@ import pytest
 from conformance.adapters import load_adapter, registry
 from conformance.errors import SpecError
 from conformance.results import Verdict
-from tests.adapters.test_frameworks import assert_verdict, caps, verdicts
+
+from .test_frameworks import assert_verdict, caps, verdicts
 
 NEW_ADAPTERS = ("haiku", "mindspore", "mindspore-nn", "jittor")
 
