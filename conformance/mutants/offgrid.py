@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters.base import ALL_FLOAT_DTYPES, Capabilities
-from conformance.adapters.callable import declare
 from conformance.adapters.reference_adapter import ReferenceAdapter
 from conformance.mutants import _core
 
@@ -31,7 +30,6 @@ def _batch_one(rng, shape, p, x):
     return rng.random(shape) < p
 
 
-@declare(three_d=True)
 def rate_batch_1(x, p=0.5, training=True, inplace=False, seed=None):
     """Batch size 1 takes a specialised kernel whose keep threshold is tabulated in steps of
     1/16 and rounded up: the drop rate is ceil(16 p) / 16 for N = 1 only (0.4375 at p = 0.4),
@@ -43,7 +41,6 @@ def _unbatched(rng, shape, p, x):
     return _rate(rng, shape, p + 0.04 if x.ndim == 3 else p)
 
 
-@declare(three_d=True)
 def rate_unbatched(x, p=0.5, training=True, inplace=False, seed=None):
     """Unbatched 3D input is promoted to a batch of one through a path that adds a stale
     epsilon to the threshold: the drop rate is p + 0.04 for (C, H, W) input only.
@@ -55,7 +52,6 @@ def _one_by_one(rng, shape, p, x):
     return _rate(rng, shape, p + 0.03 if x.shape[-1] * x.shape[-2] == 1 else p)
 
 
-@declare(three_d=True)
 def rate_1x1_maps(x, p=0.5, training=True, inplace=False, seed=None):
     """1x1 maps dispatch to the element-wise dropout kernel (the same thing for one element),
     whose threshold has an off-by-one: the drop rate is p + 0.03 for H * W = 1 only.
@@ -70,7 +66,6 @@ def _many_channels(rng, shape, p, x):
     return _rate(rng, shape, p + 0.02 if x.shape[-3] >= MANY_CHANNELS else p)
 
 
-@declare(three_d=True)
 def rate_many_channels(x, p=0.5, training=True, inplace=False, seed=None):
     """With 400 channels or more a tiled kernel takes over whose threshold is offset: the drop
     rate is p + 0.02 only when C >= 400 (a grid with C <= 256 never sees it).
@@ -84,7 +79,6 @@ def _large_maps(x):
     return _core.channel_shape(x)
 
 
-@declare(three_d=True)
 def element_wise_large_maps(x, p=0.5, training=True, inplace=False, seed=None):
     """Maps of 64 elements or more (8x8 and up) take an element-wise path: one decision per
     element instead of per map, so R2's whole-map structure breaks only there (a suite whose
@@ -99,7 +93,6 @@ def _band(rng, shape, p, x):
     return _rate(rng, shape, p + 0.05 if BAND[0] <= p <= BAND[1] else p)
 
 
-@declare(three_d=True)
 def rate_band(x, p=0.5, training=True, inplace=False, seed=None):
     """A table of per-p thresholds with one corrupt entry: the drop rate is p + 0.05 for p in
     [0.37, 0.39] only, between the points of any fixed grid.  No public issue known."""
@@ -110,7 +103,6 @@ def _float64(rng, shape, p, x):
     return _rate(rng, shape, p - 0.02 if x.dtype == np.float64 else p)
 
 
-@declare(three_d=True)
 def rate_off_float64(x, p=0.5, training=True, inplace=False, seed=None):
     """The float64 kernel compares the uniform with p - 0.02 (a threshold computed once in the
     wrong precision and adjusted): drop rate p - 0.02 for float64 input only.
@@ -123,7 +115,6 @@ def _strided(rng, shape, p, x):
     return _rate(rng, shape, p if contiguous else p + 0.03)
 
 
-@declare(three_d=True)
 def rate_strided(x, p=0.5, training=True, inplace=False, seed=None):
     """Non-contiguous input (channels-last or strided views) goes through a gather path whose
     threshold is p + 0.03: the rate depends on the memory layout.  No public issue known."""
@@ -136,7 +127,6 @@ def _last_channel(rng, shape, p, x):
     return d
 
 
-@declare(three_d=True)
 def last_channel_kept(x, p=0.5, training=True, inplace=False, seed=None):
     """The decision loop runs over range(C - 1): the last channel is never dropped (an
     off-by-one at the end, which a test of channels 0..39 of a 40-channel input sees only if it
@@ -149,7 +139,6 @@ def _magnitude(rng, shape, p, x):
     return rng.random(shape) < np.clip(np.where(first > 100, p + 0.03, p), 0.0, 1.0)
 
 
-@declare(three_d=True)
 def magnitude_dependent(x, p=0.5, training=True, inplace=False, seed=None):
     """Maps whose first value exceeds 100 in magnitude take an overflow-guard path that drops
     with probability p + 0.03: decisions depend on the input's values (R4).
@@ -168,7 +157,6 @@ def _shifted(rng, shape, p, x):
     return d
 
 
-@declare(three_d=True)
 def shifted_neighbour(x, p=0.5, training=True, inplace=False, seed=None):
     """Sample n + 1 reuses sample n's decisions shifted by one channel (a random buffer read
     with a stride off by one): half of all decisions are copies, yet the pairs (n, c), (n+1, c)
@@ -185,7 +173,6 @@ def _fixed_count(rng, shape, p, x):
     return d.reshape(shape)
 
 
-@declare(three_d=True)
 def count_fixed_per_call(x, p=0.5, training=True, inplace=False, seed=None):
     """Every call drops exactly round(p * N * C) channels at uniformly random positions
     (sampling without replacement): each decision has rate p, but the per-call count has no
@@ -205,7 +192,6 @@ def _lag_copies(rng, shape, p, x):
     return d
 
 
-@declare(three_d=True)
 def channel_lag_7(x, p=0.5, training=True, inplace=False, seed=None):
     """Channel c + 7 copies channel c's decision with probability 0.2 (a vectorised kernel
     whose 8-wide lanes share a random word now and then): exact rates, correlation 0.2 at
@@ -222,7 +208,6 @@ def _period_23(rng, shape, p, x):
     return np.take(draw, np.arange(channels) % CHANNEL_PERIOD, axis=-3)
 
 
-@declare(three_d=True)
 def channel_period_23(x, p=0.5, training=True, inplace=False, seed=None):
     """Random numbers come from a per-sample buffer of 23 entries: channel c + 23 repeats
     channel c's decision.  Exact rates, no dependence at lags 1, 5 or C/2 (C = 64).
@@ -233,7 +218,6 @@ def channel_period_23(x, p=0.5, training=True, inplace=False, seed=None):
 _HALF: list[np.ndarray | None] = [None]
 
 
-@declare(three_d=True)
 def calls_half_repeat(x, p=0.5, training=True, inplace=False):
     """Each call refills only half of its random buffer: the first half of the channels of
     call t + 1 repeat call t's decisions when the shapes match (correlation 1/2 at call lag 1).
@@ -257,7 +241,6 @@ def _fp16_shared(rng, shape, p, x):
     return rng.random(shape) < p
 
 
-@declare(three_d=True)
 def float16_batch_shared(x, p=0.5, training=True, inplace=False, seed=None):
     """The float16 kernel draws one (C,) mask and broadcasts it over the batch (a half-precision
     path vectorised over N by mistake): every sample of a call shares its mask, for float16
@@ -269,7 +252,6 @@ RNG_PERIOD = 300
 _PERIOD_CALLS = [0]
 
 
-@declare(three_d=True)
 def rng_period_300(x, p=0.5, training=True, inplace=False):
     """The generator's state is a counter that wraps after 300 calls (an offset kept in a small
     ring buffer): call t + 300 draws exactly the mask of call t.  A run that makes fewer than

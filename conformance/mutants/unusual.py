@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.adapters.callable import declare
 from conformance.mutants import _core
 
 __dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
@@ -25,7 +24,6 @@ def _count_then_positions(rng, shape, p, x):
     return d.reshape(shape)
 
 
-@declare(three_d=True)
 def count_then_positions(x, p=0.5, training=True, inplace=False, seed=None):
     """Draws the number of dropped channels of the call from Binomial(N * C, p) first, then
     which channels, uniformly without replacement: exactly the law of independent Bernoulli(p)
@@ -49,7 +47,6 @@ def _geometric_gaps(rng, shape, p, x):
     return d.reshape(shape)
 
 
-@declare(three_d=True)
 def geometric_gaps(x, p=0.5, training=True, inplace=False, seed=None):
     """Skips from one dropped channel to the next by Geometric(p) gaps over the flattened
     (n, c) order (sequential sampling, as in sparse samplers): exactly the law of independent
@@ -64,7 +61,6 @@ def _transposed_integer(rng, shape, p, x):
     return np.moveaxis(draws, 0, -3) if len(shape) == 4 else draws
 
 
-@declare(three_d=True)
 def transposed_integer(x, p=0.5, training=True, inplace=False, seed=None):
     """Draws channel-major ((C, N) order) 53-bit integers and drops where they fall below
     round(p * 2**53): a different order of draws and an integer threshold, same law up to
@@ -81,7 +77,6 @@ def _blockwise_permutation(rng, shape, p, x):
     return (ranks < counts[:, None]).reshape(-1)[:total].reshape(shape)
 
 
-@declare(three_d=True)
 def blockwise_permutation(x, p=0.5, training=True, inplace=False, seed=None):
     """Splits the flattened decisions into blocks of 64; each block drops a Binomial(64, p)
     number of them at positions given by a random permutation (the tail of the last block is
