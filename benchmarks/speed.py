@@ -1,0 +1,424 @@
+"""The suite's speed against the physical floor, in one invocation: the table the README quotes.
+
+For each adapter and level asked, as whole processes (interpreter start and imports included):
+
+- **suite**: ``dropout2d-conformance run --adapter A --level L --out TMP --quiet``, its wall
+  time and peak memory (the resident set of the whole process tree, sampled every 20 ms with
+  psutil when it is installed; otherwise the largest single process, from
+  ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process);
+- the **channel decisions** it drew and the **drop-rate MDE** it reached, read from the run's
+  JSON report (each check's ``decisions``, the ``drop-rate`` check's ``mde``), so the numbers are
+  the report's, whatever the checks do inside;
+- the **floor**: a fresh interpreter that imports the framework and draws the same number of
+  channel decisions in large calls (``numpy.random`` for the reference, ``F.dropout2d`` for
+  torch, a jitted ``jax.random.bernoulli`` for the JAX-based adapters and Keras on JAX, and the
+  adapter itself on large inputs for anything else), and the ratio suite / floor;
+- **report writing**: ``write_reports`` of the run's JSON report in a fresh interpreter, first
+  call (lazy imports and template compilation included, as in a run).
+
+Once per invocation: ``dropout2d-conformance --help``, ``list`` and ``checks``, and the pytest
+start-up of a throwaway one-test project with the plugin loaded and with
+``-p no:dropout2d_conformance``, as a ratio.  Medians of ``--repeat`` runs (suite and floor)
+and of 5 runs (the short commands).  Prints Markdown tables with the date and the machine;
+``--json PATH`` writes every number.  Usage::
+
+    python benchmarks/speed.py --adapter reference --adapter torch --adapter jax \\
+        --level quick --level default [--repeat 3] [--json speed.json]
+
+Adapters that need an environment variable (``KERAS_BACKEND=jax``) take it from the
+environment this script runs in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+#: decisions per call of the floor's large calls (16 MiB of float32 at most per call)
+FLOOR_CHUNK = 1 << 22
+SHORT_RUNS = 5
+
+# The floor programs: argv[1] calls of argv[2] channel decisions each (equal calls, so a
+# compiling framework compiles once).  Each imports what the adapter imports and draws with
+# the framework's own primitive, nothing else.
+_FLOOR_NUMPY = r"""
+import sys
+import numpy as np
+calls, size = int(sys.argv[1]), int(sys.argv[2])
+rng = np.random.default_rng(0)
+for _ in range(calls):
+    keep = rng.random(size) >= 0.5
+"""
+
+_FLOOR_TORCH = r"""
+import sys
+import torch
+import torch.nn.functional as F
+calls, size = int(sys.argv[1]), int(sys.argv[2])
+x = torch.ones(1, size, 1, 1)
+for _ in range(calls):
+    y = F.dropout2d(x, 0.5, True)
+"""
+
+_FLOOR_JAX = r"""
+import sys
+import importlib
+for extra in sys.argv[3:]:
+    importlib.import_module(extra)  # the adapter's framework on top of jax (flax, keras)
+import jax
+import numpy as np
+calls, size = int(sys.argv[1]), int(sys.argv[2])
+
+@jax.jit
+def draw(key, p):
+    key, sub = jax.random.split(key)
+    return key, jax.random.bernoulli(sub, 1.0 - p, (size,))
+
+key = jax.random.key(0)
+for _ in range(calls):
+    key, keep = draw(key, 0.5)
+    np.asarray(keep)
+"""
+
+_FLOOR_ADAPTER = r"""
+import sys
+import numpy as np
+from conformance.adapters import load_adapter
+calls, size = int(sys.argv[1]), int(sys.argv[2])
+adapter = load_adapter(sys.argv[3])
+x = np.ones((1, size, 1, 1) if adapter.layout == "NCHW" else (1, 1, 1, size), np.float32)
+native = adapter.to_native(x)
+for _ in range(calls):
+    adapter.to_numpy(adapter.dropout2d(native, 0.5, True, False))
+"""
+
+
+def floor_program(spec: str) -> tuple[str, list[str]]:
+    """The floor program for an adapter spec and its extra arguments."""
+    name = spec.split("@", 1)[0]
+    if name == "reference":
+        return _FLOOR_NUMPY, []
+    if name == "torch":
+        return _FLOOR_TORCH, []
+    if name == "jax":
+        return _FLOOR_JAX, []
+    if name.startswith("flax"):
+        return _FLOOR_JAX, ["flax.linen" if name == "flax-linen" else "flax.nnx"]
+    if name.startswith("keras") and os.environ.get("KERAS_BACKEND") == "jax":
+        return _FLOOR_JAX, ["keras"]
+    return _FLOOR_ADAPTER, [spec]
+
+
+# --- measuring processes ----------------------------------------------------------------------
+
+#: runs argv, prints the largest resident set (bytes) of any process in the tree on stderr
+_WRAPPER = r"""
+import resource, subprocess, sys, time
+t = time.perf_counter()
+rc = subprocess.run(sys.argv[1:]).returncode
+wall = time.perf_counter() - t
+kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"@@speed {rc} {wall:.6f} {kb * 1024}", file=sys.stderr)
+"""
+
+
+def _tree_rss(proc: Any) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except Exception:  # the process ended between listing and reading
+            pass
+    return total
+
+
+def measure(argv: list[str], *, cwd: str | None = None, env: dict | None = None,
+            memory: bool = False) -> dict[str, Any]:
+    """Wall time, exit code and (with ``memory``) the peak resident set of ``argv``'s tree."""
+    if not memory:
+        t = time.perf_counter()
+        out = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+        return {"wall_s": time.perf_counter() - t, "rc": out.returncode,
+                "stderr": out.stderr[-2000:]}
+    try:
+        import psutil  # optional: only used when already installed
+    except ImportError:
+        psutil = None
+    proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, *argv], cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        try:
+            root = psutil.Process(proc.pid)
+            while not stop.is_set():
+                peak[0] = max(peak[0], _tree_rss(root))
+                time.sleep(0.02)
+        except Exception:  # the tree is gone
+            pass
+
+    sampler = threading.Thread(target=sample, daemon=True) if psutil else None
+    if sampler:
+        sampler.start()
+    _, err = proc.communicate()
+    stop.set()
+    if sampler:
+        sampler.join()
+    line = next((ln for ln in err.splitlines() if ln.startswith("@@speed ")), None)
+    if line is None:
+        raise RuntimeError(f"the measuring wrapper failed: {err[-1000:]}")
+    _, rc, wall, largest = line.split()
+    return {
+        "wall_s": float(wall),
+        "rc": int(rc),
+        # the wrapper itself (an idle interpreter) is in the sampled tree: subtract nothing,
+        # it is small and the sum is an upper bound
+        "peak_tree_mb": peak[0] / 2**20 if sampler else None,
+        "peak_largest_mb": int(largest) / 2**20,
+        "stderr": err[-2000:],
+    }
+
+
+def cli() -> list[str]:
+    script = Path(sys.executable).parent / "dropout2d-conformance"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "conformance"]
+
+
+def _median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+# --- the pieces -------------------------------------------------------------------------------
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """Decisions and the drop-rate MDE from a run's JSON report (one adapter)."""
+    report = json.loads(path.read_text())
+    entry = report["adapters"][0]
+    checks = [c for c in entry.get("checks") or () if isinstance(c, dict)]
+    drop = next((c for c in checks if c.get("id") == "drop-rate"), {})
+    slowest = sorted(((c.get("duration_s") or 0.0, c.get("id")) for c in checks), reverse=True)
+    return {
+        "decisions": sum(int(c.get("decisions") or 0) for c in checks),
+        "drop_rate_mde": drop.get("mde"),
+        "conformant": entry.get("conformant"),
+        "verdicts": {v: sum(1 for c in checks if c.get("verdict") == v)
+                     for v in ("pass", "fail", "skip", "error")},
+        "slowest_checks": [[cid, round(s, 3)] for s, cid in slowest[:5]],
+    }
+
+
+_WRITE = r"""
+import json, sys, tempfile, time
+from conformance.report.files import write_reports
+report = json.load(open(sys.argv[1]))
+out = tempfile.mkdtemp()
+t = time.perf_counter()
+write_reports(report, out)
+first = time.perf_counter() - t
+t = time.perf_counter()
+write_reports(report, out)
+print(json.dumps({"first_s": first, "again_s": time.perf_counter() - t}))
+"""
+
+
+def report_writing(json_path: Path, runs: int) -> dict[str, float]:
+    firsts, agains = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _WRITE, str(json_path)],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        firsts.append(r["first_s"])
+        agains.append(r["again_s"])
+    return {"first_s": _median(firsts), "again_s": _median(agains)}
+
+
+def run_suite(spec: str, level: str, repeat: int, keep: Path | None) -> dict[str, Any]:
+    walls, peaks, largest, rcs = [], [], [], []
+    info: dict[str, Any] = {}
+    json_copy = None
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as out:
+            m = measure([*cli(), "run", "--adapter", spec, "--level", level, "--out", out,
+                         "--quiet"], memory=True)
+            rcs.append(m["rc"])
+            path = Path(out) / "conformance.json"
+            if m["rc"] not in (0, 1) or not path.exists():
+                return {"error": f"exit {m['rc']}: {m['stderr'].strip()[-600:]}"}
+            walls.append(m["wall_s"])
+            if m["peak_tree_mb"] is not None:
+                peaks.append(m["peak_tree_mb"])
+            largest.append(m["peak_largest_mb"])
+            info = read_report(path)
+            if json_copy is None:
+                json_copy = Path(tempfile.mkstemp(suffix=".json")[1] if keep is None
+                                 else keep / f"{spec.replace('/', '_')}-{level}.json")
+                shutil.copyfile(path, json_copy)
+    return {"wall_s": _median(walls), "walls_s": walls, "rc": rcs,
+            "peak_mb": max(peaks) if peaks else max(largest),
+            "peak_method": "tree sum, sampled (psutil)" if peaks else "largest process (rusage)",
+            "peak_largest_mb": max(largest), "json": str(json_copy), **info}
+
+
+def run_floor(spec: str, decisions: int, repeat: int) -> dict[str, Any]:
+    program, extra = floor_program(spec)
+    calls = max(1, -(-decisions // FLOOR_CHUNK))
+    size = max(1, -(-decisions // calls))
+    walls = []
+    for _ in range(repeat):
+        m = measure([sys.executable, "-c", program, str(calls), str(size), *extra])
+        if m["rc"] != 0:
+            return {"error": m["stderr"].strip()[-600:]}
+        walls.append(m["wall_s"])
+    kind = {_FLOOR_NUMPY: "numpy.random", _FLOOR_TORCH: "F.dropout2d",
+            _FLOOR_JAX: "jitted jax.random.bernoulli", _FLOOR_ADAPTER: "the adapter"}[program]
+    return {"wall_s": _median(walls), "walls_s": walls, "how": kind + (
+        f" (+ import {', '.join(extra)})" if extra and program is _FLOOR_JAX else "")}
+
+
+def short_commands() -> dict[str, float]:
+    out = {}
+    for name, args in (("--help", ["--help"]), ("list", ["list"]), ("checks", ["checks"])):
+        walls = []
+        for _ in range(SHORT_RUNS):
+            m = measure([*cli(), *args])
+            if m["rc"] != 0:
+                raise RuntimeError(f"dropout2d-conformance {name} failed: {m['stderr'][-600:]}")
+            walls.append(m["wall_s"])
+        out[name] = _median(walls)
+    return out
+
+
+def pytest_startup() -> dict[str, float]:
+    """A one-test project that does not use the suite, with and without the plugin loaded."""
+    with tempfile.TemporaryDirectory() as project:
+        Path(project, "test_one.py").write_text("def test_one():\n    assert 1 + 1 == 2\n")
+        base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_one.py"]
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+        with_plugin, without = [], []
+        for _ in range(SHORT_RUNS):  # interleaved, so that load changes hit both alike
+            for argv, into in ((base, with_plugin),
+                               ([*base, "-p", "no:dropout2d_conformance"], without)):
+                m = measure(argv, cwd=project, env=env)
+                if m["rc"] != 0:
+                    raise RuntimeError(f"pytest failed: {m['stderr'][-600:]}")
+                into.append(m["wall_s"])
+    a, b = _median(with_plugin), _median(without)
+    return {"with_plugin_s": a, "without_plugin_s": b, "ratio": a / b}
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cores": cores, "cpu": model, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def _fmt(x: Any, spec: str) -> str:
+    return "–" if x is None or (isinstance(x, float) and x != x) else format(x, spec)
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [f"Measured {result['date']} on {m['cores']} cores ({m['cpu']}), Python "
+             f"{m['python']}; medians of {result['repeat']} run(s); whole processes.", "",
+             "| adapter | level | suite s | floor s | ratio | peak MB | channel decisions "
+             "| drop-rate MDE | report writing s | verdicts |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in result["runs"]:
+        if "error" in r["suite"]:
+            lines.append(f"| {r['adapter']} | {r['level']} | failed: "
+                         f"{r['suite']['error'][:120]} |||||||")
+            continue
+        s, f = r["suite"], r["floor"]
+        ratio = s["wall_s"] / f["wall_s"] if f.get("wall_s") else None
+        v = s["verdicts"]
+        verdicts = f"{v['pass']} pass, {v['fail']} fail, {v['skip']} skip, {v['error']} error"
+        lines.append(
+            f"| {r['adapter']} | {r['level']} | {_fmt(s['wall_s'], '.2f')} "
+            f"| {_fmt(f.get('wall_s'), '.2f')} | {_fmt(ratio, '.2f')} "
+            f"| {_fmt(s['peak_mb'], '.0f')} "
+            f"| {s['decisions'] / 1e6:.2f} M | {_fmt(s['drop_rate_mde'], '.4f')} "
+            f"| {_fmt(r['report']['first_s'], '.3f')} | {verdicts} |")
+    floors = sorted({f"{r['adapter']}: {r['floor']['how']}" for r in result["runs"]
+                     if "how" in r.get("floor", {})})
+    if floors:
+        lines += ["", "Floors: " + "; ".join(floors) + "."]
+    if result.get("commands"):
+        c = result["commands"]
+        lines += ["", "| command | s |", "|---|---|"]
+        lines += [f"| `dropout2d-conformance {k}` | {v:.2f} |" for k, v in c.items()]
+    if result.get("pytest"):
+        p = result["pytest"]
+        lines += ["", "| pytest, one-test project | s |", "|---|---|",
+                  f"| with the plugin installed | {p['with_plugin_s']:.2f} |",
+                  f"| `-p no:dropout2d_conformance` | {p['without_plugin_s']:.2f} |",
+                  f"| ratio | {p['ratio']:.3f} |"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--adapter", action="append", help="adapter spec (repeatable)")
+    parser.add_argument("--level", action="append", choices=("quick", "default", "thorough"))
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each suite and floor")
+    parser.add_argument("--json", metavar="PATH", help="write every number here")
+    parser.add_argument("--keep-reports", metavar="DIR", help="keep each run's JSON report")
+    parser.add_argument("--no-commands", action="store_true",
+                        help="skip the --help/list/checks and pytest start-up timings")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error(f"--repeat must be >= 1, got {args.repeat}")
+    keep = Path(args.keep_reports) if args.keep_reports else None
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(), "repeat": args.repeat, "runs": [],
+    }
+    for spec in args.adapter or ["reference", "torch"]:
+        for level in args.level or ["quick", "default"]:
+            print(f"... {spec} at {level}", file=sys.stderr, flush=True)
+            suite = run_suite(spec, level, args.repeat, keep)
+            entry: dict[str, Any] = {"adapter": spec, "level": level, "suite": suite}
+            if "error" not in suite:
+                entry["floor"] = run_floor(spec, suite["decisions"], args.repeat)
+                entry["report"] = report_writing(Path(suite["json"]), 3)
+                if keep is None:
+                    os.unlink(suite["json"])
+            result["runs"].append(entry)
+    if not args.no_commands:
+        print("... commands and pytest start-up", file=sys.stderr, flush=True)
+        result["commands"] = short_commands()
+        result["pytest"] = pytest_startup()
+    print(markdown(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
