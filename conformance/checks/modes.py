@@ -192,7 +192,7 @@ def _describe_output(ctx: CheckContext, x: np.ndarray, p: float) -> str:
     if ratio.size and np.isfinite(ratio).all() and np.ptp(ratio) <= tol * abs(ratio.mean()):
         k = float(ratio.mean())
         if 1.0 - p != 0 and abs(k * (1.0 - p) - 1.0) <= tol:
-            scale = f"the input scaled by 1/(1-p) = 1/{1 - p:.6g} (the rate is used unvalidated)"
+            scale = f"the input scaled by 1/(1-p) = 1/{1 - p:.10g} (the rate is used unvalidated)"
         elif abs(k - 1.0) <= tol:
             scale = "the input unchanged"
         else:
