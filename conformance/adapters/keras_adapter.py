@@ -7,6 +7,17 @@ The layer is called with ``training=True/False`` on backend tensors made by
 ``keras.ops.convert_to_tensor``.  One layer per p is kept and called again and again, as in a
 model; its ``SeedGenerator`` advances on every call.
 
+**Compilation (JAX backend).** Calls that draw a mask run the layer under ``jax.jit``, as a
+Keras train step does on JAX, once a setting is drawn from often enough: the layer's
+``__call__`` (autocasting included, so the dtype findings stay the layer's) inside a
+``keras.StatelessScope`` that maps its seed-generator state in and the advanced state out.  The
+adapter holds that state per layer.  Eagerly, every operation dispatched on its own: 5.6 ms a
+call, against 0.9 ms jitted (64 x 256 channels).  The rate is a Python attribute of the layer
+(``if training and self.rate > 0``), so each p compiles once per shape and dtype;
+``jax_adapter.CompileWhenWorthIt`` runs a setting eagerly (the same function, unjitted) until
+the time spent on it would have paid for its compilation.  Calls that draw nothing (evaluation,
+p = 0) and the other backends run eagerly.
+
 **Backend.** Keras picks its backend once, at import: ``KERAS_BACKEND``, else
 ``~/.keras/keras.json``, else TensorFlow.  If Keras is already imported, its backend is used.
 If ``KERAS_BACKEND`` is unset and the backend Keras would pick is not installed (Keras's import
@@ -45,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter, Capabilities
-from conformance.adapters.jax_adapter import x64
+from conformance.adapters.jax_adapter import CompileWhenWorthIt, x64
 
 #: float32 first: see the module docstring
 KERAS_DTYPES = ("float32", "float16", "float64", "bfloat16")
@@ -119,6 +130,8 @@ class KerasAdapter(Adapter):
                 inplace=False, seed=True, autograd=False, dtypes=KERAS_DTYPES, three_d=False
             )
         self._layers: dict[float, Any] = {}
+        # p -> [forward, forward+vjp, seed-generator state] (JAX backend only)
+        self._jitted: dict[float, list[Any]] = {}
 
     # conversions -------------------------------------------------------------------------
 
@@ -158,23 +171,51 @@ class KerasAdapter(Adapter):
             self._layers[p] = layer
         return layer
 
+    def _jax_entry(self, p: float) -> list[Any]:
+        """The forward and forward+vjp of p's layer, and its seed state (see above)."""
+        entry = self._jitted.get(p)
+        if entry is None:
+            import jax
+
+            layer = self._layer(p)
+            variables = list(layer.non_trainable_variables)
+            scope = self.keras.StatelessScope
+
+            def forward(state: list[Any], v: Any) -> tuple[Any, list[Any]]:
+                with scope(state_mapping=list(zip(variables, state, strict=True))) as s:
+                    y = layer(v, training=True)
+                return y, [s.get_current_value(var) for var in variables]
+
+            def forward_vjp(state: list[Any], v: Any, upstream: Any) -> tuple[Any, ...]:
+                y, pullback, state = jax.vjp(lambda u: forward(state, u), v, has_aux=True)
+                (dx,) = pullback(upstream.astype(y.dtype))
+                return y, dx, state
+
+            entry = [CompileWhenWorthIt(jax, forward), CompileWhenWorthIt(jax, forward_vjp),
+                     [v.value for v in variables]]
+            self._jitted[p] = entry
+        return entry
+
     def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
         if inplace:
             raise ValueError("keras layers do not work in place")
+        if self.backend == "jax" and training and p != 0.0:
+            entry = self._jax_entry(p)
+            y, entry[2] = entry[0]((x.shape, x.dtype), entry[2], x)
+            return y
         return self._layer(p)(x, training=training)
 
     def seed(self, seed: int) -> None:
         self.keras.utils.set_random_seed(int(seed))
         self._layers = {}
+        self._jitted = {}
 
     def grad(self, x: Any, p: float, upstream: Any) -> tuple[Any, Any]:
-        layer = self._layer(p)
         if self.backend == "jax":
-            import jax
-
-            y, pullback = jax.vjp(lambda v: layer(v, training=True), x)
-            (dx,) = pullback(upstream.astype(y.dtype))
+            entry = self._jax_entry(p)
+            y, dx, entry[2] = entry[1]((x.shape, x.dtype), entry[2], x, upstream)
             return y, dx
+        layer = self._layer(p)
         if self.backend == "torch":
             import torch
 
