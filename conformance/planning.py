@@ -41,7 +41,8 @@ def decision_cost(adapter: Adapter, *, budget_s: float = 0.3) -> tuple[float, fl
 #: what each statistical test's MDE measures
 MDE_UNITS = {
     "binomial-exact": "absolute drop rate",
-    "every-setting-binomial": "absolute drop rate",
+    "rate-homogeneity-max-z": "absolute drop rate",
+    "rate-homogeneity-chi2": "rms rate shift",
     "excess-rate-z": "absolute drop rate",
     "omnibus-chi2": "rms standardised rate shift",
     "chi2-gof-binomial": "Cohen's w",

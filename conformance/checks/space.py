@@ -75,7 +75,7 @@ ANCHOR_PER_CALL = 4096
 MAX_CALLS = 128
 #: ... nor feeds more elements than this in all: large maps cost memory bandwidth, not
 #: decisions, and R2's structure shows in a few calls
-MAX_ELEMENTS = 3_000_000
+MAX_ELEMENTS = 1_500_000
 
 #: Sub-tests per check.  Every check splits ctx.alpha into this many Bonferroni shares, and the
 #: space sizes its cells with the same shares, so the planned power is the power of the test.
@@ -368,7 +368,7 @@ def cell_seed(space_seed: int, cell: Cell) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
-def inputs(space_seed: int, cell: Cell, count: int = 4) -> list[np.ndarray]:
+def inputs(space_seed: int, cell: Cell, count: int = 2) -> list[np.ndarray]:
     """The cell's input pool (call t uses input t % count), fixed by the run seed and cell."""
     rng = np.random.default_rng([space_seed, 0x1D, cell_seed(space_seed, cell)])
     return [make_input(rng, cell.setting) for _ in range(count)]

@@ -181,3 +181,13 @@ def test_an_adapter_without_3d_is_never_given_3d_input():
     ctx = CheckContext(adapter=_NoThreeD(), level=LEVELS["quick"], seed=0, alpha=ALPHA,
                        beta=1e-3)
     assert not any(c.setting.unbatched for c in sp.space(ctx).cells)
+
+
+def test_the_power_plan_lists_the_space_and_every_subtest():
+    from conformance.planning import format_plan
+
+    text = format_plan("quick", load_adapter("reference"), timing=False)
+    assert "settings" in text and "decisions" in text
+    for cid in battery.STATISTICAL:
+        assert f"  {cid} (" in text, cid
+    assert "MDE" in text and "n=" in text and "alpha" in text
