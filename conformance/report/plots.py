@@ -573,7 +573,15 @@ def dropcount_figure(check: dict[str, Any]) -> str | None:
 
 @_safe
 def effect_figure(check: dict[str, Any]) -> str | None:
-    """Observed drop rate minus p with its interval, per sub-test, against the MDE."""
+    """Observed drop rate minus p with its interval, per sub-test, against the MDE.
+
+    Sub-tests without a ``p0`` but with an estimate and an interval (excess rates of a kind of
+    setting, lag correlations, the mean output over the input) get an interval plot instead:
+    one row per sub-test, labelled with its setting (see ``_interval_rows``).
+    """
+    rows = _interval_rows(check)
+    if rows is not None:
+        return rows
     points = []
     for sub in check.get("subtests") or ():
         detail = sub.get("detail") or {}
@@ -633,4 +641,71 @@ def effect_figure(check: dict[str, Any]) -> str | None:
             svg.path(_marker(markers[s], lx + 5, 13, 3.6), fill=MUTED)
             svg.text(lx + 13, 17, text, size=10.5)
             lx += CHAR_W * len(text) + 26
+    return svg.render()
+
+
+#: tests whose estimate is an effect, and the value that means "no effect": only these get an
+#: interval row (an estimate that is a rate or a statistic would be misread against 0)
+NO_EFFECT = {"excess-rate-z": 0.0, "max-lag-z": 0.0, "expectation-exact": 1.0}
+
+
+def _interval_rows(check: dict[str, Any]) -> str | None:
+    """One row per sub-test whose estimate is an effect (``NO_EFFECT``): a forest plot.
+
+    The dashed reference line is the no-effect value: 0 for excess rates and lag
+    correlations, 1 for the mean output over the input.  None when fewer than two sub-tests
+    of one kind of effect qualify or when any sub-test carries a ``p0`` (``effect_figure``
+    draws those).
+    """
+    subs = [s for s in check.get("subtests") or () if isinstance(s, dict)]
+    if any(_number((s.get("detail") or {}).get("p0")) is not None for s in subs):
+        return None
+    refs = [NO_EFFECT[s["test"]] for s in subs if s.get("test") in NO_EFFECT]
+    if not refs:
+        return None
+    ref = max(set(refs), key=refs.count)
+    rows = []
+    for sub in subs:
+        if NO_EFFECT.get(sub.get("test")) != ref:
+            continue
+        est, ci = _number(sub.get("estimate")), sub.get("ci")
+        if est is None or not isinstance(ci, list) or len(ci) != 2:
+            continue
+        lo, hi = _number(ci[0]), _number(ci[1])
+        if lo is None or hi is None:
+            continue
+        label = str((sub.get("detail") or {}).get("setting") or sub.get("test") or "")
+        label = label if len(label) <= 58 else label[:57] + "…"
+        rows.append((label, est, lo, hi, bool(sub.get("reject"))))
+    if len(rows) < 2:
+        return None
+    values = [ref] + [v for r in rows for v in r[1:4]]
+    span = max(values) - min(values) or 0.01
+    ticks = _nice_ticks(min(values) - 0.04 * span, max(values) + 0.04 * span, 6)
+    row_h = 20
+    left = 16 + CHAR_W * max(len(r[0]) for r in rows)
+    right, top = WIDTH - 14, 28
+    bottom = top + row_h * len(rows)
+    xs = _Linear(min(ticks[0], min(values)), max(ticks[-1], max(values)), left, right)
+    what = "mean output / input" if ref == 1.0 else "estimate"
+    svg = _Svg(bottom + 44, f"{what} with intervals per sub-test of {check.get('id', '')}")
+    svg.title(f"Each sub-test's {what} with its interval (dashed: no effect)", 6)
+    svg.path("".join(f"M{_f(xs(t))},{top}V{_f(bottom)}" for t in ticks), stroke=GRID, width=0.6)
+    for t in ticks:
+        svg.text(xs(t), bottom + 15, _tick_label(t, ticks), anchor="middle", fill=MUTED)
+    svg.path(f"M{_f(xs(ref))},{top}V{_f(bottom)}", stroke=MUTED, width=0.9, dash="4 3")
+    for rejected, colour in ((False, ACCENT), (True, FAIL)):
+        sel = [(top + row_h * (i + 0.5), r) for i, r in enumerate(rows) if r[4] == rejected]
+        svg.path("".join(f"M{_f(xs(r[2]))},{_f(y)}H{_f(xs(r[3]))}" for y, r in sel),
+                 stroke=colour, width=1.8)
+        if rejected:
+            svg.path(_crosses([(xs(r[1]), y) for y, r in sel], 4.5), stroke=colour, width=2.2)
+        else:
+            svg.path(_dots([(xs(r[1]), y) for y, r in sel], 3.2), fill=colour)
+    for i, r in enumerate(rows):
+        svg.text(left - 6, top + row_h * (i + 0.5) + 4, r[0], anchor="end")
+    svg.frame(left, top, right, bottom)
+    svg.text((left + right) / 2, bottom + 36,
+             f"{what} (dots) with its interval; red crosses: the sub-test rejects",
+             anchor="middle")
     return svg.render()

@@ -103,3 +103,17 @@ def test_drawing_imports_neither_matplotlib_nor_scipy() -> None:
                         f"{plots.__file__!r})\n"
                         "plots = u.module_from_spec(spec); spec.loader.exec_module(plots)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_effect_estimates_without_p0_get_interval_rows_and_rates_do_not() -> None:
+    excess = [{"test": "excess-rate-z", "p_value": pv, "alpha": 1e-6, "reject": pv <= 1e-6,
+               "estimate": est, "ci": [est - 0.004, est + 0.004],
+               "detail": {"setting": f"kind {i}: 3 settings"}}
+              for i, (est, pv) in enumerate([(0.001, 0.6), (-0.002, 0.4), (0.03, 1e-9)])]
+    svg = plots.effect_figure(_check(excess, "rate-homogeneity"))
+    assert svg is not None
+    _parse(svg)
+    assert "kind 2: 3 settings" in svg and plots.FAIL in svg  # the rejecting row is marked
+    # a max-|z| estimate is a rate, not an effect: drawn against 0 it would be misread
+    rates = [dict(s, test="max-abs-z-bonferroni", estimate=0.5, ci=[0.49, 0.51]) for s in excess]
+    assert plots.effect_figure(_check(rates, "channel-uniformity")) is None
