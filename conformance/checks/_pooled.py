@@ -76,19 +76,30 @@ def noncentrality(df: int, alpha: float, beta: float) -> float:
     return hi
 
 
+#: complex FFT values held at once by lag_sums (64 MB): rows are transformed in chunks
+FFT_CHUNK = 1 << 22
+
+
 def lag_sums(x: np.ndarray, axis: int, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
-    """(sum over i of x_i x_{i+k}, number of pairs) along ``axis`` for k = 1..max_lag, by FFT."""
+    """(sum over i of x_i x_{i+k}, number of pairs) along ``axis`` for k = 1..max_lag, by FFT.
+
+    Zero-padded to at least twice the length (no circular wrap); rows are transformed a chunk at
+    a time so that memory stays flat whatever the shape.
+    """
     x = np.moveaxis(x, axis, -1)
     length = x.shape[-1]
     lags = min(max_lag, length - 1)
     if lags < 1:
         return np.zeros(0), np.zeros(0, np.int64)
     size = 1 << (2 * length - 1).bit_length()
-    f = np.fft.rfft(x, size, axis=-1)
-    power = (f * f.conj()).real
-    rows = int(np.prod(x.shape[:-1]))
-    acf = np.fft.irfft(power.reshape(rows, -1).sum(axis=0), size)[1:lags + 1]
-    pairs = (length - np.arange(1, lags + 1)) * rows
+    rows = x.reshape(-1, length)
+    step = max(1, FFT_CHUNK // size)
+    power = np.zeros(size // 2 + 1)
+    for start in range(0, rows.shape[0], step):
+        f = np.fft.rfft(rows[start:start + step], size, axis=-1)
+        power += (f.real**2 + f.imag**2).sum(axis=0)
+    acf = np.fft.irfft(power, size)[1:lags + 1]
+    pairs = (length - np.arange(1, lags + 1)) * rows.shape[0]
     return acf, pairs.astype(np.int64)
 
 

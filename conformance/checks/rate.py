@@ -147,9 +147,10 @@ def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> Outcome:
 
 #: counts need at least this many decisions at a non-extreme rate to enter the dispersion
 MIN_TRIALS = 8
-#: at most this many counts of one setting enter a dispersion test (the first ones): enough
-#: for power, and memory stays flat at thorough level (the saddlepoint works per count)
-MAX_COUNTS = 20_000
+#: at most this many counts in all enter one dispersion test (each setting gives its first
+#: ones, an equal share): enough for power, and memory stays flat at thorough level (the
+#: saddlepoint works per count)
+MAX_COUNTS = 2_000_000
 
 
 @check("drop-count-distribution", requirement="R3",
@@ -167,15 +168,16 @@ def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
     cells = [c for c in _testable(list(space.cells)) if 0.01 <= c.setting.p <= 0.99]
     draws = sp.draws(ctx, cells)
     levels = {"per sample": [], "per call": [], "per channel across the batch": []}
+    share = max(1000, MAX_COUNTS // max(1, len(draws)))
     for d in draws:
         s = d.cell.setting
         dropped = d.dropped()
         if s.channels >= MIN_TRIALS:
-            counts = dropped.sum(axis=2).reshape(-1)[:MAX_COUNTS]
+            counts = dropped.sum(axis=2).reshape(-1)[:share]
             levels["per sample"].append((counts, s.channels, s.p))
         levels["per call"].append((dropped.sum(axis=(1, 2)), s.per_call, s.p))
         if s.batch >= MIN_TRIALS:
-            counts = dropped.sum(axis=1).reshape(-1)[:MAX_COUNTS]
+            counts = dropped.sum(axis=1).reshape(-1)[:share]
             levels["per channel across the batch"].append((counts, s.batch, s.p))
     for name, parts in levels.items():
         counts = np.concatenate([c.reshape(-1) for c, _, _ in parts])
