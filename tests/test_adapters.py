@@ -483,3 +483,19 @@ def test_framework_adapters_round_trip_bfloat16(name):
     f = harness.forward(adapter, x, 0.5)
     assert f.y.dtype.name == "bfloat16"
 
+
+
+def test_a_gradient_in_another_dtype_names_the_dtype_as_root_cause():
+    from conformance.checks._assert import assert_scaled
+    from conformance.errors import CheckFailed
+
+    x = np.linspace(0.5, 1.5, 2 * 3 * 2 * 2).reshape(2, 3, 2, 2)
+    keep = np.ones((2, 3), bool)
+    y32 = (x.astype(np.float32) * np.float32(1 / 0.9)).astype(np.float32)
+    with pytest.raises(CheckFailed) as info:
+        assert_scaled(actual=y32, x=x, keep=keep, p=0.1, where="test")
+    assert info.value.root_cause == "R1 output dtype"
+    assert "computed in lower precision" in info.value.message
+    with pytest.raises(CheckFailed) as info:  # same values, right dtype: its own failure
+        assert_scaled(actual=y32.astype(np.float64), x=x, keep=keep, p=0.1, where="test")
+    assert info.value.root_cause is None

@@ -240,7 +240,9 @@ def assert_scaled(
     dtype itself is shape-dtype's to judge).  Returns the largest error seen, in ulps.
     """
     dtype = x.dtype
+    cast_from = None
     if actual.dtype != dtype:
+        cast_from = actual.dtype
         with np.errstate(all="ignore"):
             actual = actual.astype(dtype)
     exact = x.astype(np.float64) / (1.0 - p)
@@ -263,9 +265,12 @@ def assert_scaled(
         else:
             meaning = (f"implied scale {ratio!r} vs 1/(1-p)={1.0 / (1.0 - p)!r}"
                        f"{_implied_scale_meaning(ratio, p)}")
+        dtype_note = (f" [the result's dtype was {cast_from}, judged here cast back to {dtype}: "
+                      "R1, reported by shape-dtype]" if cast_from is not None else "")
         raise CheckFailed(
             f"{what}: {int(bad.sum())} of {bad.size} elements off by more than {ulps} ulps of "
             f"{dtype}; {meaning}; first at {index}: got {got!r}, expected {want!r} = x/(1-p) "
-            f"(x={float(x[index])!r}, p={p!r}) ({where})"
+            f"(x={float(x[index])!r}, p={p!r}) ({where}){dtype_note}",
+            root_cause=ROOT_DTYPE if cast_from is not None else None,
         )
     return worst
