@@ -284,12 +284,12 @@ def _summary_console(args: argparse.Namespace) -> Any:
 def cmd_merge(args: argparse.Namespace) -> int:
     from conformance.report import ReportError, load_report, merge_reports
 
-    _writable_dir(args.out)
     try:
         reports = [load_report(p) for p in args.reports]
         merged = merge_reports(reports, labels=list(args.reports))
     except ReportError as exc:
         raise UsageError(str(exc)) from None
+    _writable_dir(args.out)
     code = _write_and_summarise(merged, args.out, _summary_console(args))
     # The matrix is the product of `merge`: a non-conformant adapter in it is a finding that the
     # report carries, not a failure of merging (a tox matrix goes green when every env ran).
@@ -300,11 +300,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from conformance.report import ReportError, atomic_write, load_report
     from conformance.report.jsonreport import rederive_verdicts
 
-    _writable_dir(args.out)
     try:
         report = rederive_verdicts(load_report(args.report))
     except ReportError as exc:
         raise UsageError(str(exc)) from None
+    _writable_dir(args.out)
     if args.markdown:
         from conformance.report.markdown import render_markdown
 

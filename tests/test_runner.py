@@ -39,7 +39,7 @@ def test_wrong_dtype_is_a_fail_and_garbage_an_error():
 
     config = RunConfig()
     up = run_check(CallableAdapter(upcasts), CATALOGUE["shape-dtype"], config)
-    assert up.verdict.value == "fail" and "dtype float64 != input dtype" in up.message
+    assert up.verdict.value == "fail" and "float32 input -> float64 output" in up.message
     bad = run_check(CallableAdapter(garbage), CATALOGUE["shape-dtype"], config)
     assert bad.verdict.value == "error" and "not a numeric array" in bad.message
 

@@ -38,13 +38,14 @@ def write_reports(report: dict[str, Any], out_dir: str | Path) -> list[Path]:
 
 @contextlib.contextmanager
 def _directory_lock(out: Path) -> Iterator[None]:
-    """An exclusive advisory lock on ``out/.conformance.lock`` (no-op where flock is absent)."""
+    """An exclusive advisory lock on the directory itself (no file is left behind; a no-op
+    where flock is absent)."""
     try:
         import fcntl
     except ImportError:  # Windows: renames are still atomic one by one
         yield
         return
-    fd = os.open(out / ".conformance.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    fd = os.open(out, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import sys
@@ -114,7 +115,7 @@ def build_report(
     ``complete=False`` marks an interrupted run; an adapter entry may carry its own
     ``complete`` flag (false for the adapter that was running when the run stopped).
     """
-    raw = [a if isinstance(a, dict) else a.to_dict() for a in adapters]
+    raw = [_finite(a if isinstance(a, dict) else a.to_dict()) for a in adapters]
     expected = None if complete else _expected_checks(config)
     entries = [_normalise_entry(e, complete, expected) for e in raw]
     return {
@@ -128,6 +129,19 @@ def build_report(
         "conformant": complete and all(e["conformant"] for e in entries),
         "adapters": entries,
     }
+
+
+def _finite(value: Any) -> Any:
+    """A copy with every non-finite float (an infinite interval bound, a NaN estimate of an
+    adapter that returned NaN) as null: JSON has no such numbers, and a report is written
+    whole or not at all."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def adapter_verdict(entry: dict[str, Any]) -> str:
