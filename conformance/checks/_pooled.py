@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from conformance.stats import StatResult
+from conformance.stats._scipy import stats  # imported on first use
 
 
 def _z(q: float) -> float:

@@ -21,7 +21,6 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 
 import numpy as np
-from scipy import stats
 
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
@@ -30,6 +29,7 @@ from conformance.checks._pooled import excess_rate_test, identical_test, lag_sum
 from conformance.checks._sampling import VALUE_CLASSES
 from conformance.checks._stat import verdict
 from conformance.stats import StatResult
+from conformance.stats._scipy import stats  # imported on first use
 
 #: pooled lag products are tested only at lags with this many pairs (normal tails at 1e-7)
 MIN_PAIRS = 100_000

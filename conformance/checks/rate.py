@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
-from scipy import stats
 
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
@@ -34,6 +33,7 @@ from conformance.stats import (
     rate_homogeneity,
     rate_homogeneity_omnibus,
 )
+from conformance.stats._scipy import stats  # imported on first use
 
 
 def _counts(draws: list[sp.Draw]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:

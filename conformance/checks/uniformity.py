@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
@@ -22,6 +21,7 @@ from conformance.checks._base import CheckContext, Outcome, check
 from conformance.checks._pooled import noncentrality
 from conformance.checks._stat import verdict
 from conformance.stats import StatResult
+from conformance.stats._scipy import stats  # imported on first use
 
 
 def position_counts(
