@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import replace
 
 from conformance.checks._base import Outcome
@@ -28,8 +30,35 @@ def describe(s: StatResult) -> str:
     )
 
 
+def _finite(value: object) -> object:
+    """Non-finite floats in a sub-test's detail as text ("inf"): reports are strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def reportable(s: StatResult) -> StatResult:
+    """The sub-test with every number JSON can carry: an infinite statistic (a count that a
+    rate of exactly 0 or 1 makes impossible) becomes the largest float of its sign, an
+    infinite MDE none (no effect is detectable), and detail values text."""
+    big = sys.float_info.max
+
+    def clip(x: float | None) -> float | None:
+        return x if x is None or math.isfinite(x) else math.copysign(big, x)
+
+    mde = s.mde if s.mde is None or math.isfinite(s.mde) else None
+    ci = tuple(clip(c) for c in s.ci) if s.ci else None
+    return replace(s, statistic=clip(s.statistic), mde=mde, estimate=clip(s.estimate), ci=ci,
+                   detail=_finite(s.detail))
+
+
 def verdict(results: list[StatResult], summary: str) -> Outcome:
     """Fail with every rejected sub-test named, or pass with the summary (Bonferroni)."""
+    results = [reportable(s) for s in results]
     rejected = [s for s in results if s.reject]
     if rejected:
         lines = "; ".join(describe(s) for s in rejected[:3])
