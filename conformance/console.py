@@ -78,6 +78,8 @@ class Console:
         self._adapter_start = 0.0
         self._check: str | None = None
         self._check_start = 0.0
+        #: when each (adapter, check) started: adapters may run at once (--jobs)
+        self._starts: dict[tuple[str, str], float] = {}
         self._counts = dict.fromkeys(VERDICTS, 0)
         self._done = 0
         self._totals: dict[str, int] = {}
@@ -101,11 +103,13 @@ class Console:
                 self._done = 0
             if event == "start":
                 self._check, self._check_start = check_id, now
+                self._starts[(adapter_name, check_id)] = now
                 if self.live:
                     self._draw_status(now)
                     self._ensure_ticker()
                 return
-            elapsed = now - self._check_start if self._check == check_id else 0.0
+            started = self._starts.pop((adapter_name, check_id), None)
+            elapsed = now - started if started is not None else 0.0
             self._done += 1
             if event in self._counts:
                 self._counts[event] += 1
