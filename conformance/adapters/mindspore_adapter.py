@@ -6,15 +6,17 @@
   evaluation mode until ``set_train``).
 
 Both run the ``Dropout2D(keep_prob=1 - p)`` primitive, whose CPU kernel draws one Bernoulli
-decision per (n, c) and multiplies by a scale computed in float32.  What MindSpore 2.10.0 does,
-each confirmed by hand (the README lists the scripts):
+decision per (n, c) and scales the kept maps in float32.  What MindSpore 2.10.0 does,
+each confirmed by hand (the README says what was run and what it printed):
 
 - **Validation.** ``ops.dropout2d`` checks ``keep_prob`` in [0, 1] only in training mode;
   ``nn.Dropout2d`` checks p in [0, 1] at construction.  NaN passes both (every comparison is
   False) and gives zeros.  ``nn.Dropout2d`` wants a Python float (``p=1`` is a TypeError), so
   the adapter passes ``float(p)``.
-- **Scale.** float64 input is scaled by ``float32(1 / (1 - p))``: 1.4285714626312256 at
-  p = 0.3, 1.5e8 float64 ulps from 1/0.7.  float16 and float32 are within half an ulp.
+- **float64 is computed in float32.**  A kept value is x * (1 / (1 - p)) done in float32:
+  1.4285714626312256 for x = 1 at p = 0.3, 1.5e8 float64 ulps from 1/0.7; even at p = 0
+  ``ops.dropout2d`` returns the float32 rounding of x (``nn.Dropout2d`` returns x itself at
+  p = 0); gradients likewise.  float16 and float32 are within half an ulp.
 - **Masks.** Dropped maps are ``+0.0`` whatever they held (NaN, Inf and negative values
   alike): a select, not a multiplication.
 - **Seeds.** None: ``mindspore.set_seed`` and ``mindspore.manual_seed`` do not reach the
