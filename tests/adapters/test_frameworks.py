@@ -85,7 +85,7 @@ def test_jax():
     assert info["layout"] == "NCHW"
     assert caps(adapter) == {
         "inplace": False, "seed": True, "autograd": True,
-        "dtypes": ["float16", "float32", "float64"], "three_d": True,
+        "dtypes": ["float16", "float32", "float64", "bfloat16"], "three_d": True,
     }
     # (p-one and non-finite pass too, but compile for 9 and 3 more shapes: see the full run.)
     results = verdicts(adapter, "invalid-p", "eval-identity", "determinism", "gradient")
@@ -112,7 +112,7 @@ def test_flax(name, passing):
     assert adapter.info()["framework"] == name.replace("-", ".")
     assert caps(adapter) == {
         "inplace": False, "seed": True, "autograd": True,
-        "dtypes": ["float16", "float32", "float64"], "three_d": False,
+        "dtypes": ["float16", "float32", "float64", "bfloat16"], "three_d": False,
     }
     results = verdicts(adapter, *passing, "invalid-p")
     for cid in passing:
@@ -162,7 +162,7 @@ def test_torch_compile():
     assert info["framework_version"] == torch.__version__
     assert caps(adapter) == {
         "inplace": True, "seed": True, "autograd": True,
-        "dtypes": ["float16", "float32", "float64"], "three_d": True,
+        "dtypes": ["float16", "float32", "float64", "bfloat16"], "three_d": True,
     }
     # invalid-p raises while Dynamo traces (no C++ compile); determinism compiles one graph.
     results = verdicts(adapter, "invalid-p", "determinism")
@@ -177,7 +177,7 @@ def test_tensorflow():
     pytest.importorskip("tensorflow")
     adapter = load_adapter("tensorflow")
     assert adapter.layout == "NHWC" and caps(adapter)["dtypes"] == [
-        "float16", "float32", "float64",
+        "float16", "float32", "float64", "bfloat16",
     ]
     results = verdicts(adapter, "scale-exact", "determinism", "invalid-p", "p-one")
     assert_verdict(results["scale-exact"], Verdict.PASS)
