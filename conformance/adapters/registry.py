@@ -47,6 +47,7 @@ BUILTIN: dict[str, tuple[str, str | None]] = {
         "mindspore",
     ),
     "jittor": ("conformance.adapters.jittor_adapter:JittorAdapter", "jittor"),
+    "trax": ("conformance.adapters.trax_adapter:TraxAdapter", "trax"),
 }
 
 #: the framework adapters that `run` with no --adapter tries (besides the reference)
@@ -65,6 +66,7 @@ FRAMEWORKS: list[str] = [
     "mindspore",
     "mindspore-nn",
     "jittor",
+    "trax",
 ]
 
 

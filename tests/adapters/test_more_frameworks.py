@@ -1,10 +1,10 @@
-"""The adapters of dm-haiku, MindSpore and Jittor: each loads by its registered name, says
+"""The adapters of dm-haiku, MindSpore, Jittor and Trax: each loads by its registered name, says
 what it can do, makes a couple of calls, and gives the verdicts observed and confirmed by hand
 on the frameworks' real behaviour (the README's findings say what was run).
 
 A failing verdict asserted here is a finding about the framework (the comment says which),
 never a fault of the adapter.  Each test skips when its framework is not installed; the tox
-environments ``haiku``, ``mindspore`` and ``jittor`` install them.
+environments ``haiku``, ``mindspore``, ``jittor`` and ``trax`` install them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from conformance.results import Verdict
 
 from .test_frameworks import assert_verdict, caps, verdicts
 
-NEW_ADAPTERS = ("haiku", "mindspore", "mindspore-nn", "jittor")
+NEW_ADAPTERS = ("haiku", "mindspore", "mindspore-nn", "jittor", "trax")
 
 
 def channel_decisions(y: np.ndarray, x: np.ndarray, *, scale: float) -> np.ndarray:
@@ -41,7 +41,8 @@ def test_new_frameworks_are_registered_and_tried_by_default():
 
 
 @pytest.mark.parametrize(("name", "module"), [("haiku", "haiku"), ("mindspore", "mindspore"),
-                                              ("mindspore-nn", "mindspore"), ("jittor", "jittor")])
+                                              ("mindspore-nn", "mindspore"), ("jittor", "jittor"),
+                                              ("trax", "trax")])
 def test_new_adapter_with_framework_import_failing_is_a_spec_error(monkeypatch, name, module):
     # None in sys.modules makes `import module` raise ImportError, as if it were absent.
     monkeypatch.setitem(sys.modules, module, None)
@@ -185,3 +186,39 @@ def test_jittor():
     assert "float16 input -> float32 output" in results["shape-dtype"].message
     assert_verdict(results["gradient"], Verdict.FAIL)
     assert "float32" in results["gradient"].message
+
+
+# --- trax: layers.Dropout with shared_axes=(-3, -2); never validates its rate ------------
+
+
+def test_trax():
+    pytest.importorskip("trax")
+    import jax
+
+    adapter = load_adapter("trax")
+    info = adapter.info()
+    assert info["framework_version"].endswith(f"(jax {jax.__version__})")
+    assert info["layout"] == "NHWC"
+    assert caps(adapter) == {
+        "inplace": False, "seed": True, "autograd": True,
+        "dtypes": ["float16", "float32", "float64", "bfloat16"], "three_d": True,
+    }
+    x = np.arange(1, 1 + 2 * 3 * 4 * 32, dtype=np.float32).reshape(2, 3, 4, 32)  # NHWC
+    adapter.seed(0)
+    y = adapter.to_numpy(adapter.dropout2d(adapter.to_native(x), 0.5))
+    kept = channel_decisions(np.moveaxis(y, -1, 1), np.moveaxis(x, -1, 1), scale=2.0)
+    assert 0 < kept.sum() < kept.size
+    y3 = adapter.to_numpy(adapter.dropout2d(adapter.to_native(x[0]), 0.5))
+    channel_decisions(np.moveaxis(y3, -1, 0), np.moveaxis(x[0], -1, 0), scale=2.0)
+    # Finding (trax 1.4.1): the rate is never validated -- p = 1 gives all NaN (0 / 0), and
+    # so does p = nan; p = -0.1 keeps everything and scales by 1/1.1.
+    for p in (1.0, float("nan")):
+        assert np.isnan(adapter.to_numpy(adapter.dropout2d(adapter.to_native(x), p))).all()
+    y_neg = adapter.to_numpy(adapter.dropout2d(adapter.to_native(x), -0.1))
+    np.testing.assert_allclose(y_neg, x / 1.1, rtol=1e-6)
+    results = verdicts(adapter, "determinism", "gradient", "three-d-input", "invalid-p", "p-one")
+    for cid in ("determinism", "gradient", "three-d-input"):
+        assert_verdict(results[cid], Verdict.PASS)
+    assert_verdict(results["invalid-p"], Verdict.FAIL)
+    assert_verdict(results["p-one"], Verdict.FAIL)
+    assert "NaN" in results["p-one"].message
