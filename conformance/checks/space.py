@@ -399,21 +399,34 @@ def _draw(ctx: CheckContext, cell: Cell) -> Draw:
     packed = np.empty((cell.calls, s.batch, (s.channels + 7) // 8), np.uint8)
     where = f"({s.label()})"
     kept, total, lo, hi = 0, 0.0, math.inf, -math.inf
-    for t in range(cell.calls):
-        x = xs[t % len(xs)]
-        f = harness.forward(ctx.adapter, x, s.p, memory=s.memory)
-        keep = extract_keep_mask(x=x, y=f.y, where=where).reshape(s.batch, s.channels)
-        packed[t] = np.packbits(~keep, axis=-1)
-        y0 = f.y[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
-        # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
-        # correct output and says nothing about the scale, so such maps give no ratio
-        finite = keep & np.isfinite(y0)
-        kept += int(keep.sum())
-        if finite.any():
-            ratio = y0[finite] / firsts[t % len(xs)][finite]
-            total += float(ratio.sum()) / finite.sum() * keep.sum()
-            lo, hi = min(lo, float(ratio.min())), max(hi, float(ratio.max()))
+    with harness.guarded():  # one guard for the whole loop, not one per call (hot path)
+        for t in range(cell.calls):
+            kept, total, lo, hi = _call(ctx, cell, xs, firsts, packed, where, t,
+                                        (kept, total, lo, hi))
     return Draw(cell, packed, kept, total, lo, hi)
+
+
+def _call(ctx: CheckContext, cell: Cell, xs: list[np.ndarray], firsts: list[np.ndarray],
+          packed: np.ndarray, where: str, t: int,
+          acc: tuple[int, float, float, float]) -> tuple[int, float, float, float]:
+    """Call ``t`` of the cell: its decisions into ``packed[t]``, its kept ratios into ``acc``."""
+    s = cell.setting
+    kept, total, lo, hi = acc
+    x = xs[t % len(xs)]
+    f = harness.forward(ctx.adapter, x, s.p, memory=s.memory, read_input=False,
+                        guard=False)
+    keep = extract_keep_mask(x=x, y=f.y, where=where).reshape(s.batch, s.channels)
+    packed[t] = np.packbits(~keep, axis=-1)
+    y0 = f.y[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
+    # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
+    # correct output and says nothing about the scale, so such maps give no ratio
+    finite = keep & np.isfinite(y0)
+    kept += int(keep.sum())
+    if finite.any():
+        ratio = y0[finite] / firsts[t % len(xs)][finite]
+        total += float(ratio.sum()) / finite.sum() * keep.sum()
+        lo, hi = min(lo, float(ratio.min())), max(hi, float(ratio.max()))
+    return kept, total, lo, hi
 
 
 def _simulate(ctx: CheckContext, cell: Cell) -> Draw:
