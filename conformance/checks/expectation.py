@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from conformance.adapters.base import Adapter
+from conformance.adapters.base import Adapter, dtype_finfo
 from conformance.checks import space as sp
 from conformance.checks._assert import SCALE_ULPS
 from conformance.checks._base import CheckContext, Outcome, check
@@ -27,7 +27,7 @@ from conformance.stats import StatResult, binomial_test
 
 
 def _tolerance(dtype: str) -> float:
-    return SCALE_ULPS * float(np.finfo(np.dtype(dtype)).eps)
+    return SCALE_ULPS * float(dtype_finfo(dtype).eps)  # bfloat16 too (ml_dtypes)
 
 
 def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> StatResult:
