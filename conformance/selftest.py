@@ -17,7 +17,8 @@ from conformance.api import check
 LEVEL_ORDER = {"quick": 0, "default": 1, "thorough": 2}
 
 #: implementations known to be correct, which must pass: the reference, the gallery's own
-#: correct core (every mutant differs from it in one place), and PyTorch where installed.
+#: correct core (every mutant differs from it in one place), and PyTorch where installed (the
+#: gallery's CORRECT_VARIANTS, which draw masks in unusual but valid ways, are added).
 #: Other frameworks are measured by `run`, not assumed correct: some of them do not conform.
 CORRECT = ("reference", "conformance.mutants._core:correct", "torch")
 
@@ -82,7 +83,11 @@ def selftest(level: str = "default", *, seed: int = 0, names: list[str] | None =
         if progress:
             progress(name, caught)
     correct = []
-    for spec in [s for s in CORRECT if s != "torch" or importlib.util.find_spec("torch")]:
+    from conformance.mutants import CORRECT_VARIANTS
+
+    # ...and the gallery's correct implementations that draw masks in unusual but valid ways
+    correct_specs = [*CORRECT, *CORRECT_VARIANTS]
+    for spec in [s for s in correct_specs if s != "torch" or importlib.util.find_spec("torch")]:
         result = check(spec, level=level, seed=seed)
         correct.append({
             "spec": spec,
