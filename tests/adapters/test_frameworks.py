@@ -139,7 +139,7 @@ def test_keras(name, layout):
     assert adapter.layout == layout
     assert info["framework"] == f"keras ({backend} backend)"
     assert info["framework_version"].startswith(keras.__version__)
-    assert caps(adapter)["dtypes"] == ["float32", "float16", "float64"]
+    assert caps(adapter)["dtypes"] == ["float32", "float16", "float64", "bfloat16"]
     assert not caps(adapter)["inplace"] and not caps(adapter)["three_d"]
     results = verdicts(adapter, "invalid-p", "determinism", "eval-identity")
     assert_verdict(results["invalid-p"], Verdict.PASS)
@@ -148,7 +148,9 @@ def test_keras(name, layout):
     # its dtype policy, so float16 (and float64) input comes back as float32, even in
     # evaluation mode (R1, R6).  The float32 cases, run first, pass.
     assert_verdict(results["eval-identity"], Verdict.FAIL)
-    assert "dtype float32 != input dtype float16" in results["eval-identity"].message
+    eval_identity = results["eval-identity"]
+    assert "rounded to float32" in eval_identity.message
+    assert eval_identity.root_cause == "R1 output dtype"  # reported once, where it belongs
 
 
 # --- torch.compile: conformant; compiles cost seconds, so only two cheap checks ----------
