@@ -25,9 +25,14 @@ from conformance.stats._scipy import stats  # imported on first use
 
 
 def position_counts(
-    draws: list[sp.Draw], axis: int, positions: int, from_end: bool
+    draws: list[sp.Draw], axis: int, positions: int, from_end: bool,
+    trials: np.ndarray | None = None, expected: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per position (0..positions-1): sum of (k - m p) and of m p q over every setting."""
+    """Per position (0..positions-1): sum of (k - m p) and of m p q over every setting.
+
+    ``trials`` and ``expected``, if given, receive each position's decisions m and expected
+    drops m p (for the report's per-position picture).
+    """
     excess = np.zeros(positions)
     var = np.zeros(positions)
     for d in draws:
@@ -41,11 +46,27 @@ def position_counts(
         use = min(positions, k.size)
         excess[:use] += k[:use] - m * s.p
         var[:use] += m * s.p * (1 - s.p)
+        if trials is not None and expected is not None:
+            trials[:use] += m
+            expected[:use] += m * s.p
     return excess, var
 
 
+def _picture(excess: np.ndarray, trials: np.ndarray, expected: np.ndarray) -> dict:
+    """Per-position rates for the report's plot: each position's excess drop rate over its
+    own expected rate, shown around the pooled expected rate (the settings' p differ)."""
+    ok = trials > 0
+    if ok.sum() < 2:
+        return {}
+    p_bar = float(expected[ok].sum() / trials[ok].sum())
+    rates = p_bar + excess[ok] / trials[ok]
+    return {"rates": [round(float(r), 6) for r in rates], "p": round(p_bar, 6),
+            "trials": [int(t) for t in trials[ok]]}
+
+
 def _tests(
-    excess: np.ndarray, var: np.ndarray, *, alpha: float, beta: float, what: str
+    excess: np.ndarray, var: np.ndarray, *, alpha: float, beta: float, what: str,
+    picture: dict | None = None,
 ) -> list[StatResult]:
     ok = var > 0
     z = excess[ok] / np.sqrt(var[ok])
@@ -69,7 +90,7 @@ def _tests(
         mde=(za + zb) * math.sqrt(weakest) / (4 * weakest),
         estimate=rate,
         detail={"setting": f"{what} {index}", "positions": positions, "failing": failing,
-                "p": None},
+                "p": None, **(picture or {})},
     )
     total = float((z * z).sum())
     lam = noncentrality(positions, alpha, beta)
@@ -94,9 +115,11 @@ def _uniformity(ctx: CheckContext, axis: int, what: str) -> Outcome:
     draws = sp.draws(ctx, cells)
     results = []
     for from_end in (False, True):
-        excess, var = position_counts(draws, axis, sp.POSITIONS, from_end)
+        trials, expected = np.zeros(sp.POSITIONS), np.zeros(sp.POSITIONS)
+        excess, var = position_counts(draws, axis, sp.POSITIONS, from_end, trials, expected)
         label = f"{what} from the end" if from_end else what
-        results += _tests(excess, var, alpha=alpha, beta=ctx.beta, what=label)
+        results += _tests(excess, var, alpha=alpha, beta=ctx.beta, what=label,
+                          picture=_picture(excess, trials, expected))
     return verdict(results, f"drop rate equals p at every {what} position over "
                             f"{len(draws)} settings")
 
