@@ -211,19 +211,8 @@ def check(
     config = run_config(level=level, seed=seed, checks=checks, family_alpha=family_alpha,
                         timeout_scale=timeout_scale)
     ids = [c.id for c in battery(list(config.checks) or None)]
-    session: Any
     try:
-        if isolate:
-            spec = adapter if isinstance(adapter, str) else engine.spec_of(adapter)
-            if spec is None:
-                raise ValueError(
-                    f"isolate=True needs an adapter another process can load: a spec string or "
-                    f"an object importable as module:qualname; {adapter!r} is neither "
-                    "(defined in __main__ or inside a function)")
-            session = engine.WorkerSession(spec, config, gateway)
-            session.start()
-        else:
-            session = engine.InProcessSession(adapter, config)
+        session = engine.open_session(adapter, config, isolate=isolate, gateway=gateway)
     except engine.LoadFailed as exc:
         raise ValueError(exc.message) from None
     try:

@@ -29,7 +29,9 @@ from conformance.defaults import (
     GATEWAY,
     LEVEL_NAMES,
     family_alpha_problem,
+    option_type,
     timeout_scale_problem,
+    whole_number_problem,
 )
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE = 0, 1, 2
@@ -42,46 +44,10 @@ class UsageError(Exception):
     """A problem with the command line or the environment, found before anything runs."""
 
 
-def _family_alpha(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    problem = family_alpha_problem(value)
-    if problem:
-        raise argparse.ArgumentTypeError(problem)
-    return value
-
-
-def _timeout_scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    problem = timeout_scale_problem(value)
-    if problem:
-        raise argparse.ArgumentTypeError(problem)
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+_family_alpha = option_type(family_alpha_problem)
+_timeout_scale = option_type(timeout_scale_problem)
+_seed = option_type(whole_number_problem(0), whole=True)
+_positive_int = option_type(whole_number_problem(1), whole=True)
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:

@@ -1,10 +1,14 @@
 """Defaults that the front doors need before anything heavy is imported.
 
-This module imports nothing: the pytest plugin reads it in every pytest run of every project
-that has the package installed, so it must cost nothing to those who never use the suite.
+This module imports nothing heavy (argparse only): the pytest plugin reads it in every pytest
+run of every project that has the package installed, so it must cost nothing to those who never
+use the suite.
 """
 
 from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
 
 #: the levels of rigour, cheapest first (their targets live in conformance.checks.levels)
 LEVEL_NAMES: tuple[str, ...] = ("quick", "default", "thorough")
@@ -41,3 +45,36 @@ def timeout_scale_problem(value: float) -> str | None:
     if not value == value or value in (float("inf"), float("-inf")) or value <= 0:
         return f"must be a finite number greater than 0, got {value}"
     return None
+
+
+def whole_number_problem(minimum: int) -> Callable[[float], str | None]:
+    """A problem finder for whole numbers of at least ``minimum`` (seeds 0, counts 1)."""
+
+    def problem(value: float) -> str | None:
+        if value != int(value):
+            return f"must be a whole number, got {value}"
+        if value < minimum:
+            return f"must be at least {minimum}, got {int(value)}"
+        return None
+
+    return problem
+
+
+def option_type(
+    problem_of: Callable[[float], str | None], *, whole: bool = False
+) -> Callable[[str], float]:
+    """An argparse ``type=`` that parses a number and rejects it with ``problem_of``'s reason,
+    shared by the CLI and the pytest door so both say the same thing."""
+
+    def parse(text: str) -> float:
+        try:
+            value: float = int(text) if whole else float(text)
+        except ValueError:
+            kind = "whole number" if whole else "number"
+            raise argparse.ArgumentTypeError(f"not a {kind}: {text!r}") from None
+        problem = problem_of(value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return parse

@@ -295,6 +295,25 @@ def _exit_status(gateway: Any) -> int | None:
         return None
 
 
+def open_session(target: Any, config: RunConfig, *, isolate: bool,
+                 gateway: str = GATEWAY) -> InProcessSession | WorkerSession:
+    """A started session for ``target`` (a spec, an Adapter class or instance, a callable):
+    in a supervised worker when ``isolate``, which needs a spec or an importable object, else
+    in this process.  Raises :class:`LoadFailed` (and ``ValueError`` for an object no other
+    process can load)."""
+    if not isolate:
+        return InProcessSession(target, config)
+    spec = target if isinstance(target, str) else spec_of(target)
+    if spec is None:
+        raise ValueError(
+            f"isolate=True needs an adapter another process can load: a spec string or an "
+            f"object importable as module:qualname; {target!r} is neither (defined in "
+            "__main__ or inside a function)")
+    session = WorkerSession(spec, config, gateway)
+    session.start()
+    return session
+
+
 # --- running a battery on sessions --------------------------------------------------------
 
 

@@ -13,7 +13,6 @@ the same reports as the CLI at the end of the session.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from conformance.defaults import (
     GATEWAY,
     LEVEL_NAMES,
     family_alpha_problem,
+    option_type,
     timeout_scale_problem,
 )
 
@@ -33,20 +33,6 @@ CASE_FIXTURE = "dropout2d_case"
 PROPERTY = "dropout2d_result"
 #: loaded sessions by spec, per pytest process (the controller, or each xdist worker)
 SESSIONS = pytest.StashKey[dict]()
-
-
-def _float_option(problem_of: Any) -> Any:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-        problem = problem_of(value)
-        if problem:
-            raise argparse.ArgumentTypeError(problem)
-        return value
-
-    return parse
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -60,9 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--dropout2d-level", default="default", choices=list(LEVEL_NAMES))
     group.addoption("--dropout2d-seed", type=int, default=0)
-    group.addoption("--dropout2d-family-alpha", type=_float_option(family_alpha_problem),
+    group.addoption("--dropout2d-family-alpha", type=option_type(family_alpha_problem),
                     default=FAMILY_ALPHA)
-    group.addoption("--dropout2d-timeout-scale", type=_float_option(timeout_scale_problem),
+    group.addoption("--dropout2d-timeout-scale", type=option_type(timeout_scale_problem),
                     default=1.0)
     group.addoption(
         "--dropout2d-check", action="append", default=[], metavar="ID", help="only these checks"
@@ -99,13 +85,9 @@ def _session(config: pytest.Config, spec: str) -> Any:
 
     sessions = config.stash[SESSIONS]
     if spec not in sessions:
-        run = _config(config)
-        if config.getoption("dropout2d_in_process"):
-            sessions[spec] = engine.InProcessSession(spec, run)
-        else:
-            session = engine.WorkerSession(spec, run, config.getoption("dropout2d_gateway"))
-            session.start()
-            sessions[spec] = session
+        sessions[spec] = engine.open_session(
+            spec, _config(config), isolate=not config.getoption("dropout2d_in_process"),
+            gateway=config.getoption("dropout2d_gateway"))
     return sessions[spec]
 
 

@@ -56,15 +56,7 @@ def _session(adapter: Any, config: Any, isolate: bool, gateway: str) -> Any:
     with _LOCK:
         session = _SESSIONS.get(key)
         if session is None:
-            if isolate:
-                spec = adapter if isinstance(adapter, str) else engine.spec_of(adapter)
-                if spec is None:
-                    raise ValueError(f"isolate=True needs a spec string or an importable "
-                                     f"object; {adapter!r} is neither")
-                session = engine.WorkerSession(spec, config, gateway)
-                session.start()
-            else:
-                session = engine.InProcessSession(adapter, config)
+            session = engine.open_session(adapter, config, isolate=isolate, gateway=gateway)
             _SESSIONS[key] = session
         return session
 
