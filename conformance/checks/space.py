@@ -347,6 +347,8 @@ class Draw:
     ratio_sum: float
     ratio_min: float
     ratio_max: float
+    #: kept maps whose output is NaN for a finite input (a numerical bug, never a scale)
+    nan_kept: int = 0
 
     def dropped(self) -> np.ndarray:
         """The dropped decisions: bool (calls, N, C)."""
@@ -398,20 +400,20 @@ def _draw(ctx: CheckContext, cell: Cell) -> Draw:
     harness.seed_adapter(ctx.adapter, cell_seed(ctx.space_seed, cell))
     packed = np.empty((cell.calls, s.batch, (s.channels + 7) // 8), np.uint8)
     where = f"({s.label()})"
-    kept, total, lo, hi = 0, 0.0, math.inf, -math.inf
+    acc = (0, 0.0, math.inf, -math.inf, 0)
     with harness.guarded():  # one guard for the whole loop, not one per call (hot path)
         for t in range(cell.calls):
-            kept, total, lo, hi = _call(ctx, cell, xs, firsts, packed, where, t,
-                                        (kept, total, lo, hi))
-    return Draw(cell, packed, kept, total, lo, hi)
+            acc = _call(ctx, cell, xs, firsts, packed, where, t, acc)
+    return Draw(cell, packed, *acc)
 
 
 def _call(ctx: CheckContext, cell: Cell, xs: list[np.ndarray], firsts: list[np.ndarray],
           packed: np.ndarray, where: str, t: int,
-          acc: tuple[int, float, float, float]) -> tuple[int, float, float, float]:
-    """Call ``t`` of the cell: its decisions into ``packed[t]``, its kept ratios into ``acc``."""
+          acc: tuple[int, float, float, float, int]) -> tuple[int, float, float, float, int]:
+    """Call ``t`` of the cell: its decisions into ``packed[t]``, its kept ratios into ``acc``
+    (kept count, ratio sum, smallest and largest ratio, kept maps that came back NaN)."""
     s = cell.setting
-    kept, total, lo, hi = acc
+    kept, total, lo, hi, nans = acc
     x = xs[t % len(xs)]
     f = harness.forward(ctx.adapter, x, s.p, memory=s.memory, read_input=False,
                         guard=False)
@@ -421,12 +423,13 @@ def _call(ctx: CheckContext, cell: Cell, xs: list[np.ndarray], firsts: list[np.n
     # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
     # correct output and says nothing about the scale, so such maps give no ratio
     finite = keep & np.isfinite(y0)
+    nans += int((keep & np.isnan(y0)).sum())
     kept += int(keep.sum())
     if finite.any():
         ratio = y0[finite] / firsts[t % len(xs)][finite]
         total += float(ratio.sum()) / finite.sum() * keep.sum()
         lo, hi = min(lo, float(ratio.min())), max(hi, float(ratio.max()))
-    return kept, total, lo, hi
+    return kept, total, lo, hi, nans
 
 
 def _simulate(ctx: CheckContext, cell: Cell) -> Draw:

@@ -352,3 +352,14 @@ def test_workers_leave_no_process_behind(tmp_path):
           "--check", "p-zero", "--check", "channel-structure", "--out", str(tmp_path), "--quiet"])
     time.sleep(0.5)
     assert _worker_children() == []
+
+
+def test_nan_output_fails_expectation_instead_of_erroring(tmp_path):
+    out = tmp_path / "o"
+    code = main(["run", "--adapter", f"{HOSTILE}:nan_output", "--check", "expectation",
+                 "--level", "quick", "--out", str(out), "--quiet"])
+    assert code == 1
+    (check,) = load_report(out / "conformance.json")["adapters"][0]["checks"]
+    assert check["verdict"] == "fail"
+    offs = [o for s in check["subtests"] for o in s["detail"].get("scale_off", ())]
+    assert any("came back NaN" in o for o in offs)
