@@ -159,10 +159,6 @@ class AdapterResult:
     def conformant(self) -> bool:
         return self.load_error is None and all(c.ok for c in self.checks)
 
-    def findings(self) -> dict[str, Any]:
-        """The implementation-defined findings of every check, by check id."""
-        return {c.id: c.findings for c in self.checks if c.findings}
-
     def to_dict(self) -> dict[str, Any]:
         return adapter_entry(self.info, [c.to_dict() for c in self.checks], self.load_error)
 

@@ -13,7 +13,6 @@ import importlib.metadata
 import importlib.util
 import inspect
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +67,6 @@ FRAMEWORKS: list[str] = [
     "jittor",
     "trax",
 ]
-
-
-def register(name: str, target: str, requires: str | None = None) -> None:
-    """Register a built-in adapter (used by adapter modules that ship with the suite)."""
-    BUILTIN[name] = (target, requires)
 
 
 def registered() -> dict[str, str]:
@@ -202,9 +196,6 @@ def try_load(spec: str) -> tuple[Adapter | None, str]:
         return load_adapter(spec), "ok"
     except SpecError as exc:
         return None, str(exc)
-
-
-LoadFn = Callable[[str], Adapter]
 
 
 def describe_registered() -> list[tuple[str, str, str]]:
