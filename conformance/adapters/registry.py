@@ -190,14 +190,6 @@ def default_specs() -> list[str]:
     return ["reference"] + [name for name in FRAMEWORKS if framework_available(name)]
 
 
-def try_load(spec: str) -> tuple[Adapter | None, str]:
-    """Load ``spec``; return the adapter or None with the reason (for ``list``)."""
-    try:
-        return load_adapter(spec), "ok"
-    except SpecError as exc:
-        return None, str(exc)
-
-
 def describe_registered() -> list[tuple[str, str, str]]:
     """(name, target, status) of every registered adapter, without importing any of them:
     whether the framework it needs is installed, and its version from package metadata."""
