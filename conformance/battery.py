@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conformance.checks import CATALOGUE, Check
 from conformance.checks.levels import FULL_GRID, LEVELS, Level
+from conformance.defaults import BETA, FAMILY_ALPHA, LEVEL_NAMES
 
 #: The order in which checks run and are reported comes from the registrations themselves
 #: (one source of truth: a registered check always runs): every deterministic check in
@@ -13,10 +14,11 @@ DETERMINISTIC: tuple[str, ...] = tuple(
 )
 STATISTICAL: tuple[str, ...] = tuple(c.id for c in CATALOGUE.values() if c.kind == "statistical")
 
-from conformance.defaults import BETA, FAMILY_ALPHA, LEVEL_NAMES  # noqa: E402
+# The front doors offer the level names before importing any check (defaults.py): the two
+# lists must agree, or an option would offer a level that does not exist.
+if tuple(LEVELS) != LEVEL_NAMES:
+    raise RuntimeError(f"levels {tuple(LEVELS)} != conformance.defaults {LEVEL_NAMES}")
 
-# The front doors offer the level names before importing any check (defaults.py).
-assert tuple(LEVELS) == LEVEL_NAMES, f"levels {tuple(LEVELS)} != defaults {LEVEL_NAMES}"
 
 def battery(ids: list[str] | tuple[str, ...] | None = None) -> list[Check]:
     """The checks to run, in catalogue order; ``ids`` selects a subset (unknown ids raise)."""
