@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.adapters.base import Adapter, Capabilities
+from conformance.adapters.base import FLOAT_DTYPES_BF16, Adapter, Capabilities
 from conformance.adapters.jax_adapter import JaxArrayMixin, entropy_seed, x64
 
 #: H and W of NHWC, and of unbatched HWC
@@ -52,7 +52,7 @@ class HaikuAdapter(JaxArrayMixin, Adapter):
         inplace=False,
         seed=True,
         autograd=True,
-        dtypes=("float16", "float32", "float64", "bfloat16"),
+        dtypes=FLOAT_DTYPES_BF16,
         three_d=True,
     )
 
