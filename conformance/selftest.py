@@ -13,8 +13,7 @@ from typing import Any
 
 from conformance import battery
 from conformance.api import check
-
-LEVEL_ORDER = {"quick": 0, "default": 1, "thorough": 2}
+from conformance.defaults import LEVEL_NAMES
 
 #: implementations known to be correct, which must pass: the reference, the gallery's own
 #: correct core (every mutant differs from it in one place), and PyTorch where installed (the
@@ -67,7 +66,7 @@ def selftest(level: str = "default", *, seed: int = 0, names: list[str] | None =
     for name, m in MUTANTS.items():
         if names and name not in names:
             continue
-        if LEVEL_ORDER[m.level] > LEVEL_ORDER[level]:
+        if LEVEL_NAMES.index(m.level) > LEVEL_NAMES.index(level):  # cheapest first
             rows.append(Row(name, m.bug, m.expected, m.level, (), {}, False,
                             f"caught only at level {m.level}"))
             continue

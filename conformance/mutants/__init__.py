@@ -10,15 +10,11 @@ Load one with ``conformance.adapters.load_adapter(MUTANTS[name].target)``.
 deterministic faults are caught at every level ("quick"); a statistical fault's level is the
 lowest whose sample sizes give it power close to 1.  Other checks may catch it too.
 
-``KNOWN_GAPS`` names the mutants that the suite's checks, as written when the gallery was made,
-do not yet catch cleanly, and why; remove an entry once its check is fixed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-LEVELS = ("quick", "default", "thorough")
 
 
 @dataclass(frozen=True)
@@ -29,7 +25,7 @@ class Mutant:
     target: str  # "module:attr" spec for conformance.adapters.load_adapter
     bug: str  # one line: the real-world bug class
     expected: tuple[str, ...]  # check ids that certainly catch it at `level` (at least one)
-    level: str = "default"  # lowest level at which it is reliably caught
+    level: str = "default"  # lowest level at which it is reliably caught (a LEVEL_NAMES entry)
     needs: str | None = None  # framework it needs, e.g. "torch"
 
 
@@ -234,6 +230,4 @@ CORRECT_VARIANTS: tuple[str, ...] = (
     "conformance.mutants.unusual:blockwise_permutation",
 )
 
-KNOWN_GAPS: dict[str, str] = {}
-
-__all__ = ["CORRECT_VARIANTS", "KNOWN_GAPS", "LEVELS", "MUTANTS", "Mutant"]
+__all__ = ["CORRECT_VARIANTS", "MUTANTS", "Mutant"]

@@ -16,7 +16,8 @@ import pytest
 from conformance import battery
 from conformance.adapters import Adapter, load_adapter
 from conformance.checks import CATALOGUE
-from conformance.mutants import CORRECT_VARIANTS, KNOWN_GAPS, LEVELS, MUTANTS, _core, offgrid, rates
+from conformance.defaults import LEVEL_NAMES
+from conformance.mutants import CORRECT_VARIANTS, MUTANTS, _core, offgrid, rates
 from conformance.runner import RunConfig, run_check
 
 DETERMINISTIC = frozenset(battery.DETERMINISTIC)
@@ -58,10 +59,7 @@ def _deterministic_pairs() -> list:
     for m in MUTANTS.values():
         for check_id in m.expected:
             if check_id in DETERMINISTIC:
-                marks = []
-                if m.name in KNOWN_GAPS:
-                    marks.append(pytest.mark.xfail(reason=KNOWN_GAPS[m.name], strict=True))
-                pairs.append(pytest.param(m.name, check_id, marks=marks, id=f"{m.name}:{check_id}"))
+                pairs.append(pytest.param(m.name, check_id, id=f"{m.name}:{check_id}"))
     return pairs
 
 
@@ -80,9 +78,8 @@ def test_gallery_is_large_and_well_formed():
         assert m.target.startswith("conformance.mutants.") and ":" in m.target, m
         assert m.bug and "\n" not in m.bug, m
         assert m.expected and set(m.expected) <= DETERMINISTIC | STATISTICAL, m
-        assert m.level in LEVELS, m
+        assert m.level in LEVEL_NAMES, m
         assert m.needs in (None, "torch"), m
-    assert set(KNOWN_GAPS) <= set(MUTANTS)
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
