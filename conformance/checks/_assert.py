@@ -29,9 +29,11 @@ SCALE_ULPS = 4
 _LOWER_PRECISIONS = ("float32", "float16", "bfloat16")
 
 
-def expected_scale(p: float, dtype: np.dtype) -> np.generic:
-    """The contract's keep scale 1/(1-p) rounded to ``dtype`` (never the reference's)."""
-    return keep_scale(p, dtype)
+def first_offender(bad: np.ndarray) -> tuple[tuple[int, ...], str]:
+    """The index of the first true element of ``bad`` and how many there are ("3 of 96"):
+    every failure message names the first offending element or map the same way."""
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    return index, f"{int(bad.sum())} of {bad.size}"
 
 
 def ulp(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -202,12 +204,11 @@ def assert_bitwise_equal(
     assert_shape_dtype(actual=actual, expected=expected, where=f"{what}, {where}")
     diff = bits(actual) != bits(expected)
     if diff.any():
-        index = tuple(int(i) for i in np.argwhere(diff)[0])
+        index, count = first_offender(diff)
         looks = describe_difference(actual=actual, expected=expected)
         raise CheckFailed(
-            f"{what} is {looks}: it differs from the expected value at {int(diff.sum())} of "
-            f"{diff.size} elements; first at {index}: got {actual[index]!r}, expected "
-            f"{expected[index]!r} ({where})"
+            f"{what} is {looks}: it differs from the expected value at {count} elements; "
+            f"first at {index}: got {actual[index]!r}, expected {expected[index]!r} ({where})"
         )
 
 
@@ -254,7 +255,7 @@ def assert_scaled(
     worst = float(np.nanmax(in_ulps)) if in_ulps.size else 0.0
     bad = ~(in_ulps <= ulps)
     if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        index, count = first_offender(bad)
         got = float(actual[index])
         want = float(expected[index])
         ratio = got / float(x[index]) if x[index] != 0 else float("nan")
@@ -268,7 +269,7 @@ def assert_scaled(
         dtype_note = (f" [the result's dtype was {cast_from}, judged here cast back to {dtype}: "
                       "R1, reported by shape-dtype]" if cast_from is not None else "")
         raise CheckFailed(
-            f"{what}: {int(bad.sum())} of {bad.size} elements off by more than {ulps} ulps of "
+            f"{what}: {count} elements off by more than {ulps} ulps of "
             f"{dtype}; {meaning}; first at {index}: got {got!r}, expected {want!r} = x/(1-p) "
             f"(x={float(x[index])!r}, p={p!r}) ({where}){dtype_note}",
             root_cause=ROOT_DTYPE if cast_from is not None else None,

@@ -11,7 +11,12 @@ import numpy as np
 
 from conformance import harness
 from conformance.adapters.base import Adapter, dtype_finfo
-from conformance.checks._assert import DtypeWatch, assert_bitwise_equal, describe_difference
+from conformance.checks._assert import (
+    DtypeWatch,
+    assert_bitwise_equal,
+    describe_difference,
+    first_offender,
+)
 from conformance.checks._base import CheckContext, Outcome, check
 from conformance.checks._inputs import SHAPES, extract_keep_mask, maps, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
@@ -23,6 +28,11 @@ def _with_specials(x: np.ndarray) -> np.ndarray:
     flat = x.reshape(-1)
     flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
     return x
+
+
+def _inplace_modes(adapter: Adapter) -> tuple[bool, ...]:
+    """The inplace flags to call with: False always, True where the adapter supports it."""
+    return (False, True) if adapter.capabilities.inplace else (False,)
 
 
 def _alias(aliased_seen: set[bool]) -> str:
@@ -43,8 +53,7 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
         for p in (0.0, 0.2, 0.5, 0.9, 1.0):
             for shape in SHAPES[:2]:
                 x = _with_specials(nonzero_values(rng, shape, dtype))
-                modes = [False, True] if adapter.capabilities.inplace else [False]
-                for inplace in modes:
+                for inplace in _inplace_modes(adapter):
                     where = f"training=False, p={p}, inplace={inplace}, {dtype}, {shape}"
                     try:
                         f = ctx.forward(x, p, training=False, inplace=inplace)
@@ -117,8 +126,7 @@ def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
         for shape in SHAPES:
             x = nonzero_values(rng, shape, dtype)
             x.reshape(-1)[0] = -0.0
-            modes = [False, True] if adapter.capabilities.inplace else [False]
-            for inplace_ in modes:
+            for inplace_ in _inplace_modes(adapter):
                 where = f"p=0, training=True, inplace={inplace_}, {dtype}, {shape}"
                 f = ctx.forward(x, 0.0, inplace=inplace_)
                 with watch.attribute():
@@ -141,8 +149,7 @@ def p_one(adapter: Adapter, ctx: CheckContext) -> Outcome:
     for dtype in ctx.dtypes:
         for shape in SHAPES:
             x = nonzero_values(rng, shape, dtype)
-            modes = [False, True] if adapter.capabilities.inplace else [False]
-            for inplace_ in modes:
+            for inplace_ in _inplace_modes(adapter):
                 where = f"p=1, training=True, inplace={inplace_}, {dtype}, {shape}"
                 try:
                     f = ctx.forward(x, 1.0, inplace=inplace_)
@@ -152,16 +159,16 @@ def p_one(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 y = watch.cast(actual=f.y, expected=x, where=where).astype(np.float64)
                 nonzero = y != 0  # NaN != 0 is True, so NaN counts as not zero
                 if nonzero.any():
-                    index = tuple(int(i) for i in np.argwhere(nonzero)[0])
+                    index, count = first_offender(nonzero)
                     nan = int(np.isnan(y).sum())
                     what = (
                         "all NaN (1/(1-p) computed as inf, times 0)" if nan == y.size
                         else f"{nan} NaN" if nan else "nonzero values"
                     )
                     raise CheckFailed(
-                        f"p=1 must give all zeros for finite input; got {what}: "
-                        f"{int(nonzero.sum())} of {nonzero.size} elements are not zero, first "
-                        f"at {index}: {f.y[index]!r} (x={x[index]!r}) ({where})"
+                        f"p=1 must give all zeros for finite input; got {what}: {count} "
+                        f"elements are not zero, first at {index}: {f.y[index]!r} "
+                        f"(x={x[index]!r}) ({where})"
                     )
                 if inplace_:
                     assert_bitwise_equal(

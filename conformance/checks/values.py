@@ -15,6 +15,7 @@ from conformance.checks._assert import (
     DtypeWatch,
     assert_scaled,
     describe_difference,
+    first_offender,
 )
 from conformance.checks._base import CheckContext, Outcome, check
 from conformance.checks._inputs import (
@@ -249,10 +250,10 @@ def non_finite(adapter: Adapter, ctx: CheckContext) -> Outcome:
             first_x, first_y = flat[..., 0].astype(np.float64), fy[..., 0]
             kept_ok = np.where(np.isnan(first_x), np.isnan(first_y), first_y == first_x)
             if not kept_ok[keep].all():
-                index = tuple(int(i) for i in np.argwhere(keep & ~kept_ok)[0])
+                index, count = first_offender(keep & ~kept_ok)
                 raise CheckFailed(
-                    f"a kept map must carry NaN and Inf through: map {index} had "
-                    f"{first_x[index]!r}, output {first_y[index]!r} ({where})"
+                    f"a kept map must carry NaN and Inf through: {count} maps did not; first, "
+                    f"map {index} had {first_x[index]!r}, output {first_y[index]!r} ({where})"
                 )
             dropped = first_y[~keep]
             if dropped.size:
