@@ -53,17 +53,6 @@ def excess_rate_test(
     )
 
 
-def excess_rate_mde(n: np.ndarray, p: np.ndarray, *, alpha: float, beta: float) -> float:
-    """MDE of :func:`excess_rate_test` for a planned group (same formula)."""
-    n, p = np.asarray(n, np.float64), np.asarray(p, np.float64)
-    return (_z(alpha / 2) + _z(beta)) * math.sqrt(float((n * p * (1 - p)).sum())) / n.sum()
-
-
-def excess_rate_sample_size(mde: float, p: float, *, alpha: float, beta: float) -> int:
-    """Decisions a group at rate ``p`` needs for :func:`excess_rate_test` to detect ``mde``."""
-    return math.ceil(((_z(alpha / 2) + _z(beta)) / mde) ** 2 * p * (1 - p))
-
-
 def noncentrality(df: int, alpha: float, beta: float) -> float:
     """Noncentrality at which a chi-square test of ``df`` df at ``alpha`` has power 1 - beta."""
     crit = stats.chi2.isf(alpha, df)
@@ -74,6 +63,47 @@ def noncentrality(df: int, alpha: float, beta: float) -> float:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if stats.ncx2.sf(crit, df, mid) < 1 - beta else (lo, mid)
     return hi
+
+
+def bonferroni_p(z: float, tests: int) -> float:
+    """Two-sided p-value of ``z``, Bonferroni-corrected over ``tests`` z-tests (valid under any
+    dependence between them): ``min(1, tests * 2 * sf(|z|))``."""
+    return float(min(1.0, tests * 2 * stats.norm.sf(abs(z))))
+
+
+def bonferroni_z(alpha: float, tests: int) -> float:
+    """The |z| at which :func:`bonferroni_p` reaches ``alpha``."""
+    return _z(alpha / (2 * tests))
+
+
+def significant(z: np.ndarray, alpha: float, most: int = 5) -> list[int]:
+    """Indices of the largest |z| (at most ``most``) that reject on their own, Bonferroni over
+    all of ``z``: what a failure message lists."""
+    return [int(i) for i in np.argsort(-np.abs(z))[:most] if bonferroni_p(z[i], z.size) <= alpha]
+
+
+def omnibus_chi2(
+    z: np.ndarray, *, alpha: float, beta: float, weight: float, test: str, detail: dict
+) -> StatResult:
+    """``sum z_i^2 ~ chi2(K)`` over K independent standard normal z's: the omnibus beside a
+    max-|z|, powerful against deviations spread thinly over many of them.
+
+    ``weight`` is the total behind the z's (pairs, or decisions at pq = 1/4) when each
+    ``z_i = sqrt(w_i) * effect``: the MDE ``sqrt(lambda / weight)`` is the effect, the same in
+    every term, that the test detects with power ``1 - beta``.
+    """
+    total = float((z * z).sum())
+    lam = noncentrality(z.size, alpha, beta)
+    return StatResult(
+        test=test,
+        statistic=total,
+        p_value=float(stats.chi2.sf(total, z.size)),
+        alpha=alpha,
+        n=int(weight),
+        mde=math.sqrt(lam / weight),
+        estimate=total / z.size,
+        detail=detail,
+    )
 
 
 #: complex FFT values held at once by lag_sums (64 MB): rows are transformed in chunks
@@ -125,17 +155,16 @@ def lag_tests(
     z = sums[ok] / np.sqrt(pairs[ok])
     worst = int(np.argmax(np.abs(z)))
     big_l = lags.size
-    pmin = float(2 * stats.norm.sf(abs(z[worst])))
-    za = _z(alpha / (2 * big_l))
+    za = bonferroni_z(alpha, big_l)
     fewest = int(pairs[ok].min())
     phi = float(z[worst] / math.sqrt(pairs[ok][worst]))
     half = za / math.sqrt(pairs[ok][worst])
     top = [f"lag {int(lags[i])}: phi {z[i] / math.sqrt(pairs[ok][i]):.4g}"
-           for i in np.argsort(-np.abs(z))[:5] if 2 * stats.norm.sf(abs(z[i])) * big_l <= alpha]
+           for i in significant(z, alpha)]
     maxed = StatResult(
         test="max-lag-z",
         statistic=float(z[worst]),
-        p_value=float(min(1.0, big_l * pmin)),
+        p_value=bonferroni_p(z[worst], big_l),
         alpha=alpha,
         n=int(pairs[ok].sum()),
         mde=(za + _z(beta)) / math.sqrt(float(pairs[ok][0])),
@@ -145,16 +174,8 @@ def lag_tests(
                 "weakest_lag_mde": (za + _z(beta)) / math.sqrt(fewest),
                 "worst_lag": int(lags[worst]), "failing": top},
     )
-    total = float((z * z).sum())
-    lam = noncentrality(big_l, alpha, beta)
-    omnibus = StatResult(
-        test="lag-omnibus-chi2",
-        statistic=total,
-        p_value=float(stats.chi2.sf(total, big_l)),
-        alpha=alpha,
-        n=int(pairs[ok].sum()),
-        mde=math.sqrt(lam / float(pairs[ok].sum())),
-        estimate=total / big_l,
+    omnibus = omnibus_chi2(
+        z, alpha=alpha, beta=beta, weight=float(pairs[ok].sum()), test="lag-omnibus-chi2",
         detail={"setting": f"{label}, lags 1..{int(lags.max())}", "lags": big_l},
     )
     return maxed, omnibus

@@ -25,7 +25,14 @@ import numpy as np
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._pooled import excess_rate_test, identical_test, lag_sums, lag_tests
+from conformance.checks._pooled import (
+    bonferroni_p,
+    bonferroni_z,
+    excess_rate_test,
+    identical_test,
+    lag_sums,
+    lag_tests,
+)
 from conformance.checks._sampling import VALUE_CLASSES
 from conformance.checks._stat import verdict
 from conformance.stats import StatResult
@@ -171,15 +178,14 @@ def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
                          "space is too small for this test at this level")
     total = sum(f[3] for f in found)
     cell, lag, z, _, _ = max(found, key=lambda f: abs(f[2]))
-    pmin = float(2 * stats.norm.sf(abs(z)))
-    za = float(stats.norm.isf(alpha / (2 * total)))
+    za = bonferroni_z(alpha, total)
     fewest = min(f[4] for f in found)
     failing = [f"{c.label()}: lag {k} z {zz:.3g}" for c, k, zz, _, _ in found
-               if 2 * stats.norm.sf(abs(zz)) * total <= alpha][:10]
+               if bonferroni_p(zz, total) <= alpha][:10]
     return StatResult(
         test="flattened-max-lag-z",
         statistic=z,
-        p_value=float(min(1.0, total * pmin)),
+        p_value=bonferroni_p(z, total),
         alpha=alpha,
         n=total,
         mde=(za + float(stats.norm.isf(beta))) / np.sqrt(fewest),

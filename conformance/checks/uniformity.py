@@ -18,7 +18,7 @@ import numpy as np
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._pooled import noncentrality
+from conformance.checks._pooled import bonferroni_p, bonferroni_z, omnibus_chi2, significant
 from conformance.checks._stat import verdict
 from conformance.stats import StatResult
 from conformance.stats._scipy import stats  # imported on first use
@@ -72,19 +72,17 @@ def _tests(
     z = excess[ok] / np.sqrt(var[ok])
     positions = int(ok.sum())
     worst = int(np.argmax(np.abs(z)))
-    pmin = float(2 * stats.norm.sf(abs(z[worst])))
-    za = float(stats.norm.isf(alpha / (2 * positions)))
+    za = bonferroni_z(alpha, positions)
     zb = float(stats.norm.isf(beta))
     # In rate units at p = 1/2 for the weakest position (sd of a rate is sqrt(pq / m)).
     weakest = float(var[ok].min())
-    failing = [f"{what} {int(i)}: z {z[i]:.3g}" for i in np.argsort(-np.abs(z))[:5]
-               if 2 * stats.norm.sf(abs(z[i])) * positions <= alpha]
+    failing = [f"{what} {i}: z {z[i]:.3g}" for i in significant(z, alpha)]
     index = int(np.flatnonzero(ok)[worst])
     rate = float(excess[index] / (4 * var[index]))  # excess rate at pq = 1/4
     maxz = StatResult(
         test="max-abs-z-pooled",
         statistic=float(z[worst]),
-        p_value=float(min(1.0, positions * pmin)),
+        p_value=bonferroni_p(z[worst], positions),
         alpha=alpha,
         n=int(4 * var[ok].sum()),
         mde=(za + zb) * math.sqrt(weakest) / (4 * weakest),
@@ -92,16 +90,8 @@ def _tests(
         detail={"setting": f"{what} {index}", "positions": positions, "failing": failing,
                 "p": None, **(picture or {})},
     )
-    total = float((z * z).sum())
-    lam = noncentrality(positions, alpha, beta)
-    omnibus = StatResult(
-        test="positions-chi2",
-        statistic=total,
-        p_value=float(stats.chi2.sf(total, positions)),
-        alpha=alpha,
-        n=int(4 * var[ok].sum()),
-        mde=math.sqrt(lam / (4 * float(var[ok].sum()))),
-        estimate=total / positions,
+    omnibus = omnibus_chi2(
+        z, alpha=alpha, beta=beta, weight=4 * float(var[ok].sum()), test="positions-chi2",
         detail={"setting": f"positions 0..{positions - 1} ({what})", "positions": positions,
                 "p": None},
     )
