@@ -3,6 +3,8 @@ R10).  The marginal drop rate is exactly p in each, so only joint statistics can
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from conformance.mutants import _core
@@ -119,13 +121,20 @@ def seed_offset_not_reset(x, p=0.5, training=True, inplace=False, seed=None):
     return _core.dropout2d(x, p, training, inplace, mixed)
 
 
+def periodic_channels(period: int) -> Callable[..., np.ndarray]:
+    """A ``drop`` hook whose channel c + ``period`` repeats channel c's decision (random
+    numbers from a per-sample buffer of ``period`` entries); exact rates otherwise."""
+
+    def drop(rng, shape, p, x):
+        channels = shape[-3]
+        draw = rng.random((*shape[:-3], min(channels, period), 1, 1)) < p
+        return np.take(draw, np.arange(channels) % period, axis=-3)
+
+    return drop
+
+
 CHANNEL_PERIOD = 32
-
-
-def _channel_period(rng, shape, p, x):
-    channels = shape[-3]
-    draw = rng.random((*shape[:-3], min(channels, CHANNEL_PERIOD), 1, 1)) < p
-    return np.take(draw, np.arange(channels) % CHANNEL_PERIOD, axis=-3)
+_channel_period = periodic_channels(CHANNEL_PERIOD)
 
 
 def channel_period_32(x, p=0.5, training=True, inplace=False, seed=None):

@@ -13,6 +13,7 @@ import numpy as np
 from conformance.adapters.base import ALL_FLOAT_DTYPES, Capabilities
 from conformance.adapters.reference_adapter import ReferenceAdapter
 from conformance.mutants import _core
+from conformance.mutants.independence import periodic_channels
 
 __dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
 
@@ -200,12 +201,7 @@ def channel_lag_7(x, p=0.5, training=True, inplace=False, seed=None):
 
 
 CHANNEL_PERIOD = 23
-
-
-def _period_23(rng, shape, p, x):
-    channels = shape[-3]
-    draw = rng.random((*shape[:-3], min(channels, CHANNEL_PERIOD), 1, 1)) < p
-    return np.take(draw, np.arange(channels) % CHANNEL_PERIOD, axis=-3)
+_period_23 = periodic_channels(CHANNEL_PERIOD)
 
 
 def channel_period_23(x, p=0.5, training=True, inplace=False, seed=None):
