@@ -145,6 +145,20 @@ def _primary(subtests: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     return best
 
 
+def _stat_fields(record: dict[str, Any], *, estimate: str) -> dict[str, str]:
+    """A check's or a sub-test's statistics as text; ``estimate`` names the key of its point
+    estimate (a check's ``observed``, a sub-test's ``estimate``)."""
+    return {
+        "statistic": fmt_num(record.get("statistic")),
+        "p_value": fmt_p(record.get("p_value")),
+        "alpha": fmt_p(record.get("alpha")),
+        "n": fmt_int(record.get("n")),
+        "mde": fmt_num(record.get("mde"), 3),
+        estimate: fmt_num(record.get(estimate)),
+        "ci": fmt_ci(record.get("ci")),
+    }
+
+
 def _subtest_view(s: dict[str, Any]) -> dict[str, Any]:
     detail = s.get("detail") if isinstance(s.get("detail"), dict) else {}
     setting = detail.get("setting")
@@ -158,13 +172,7 @@ def _subtest_view(s: dict[str, Any]) -> dict[str, Any]:
     return {
         "test": str(s.get("test", "")),
         "setting": str(setting) if setting is not None else "",
-        "statistic": fmt_num(s.get("statistic")),
-        "p_value": fmt_p(s.get("p_value")),
-        "alpha": fmt_p(s.get("alpha")),
-        "n": fmt_int(s.get("n")),
-        "mde": fmt_num(s.get("mde"), 3),
-        "estimate": fmt_num(s.get("estimate")),
-        "ci": fmt_ci(s.get("ci")),
+        **_stat_fields(s, estimate="estimate"),
         "reject": bool(s.get("reject")),
         "extra": " · ".join(f"{k.replace('_', ' ')} {v}" for k, v in list(extra.items())[:8]),
     }
@@ -200,17 +208,7 @@ def _check_view(
         "decisions": fmt_int(check.get("decisions")) if check.get("decisions") else "",
         "findings": [(str(k), fmt_value(v)) for k, v in findings.items()],
         "statistical": statistical,
-        "stats": {
-            "statistic": fmt_num(check.get("statistic")),
-            "p_value": fmt_p(check.get("p_value")),
-            "alpha": fmt_p(check.get("alpha")),
-            "n": fmt_int(check.get("n")),
-            "mde": fmt_num(check.get("mde"), 3),
-            "observed": fmt_num(check.get("observed")),
-            "ci": fmt_ci(check.get("ci")),
-        }
-        if statistical
-        else None,
+        "stats": _stat_fields(check, estimate="observed") if statistical else None,
         "primary": {
             "setting": str((primary.get("detail") or {}).get("setting", "")),
             "test": str(primary.get("test", "")),
