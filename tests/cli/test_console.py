@@ -68,7 +68,7 @@ def test_bad_input_files_exit_2(tmp_path, two_reports, capsys, command, content,
 
 
 # The run stopped by SIGINT or SIGTERM (partial report, exit 130 or 143) is tested in
-# tests/supervised/test_hostile_adapters.py: an adapter's own KeyboardInterrupt is now an error
+# tests/engine/test_hostile_adapters.py: an adapter's own KeyboardInterrupt is now an error
 # verdict of the check that raised it, not the user's Ctrl-C.
 
 

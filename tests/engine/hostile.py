@@ -1,4 +1,4 @@
-"""Hostile adapters: each misbehaves the way real kernels and wrappers do (tests/supervised).
+"""Hostile adapters: each misbehaves the way real kernels and wrappers do (tests/engine).
 
 Each is a plain function over NCHW NumPy arrays, loaded by the suite as
 ``path/to/hostile.py:<name>``; most behave correctly until the call that triggers them, so the
