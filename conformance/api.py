@@ -206,11 +206,11 @@ def check(
     here: it becomes a ``fail`` or ``error`` verdict of the check that was running.
     """
     from conformance import engine
-    from conformance.battery import battery
+    from conformance.battery import check_ids
 
     config = run_config(level=level, seed=seed, checks=checks, family_alpha=family_alpha,
                         timeout_scale=timeout_scale)
-    ids = [c.id for c in battery(list(config.checks) or None)]
+    ids = check_ids(config.checks)
     try:
         session = engine.open_session(adapter, config, isolate=isolate, gateway=gateway)
     except engine.LoadFailed as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from conformance.checks import CATALOGUE, Check
 from conformance.checks.levels import FULL_GRID, LEVELS, Level
 from conformance.defaults import BETA, FAMILY_ALPHA, LEVEL_NAMES
@@ -31,6 +33,12 @@ def battery(ids: list[str] | tuple[str, ...] | None = None) -> list[Check]:
     return [CATALOGUE[i] for i in order]
 
 
+def check_ids(selected: Sequence[str] = ()) -> list[str]:
+    """The ids a run that selects ``selected`` runs (every check when empty), in catalogue order;
+    what each front door hands the engine."""
+    return [c.id for c in battery(tuple(selected) or None)]
+
+
 def check_alpha(family_alpha: float) -> float:
     """Each statistical check's share of the family budget (Bonferroni over the checks).
 
@@ -50,4 +58,5 @@ __all__ = [
     "Level",
     "battery",
     "check_alpha",
+    "check_ids",
 ]

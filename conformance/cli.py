@@ -329,7 +329,7 @@ class _Signals:
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.adapters.registry import default_specs
     from conformance.api import run_config
-    from conformance.battery import battery
+    from conformance.battery import check_ids
     from conformance.console import Console
     from conformance.engine import LoadFailed, Supervisor
     from conformance.report import build_report
@@ -341,7 +341,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     out = _writable_dir(args.out)  # before the battery, so no verdict is lost to a bad --out
     specs = list(dict.fromkeys(args.adapter or default_specs()))
-    ids = [c.id for c in battery(list(config.checks) or None)]
+    ids = check_ids(config.checks)
     jobs = args.jobs or min(len(specs), os.cpu_count() or 1)
     console = Console(sys.stderr, quiet=args.quiet, summary_stream=sys.stdout,
                       live=False if jobs > 1 else None)
@@ -361,7 +361,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             runs = [AdapterRun(s.spec, s.info, complete=False) for s in supervisor.sessions]
         complete = not supervisor.stopped and all(r.complete for r in runs)
-        report = build_report([r.entry() for r in runs], config.as_dict(), complete=complete)
+        report = build_report([r.entry() for r in runs], config.as_dict(), complete=complete,
+                              expected=ids)
         code = _write_and_summarise(report, str(out), console)
     if signals.received is not None:
         print("stopped: the report holds the checks that finished (complete: false)",

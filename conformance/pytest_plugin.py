@@ -131,10 +131,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             ids=["no-adapter"],
         )
         return
-    from conformance import battery
+    from conformance.battery import check_ids
 
-    checks = battery.battery(metafunc.config.getoption("dropout2d_check") or None)
-    cases = [(spec, c.id) for spec in specs for c in checks]
+    ids = check_ids(metafunc.config.getoption("dropout2d_check"))
+    cases = [(spec, check_id) for spec in specs for check_id in ids]
     metafunc.parametrize(CASE_FIXTURE, cases, ids=[f"{s}::{c}" for s, c in cases])
 
 
@@ -178,13 +178,13 @@ class _Recorder:
 
 def write_session_report(config: pytest.Config, results: list[dict[str, Any]], out: Path) -> Path:
     """Assemble the per-test results into the same report the CLI writes."""
-    from conformance import battery
+    from conformance.battery import check_ids
     from conformance.report import build_report, write_reports
     from conformance.results import adapter_entry
 
     specs = config.getoption("dropout2d_adapter")
-    selected = battery.battery(config.getoption("dropout2d_check") or None)
-    order = {c.id: i for i, c in enumerate(selected)}
+    selected = check_ids(config.getoption("dropout2d_check"))
+    order = {check_id: i for i, check_id in enumerate(selected)}
     by_spec: dict[str, dict[str, Any]] = {}
     for item in results:
         entry = by_spec.setdefault(item["spec"], {"info": item["info"], "checks": {}})
@@ -195,5 +195,6 @@ def write_session_report(config: pytest.Config, results: list[dict[str, Any]], o
             checks = sorted(by_spec[spec]["checks"].values(), key=lambda c: order[c["id"]])
             entries.append(adapter_entry(by_spec[spec]["info"], checks))
     complete = sum(len(e["checks"]) for e in entries) == len(specs) * len(selected)
-    report = build_report(entries, _config(config).as_dict(), complete=complete)
+    report = build_report(entries, _config(config).as_dict(), complete=complete,
+                          expected=selected)
     return write_reports(report, out)[0]

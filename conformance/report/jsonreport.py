@@ -67,13 +67,14 @@ def _with_tested_frameworks(env: dict[str, Any], entries: list[dict[str, Any]]) 
     return env
 
 
-def _expected_checks(config: dict[str, Any]) -> list[str]:
+def _expected_checks(config: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
+    """The checks an interrupted run was to give every adapter, when its caller did not say:
+    those the config selected, else every check some adapter of the run got to (rendering a
+    report never imports the battery)."""
     selected = list(config.get("checks") or ())
     if selected:
         return selected
-    from conformance import battery
-
-    return [c.id for c in battery.battery()]
+    return list(dict.fromkeys(c.get("id") for e in entries for c in e.get("checks", ())))
 
 
 def _normalise_entry(
@@ -109,14 +110,20 @@ def build_report(
     config: dict[str, Any],
     *,
     complete: bool = True,
+    expected: Iterable[str] | None = None,
 ) -> dict[str, Any]:
     """The whole report as plain JSON-serialisable data (adapters as results or entries).
 
     ``complete=False`` marks an interrupted run; an adapter entry may carry its own
-    ``complete`` flag (false for the adapter that was running when the run stopped).
+    ``complete`` flag (false for the adapter that was running when the run stopped).  An entry
+    without one is complete when it has a result for each of the ``expected`` check ids (by
+    default the ids the config selected, or every id some adapter has a result for).
     """
     raw = [_finite(a if isinstance(a, dict) else a.to_dict()) for a in adapters]
-    expected = None if complete else _expected_checks(config)
+    if complete:
+        expected = None
+    elif expected is None:
+        expected = _expected_checks(config, raw)
     entries = [_normalise_entry(e, complete, expected) for e in raw]
     return {
         "format_version": FORMAT_VERSION,
