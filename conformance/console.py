@@ -8,7 +8,7 @@
 - anywhere else (a pipe, a CI log): plain text, one line per finished check, no ANSI codes;
 - with ``quiet=True``: nothing until :meth:`summary`.
 
-``progress(adapter_name, check_id, event)`` matches ``Runner(progress=...)``: ``event`` is
+``progress(adapter_name, check_id, event)`` is the engine's ``progress`` callback: ``event`` is
 ``"start"`` or the verdict string.  ``summary(adapter_dicts)`` prints a table of verdicts per
 adapter (the report's adapter entries) and the checks that did not pass.
 """
@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from conformance.report.jsonreport import adapter_verdict
 from conformance.results import group_by_root_cause
 
-__all__ = ["Console", "adapter_verdict"]
+__all__ = ["Console"]
 
 VERDICTS = ("pass", "fail", "skip", "error")
 SYMBOL = {"pass": "✓", "fail": "✗", "skip": "-", "error": "!"}
