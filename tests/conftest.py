@@ -1,18 +1,23 @@
 """Shared fixtures of the project's own tests (not the conformance battery): a fixed random
-generator, and reports built from small real runs (fake adapters) and from fabricated data,
-used by tests/report/ and by the CLI's report and merge commands in tests/cli/."""
+generator, one check run in this process (``run_one``), and reports built from small real runs
+(fake adapters, through the engine) and from fabricated data, used by tests/report/ and by the
+CLI's report and merge commands in tests/cli/."""
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
-from conformance.adapters import CallableAdapter, load_adapter
+from conformance import engine
+from conformance.adapters import Adapter, CallableAdapter, load_adapter
+from conformance.checks import CATALOGUE
 from conformance.report import build_report
-from conformance.runner import RunConfig, Runner
+from conformance.results import CheckResult
+from conformance.runner import RunConfig, run_check
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_ERROR = "<script>alert('boom')</script> & <img src=x onerror=alert(2)>"
@@ -45,9 +50,33 @@ def raises(x, p, training=True):
 
 
 def run(adapters: list, checks: tuple[str, ...] = DET_CHECKS, level: str = "default") -> dict:
+    """The report of ``checks`` on each adapter, run in this process by the engine (as the
+    Python API's default does)."""
     config = RunConfig(level=level, checks=checks)
-    runner = Runner(config)
-    return build_report([runner.run_adapter(a) for a in adapters], config.as_dict())
+    entries = []
+    for adapter in adapters:
+        session = engine.open_session(adapter, config, isolate=False)
+        try:
+            entries.append(engine.run_session(session, checks).entry())
+        finally:
+            session.close()
+    return build_report(entries, config.as_dict())
+
+
+@pytest.fixture
+def run_report() -> Callable[..., dict]:
+    """``run_report(adapters, checks, level)``: the report of a small real run (see ``run``)."""
+    return run
+
+
+@pytest.fixture
+def run_one() -> Callable[[Adapter, str], CheckResult]:
+    """``run_one(adapter, check_id)``: one check in this process at quick level, seed 0."""
+
+    def run_check_quick(adapter: Adapter, check_id: str) -> CheckResult:
+        return run_check(adapter, CATALOGUE[check_id], RunConfig(level="quick", seed=0))
+
+    return run_check_quick
 
 
 @pytest.fixture
