@@ -3,9 +3,10 @@
 For each adapter and level asked, as whole processes (interpreter start and imports included):
 
 - **suite**: ``dropout2d-conformance run --adapter A --level L --out TMP --quiet``, its wall
-  time and peak memory (the resident set of the whole process tree, sampled every 20 ms with
-  psutil when it is installed; otherwise the largest single process, from
-  ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process);
+  time (once with an empty compilation cache, "cold", then with the cache that run left, as
+  every later run on a machine finds it) and peak memory (the resident set of the whole
+  process tree, sampled every 20 ms with psutil when it is installed; otherwise the largest
+  single process, from ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process);
 - the **channel decisions** it drew and the **drop-rate MDE** it reached, read from the run's
   JSON report (each check's ``decisions``, the ``drop-rate`` check's ``mde``), so the numbers are
   the report's, whatever the checks do inside;
@@ -247,27 +248,40 @@ def report_writing(json_path: Path, runs: int) -> dict[str, float]:
 
 
 def run_suite(spec: str, level: str, repeat: int, keep: Path | None) -> dict[str, Any]:
+    """One run with an empty compilation cache (``cold``), then ``repeat`` runs reusing it.
+
+    The worker keeps what JAX compiles on disk (``DROPOUT2D_COMPILE_CACHE``): here in a
+    directory of this measurement's own, so the cold run starts from nothing and the warm runs
+    see only what the cold one left.  For frameworks that do not compile, the two agree.
+    """
     walls, peaks, largest, rcs = [], [], [], []
+    cold = None
     info: dict[str, Any] = {}
     json_copy = None
-    for _ in range(repeat):
-        with tempfile.TemporaryDirectory() as out:
-            m = measure([*cli(), "run", "--adapter", spec, "--level", level, "--out", out,
-                         "--quiet"], memory=True)
-            rcs.append(m["rc"])
-            path = Path(out) / "conformance.json"
-            if m["rc"] not in (0, 1) or not path.exists():
-                return {"error": f"exit {m['rc']}: {m['stderr'].strip()[-600:]}"}
-            walls.append(m["wall_s"])
-            if m["peak_tree_mb"] is not None:
-                peaks.append(m["peak_tree_mb"])
-            largest.append(m["peak_largest_mb"])
-            info = read_report(path)
-            if json_copy is None:
-                json_copy = Path(tempfile.mkstemp(suffix=".json")[1] if keep is None
-                                 else keep / f"{spec.replace('/', '_')}-{level}.json")
-                shutil.copyfile(path, json_copy)
-    return {"wall_s": _median(walls), "walls_s": walls, "rc": rcs,
+    with tempfile.TemporaryDirectory() as cache:
+        env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+        env["DROPOUT2D_COMPILE_CACHE"] = cache
+        for i in range(repeat + 1):
+            with tempfile.TemporaryDirectory() as out:
+                m = measure([*cli(), "run", "--adapter", spec, "--level", level, "--out", out,
+                             "--quiet"], env=env, memory=True)
+                rcs.append(m["rc"])
+                path = Path(out) / "conformance.json"
+                if m["rc"] not in (0, 1) or not path.exists():
+                    return {"error": f"exit {m['rc']}: {m['stderr'].strip()[-600:]}"}
+                if i == 0:
+                    cold = m["wall_s"]
+                else:
+                    walls.append(m["wall_s"])
+                if m["peak_tree_mb"] is not None:
+                    peaks.append(m["peak_tree_mb"])
+                largest.append(m["peak_largest_mb"])
+                info = read_report(path)
+                if json_copy is None:
+                    json_copy = Path(tempfile.mkstemp(suffix=".json")[1] if keep is None
+                                     else keep / f"{spec.replace('/', '_')}-{level}.json")
+                    shutil.copyfile(path, json_copy)
+    return {"wall_s": _median(walls), "walls_s": walls, "cold_s": cold, "rc": rcs,
             "peak_mb": max(peaks) if peaks else max(largest),
             "peak_method": "tree sum, sampled (psutil)" if peaks else "largest process (rusage)",
             "peak_largest_mb": max(largest), "json": str(json_copy), **info}
@@ -344,22 +358,25 @@ def _fmt(x: Any, spec: str) -> str:
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [f"Measured {result['date']} on {m['cores']} cores ({m['cpu']}), Python "
-             f"{m['python']}; medians of {result['repeat']} run(s); whole processes.", "",
-             "| adapter | level | suite s | floor s | ratio | peak MB | channel decisions "
-             "| drop-rate MDE | report writing s | verdicts |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             f"{m['python']}; medians of {result['repeat']} run(s) (cold: one run with an "
+             "empty compilation cache); whole processes.", "",
+             "| adapter | level | suite s | floor s | ratio | cold-cache s | cold ratio "
+             "| peak MB | channel decisions | drop-rate MDE | report writing s | verdicts |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         if "error" in r["suite"]:
             lines.append(f"| {r['adapter']} | {r['level']} | failed: "
-                         f"{r['suite']['error'][:120]} |||||||")
+                         f"{r['suite']['error'][:120]} |||||||||")
             continue
         s, f = r["suite"], r["floor"]
         ratio = s["wall_s"] / f["wall_s"] if f.get("wall_s") else None
+        cold_ratio = s["cold_s"] / f["wall_s"] if f.get("wall_s") else None
         v = s["verdicts"]
         verdicts = f"{v['pass']} pass, {v['fail']} fail, {v['skip']} skip, {v['error']} error"
         lines.append(
             f"| {r['adapter']} | {r['level']} | {_fmt(s['wall_s'], '.2f')} "
             f"| {_fmt(f.get('wall_s'), '.2f')} | {_fmt(ratio, '.2f')} "
+            f"| {_fmt(s['cold_s'], '.2f')} | {_fmt(cold_ratio, '.2f')} "
             f"| {_fmt(s['peak_mb'], '.0f')} "
             f"| {s['decisions'] / 1e6:.2f} M | {_fmt(s['drop_rate_mde'], '.4f')} "
             f"| {_fmt(r['report']['first_s'], '.3f')} | {verdicts} |")

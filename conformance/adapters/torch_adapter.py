@@ -1,8 +1,9 @@
 """PyTorch's ``torch.nn.functional.dropout2d`` (the module ``nn.Dropout2d`` calls the same op).
 
 Device is selectable (``torch@cuda``); seeds go through ``torch.manual_seed``, which seeds
-every device.  bfloat16 travels as ``ml_dtypes.bfloat16`` on the NumPy side: the bits are
-reinterpreted through uint16/int16 both ways, since ``torch.from_numpy`` knows no bfloat16.
+every device (on CPU, the CPU generator alone).  bfloat16 travels as ``ml_dtypes.bfloat16``
+on the NumPy side: the bits are reinterpreted through uint16/int16 both ways, since
+``torch.from_numpy`` knows no bfloat16.
 
 On CPU the adapter runs torch with one intra-op thread (``DROPOUT2D_TORCH_THREADS`` overrides):
 the suite makes thousands of calls on small tensors, where threading costs more than it gives
@@ -42,7 +43,8 @@ class TorchAdapter(Adapter):
         if any(s < 0 for s in x.strides):
             x = np.ascontiguousarray(x)
         # from_numpy keeps the strides, so a non-contiguous array stays non-contiguous.
-        if x.dtype.name == "bfloat16":  # same bits, same strides: a view, not a copy
+        # same bits, same strides: a view, not a copy (kind first: dtype.name is slow)
+        if x.dtype.kind == "V" and x.dtype.name == "bfloat16":
             t = self.torch.from_numpy(x.view(np.uint16)).view(self.torch.bfloat16)
         else:
             t = self.torch.from_numpy(x)
@@ -62,7 +64,12 @@ class TorchAdapter(Adapter):
         return self.torch.nn.functional.dropout2d(x, p, training, inplace)
 
     def seed(self, seed: int) -> None:
-        self.torch.manual_seed(seed)
+        if self.device == "cpu":
+            # the CPU generator alone: torch.manual_seed also queues a lazy seed for every
+            # accelerator back end, formatting a stack trace each time (1.4 ms a call here)
+            self.torch.default_generator.manual_seed(seed)
+        else:
+            self.torch.manual_seed(seed)
 
     def grad(self, x: Any, p: float, upstream: Any) -> tuple[Any, Any]:
         x = x.detach().clone().requires_grad_(True)

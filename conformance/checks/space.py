@@ -48,7 +48,7 @@ import numpy as np
 
 from conformance import harness
 from conformance.checks._base import CheckContext, Level
-from conformance.checks._inputs import extract_keep_mask
+from conformance.checks._inputs import extract_keep_mask, keep_from_zeros, maps
 from conformance.checks._sampling import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
 from conformance.stats import (
@@ -393,43 +393,65 @@ def draw(ctx: CheckContext, cell: Cell) -> Draw:
     return result
 
 
+#: the outputs of this many elements are read back together (per-call NumPy work is the
+#: suite's overhead on top of the adapter's own cost: one pass over a chunk of calls, not
+#: one per call); 4 M float64 elements keep the chunk's copies under about 100 MB
+CHUNK_ELEMENTS = 1 << 22
+
+
 def _draw(ctx: CheckContext, cell: Cell) -> Draw:
     s = cell.setting
     xs = inputs(ctx.space_seed, cell)
-    firsts = [x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels) for x in xs]
+    firsts = np.stack([x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
+                       for x in xs])
     harness.seed_adapter(ctx.adapter, cell_seed(ctx.space_seed, cell))
     packed = np.empty((cell.calls, s.batch, (s.channels + 7) // 8), np.uint8)
     where = f"({s.label()})"
-    acc = (0, 0.0, math.inf, -math.inf, 0)
+    per_chunk = max(1, CHUNK_ELEMENTS // (s.per_call * s.map_size))
+    tally = _Tally()
     with harness.guarded():  # one guard for the whole loop, not one per call (hot path)
-        for t in range(cell.calls):
-            acc = _call(ctx, cell, xs, firsts, packed, where, t, acc)
-    return Draw(cell, packed, *acc)
+        for t0 in range(0, cell.calls, per_chunk):
+            ts = range(t0, min(cell.calls, t0 + per_chunk))
+            ys = []
+            for t in ts:
+                x = xs[t % len(xs)]
+                y = harness.forward(ctx.adapter, x, s.p, memory=s.memory, read_input=False,
+                                    guard=False).y
+                if y.shape != x.shape:
+                    extract_keep_mask(x=x, y=y, where=f"call {t} {where}")  # raises R1's failure
+                ys.append(y)
+            tally.add(cell, np.stack(ys), firsts[np.arange(ts.start, ts.stop) % len(xs)],
+                      packed[ts.start:ts.stop],
+                      f"(the first index counts calls from call {ts.start}) {where}")
+    return Draw(cell, packed, tally.kept, tally.total, tally.lo, tally.hi, tally.nans)
 
 
-def _call(ctx: CheckContext, cell: Cell, xs: list[np.ndarray], firsts: list[np.ndarray],
-          packed: np.ndarray, where: str, t: int,
-          acc: tuple[int, float, float, float, int]) -> tuple[int, float, float, float, int]:
-    """Call ``t`` of the cell: its decisions into ``packed[t]``, its kept ratios into ``acc``
-    (kept count, ratio sum, smallest and largest ratio, kept maps that came back NaN)."""
-    s = cell.setting
-    kept, total, lo, hi, nans = acc
-    x = xs[t % len(xs)]
-    f = harness.forward(ctx.adapter, x, s.p, memory=s.memory, read_input=False,
-                        guard=False)
-    keep = extract_keep_mask(x=x, y=f.y, where=where).reshape(s.batch, s.channels)
-    packed[t] = np.packbits(~keep, axis=-1)
-    y0 = f.y[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
-    # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
-    # correct output and says nothing about the scale, so such maps give no ratio
-    finite = keep & np.isfinite(y0)
-    nans += int((keep & np.isnan(y0)).sum())
-    kept += int(keep.sum())
-    if finite.any():
-        ratio = y0[finite] / firsts[t % len(xs)][finite]
-        total += float(ratio.sum()) / finite.sum() * keep.sum()
-        lo, hi = min(lo, float(ratio.min())), max(hi, float(ratio.max()))
-    return kept, total, lo, hi, nans
+class _Tally:
+    """What a cell's calls gave so far: kept count, the kept ratios' sum, smallest and largest
+    value, and kept maps that came back NaN."""
+
+    def __init__(self) -> None:
+        self.kept, self.total, self.lo, self.hi, self.nans = 0, 0.0, math.inf, -math.inf, 0
+
+    def add(self, cell: Cell, y: np.ndarray, firsts: np.ndarray, packed: np.ndarray,
+            where: str) -> None:
+        """Calls ``y`` (calls, *shape), whose inputs' first elements are ``firsts`` (calls, N,
+        C): their decisions into ``packed`` (calls, N, ceil(C / 8))."""
+        s = cell.setting
+        calls = len(y)
+        keep = keep_from_zeros(maps(y) == 0, where=where).reshape(calls, s.batch, s.channels)
+        packed[...] = np.packbits(~keep, axis=-1)
+        y0 = y[..., 0, 0].astype(np.float64).reshape(calls, s.batch, s.channels)
+        # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
+        # correct output and says nothing about the scale, so such maps give no ratio
+        finite = keep & np.isfinite(y0)
+        self.nans += int((keep & np.isnan(y0)).sum())
+        self.kept += int(keep.sum())
+        if finite.any():
+            ratio = y0[finite] / firsts[finite]
+            # the kept maps that overflowed count at the mean ratio of the chunk's finite ones
+            self.total += float(ratio.sum()) / finite.sum() * keep.sum()
+            self.lo, self.hi = min(self.lo, float(ratio.min())), max(self.hi, float(ratio.max()))
 
 
 def _simulate(ctx: CheckContext, cell: Cell) -> Draw:
