@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,27 @@ _seed = option_type(whole_number_problem(0), whole=True)
 _positive_int = option_type(whole_number_problem(1), whole=True)
 
 
+def add_shared_run_options(add: Callable[..., Any], prefix: str = "--") -> None:
+    """The run options that ``run`` (``--level``) and the pytest door (``--dropout2d-level``)
+    share, defined once so that both accept, reject and explain the same values.
+
+    ``add`` is ``ArgumentParser.add_argument`` or pytest's ``OptionGroup.addoption``.
+    """
+    add(f"{prefix}level", choices=list(LEVEL_NAMES), default="default",
+        help="level of rigour, whose MDE targets set the sample sizes (default: %(default)s)")
+    add(f"{prefix}seed", type=_seed, default=0, help="global seed (default 0)")
+    add(f"{prefix}family-alpha", type=_family_alpha, default=FAMILY_ALPHA,
+        help="family-wise false-alarm rate of one adapter's run (default %(default)g)")
+    add(f"{prefix}check", action="append", default=[], metavar="ID",
+        help="run only these check ids (repeatable)")
+    add(f"{prefix}timeout-scale", type=_timeout_scale, default=1.0,
+        help="multiply every check's timeout (default 1: 120 s deterministic, 600 s "
+        "statistical); raise it for slow adapters such as torch-compile")
+    add(f"{prefix}gateway", default=GATEWAY, metavar="SPEC",
+        help="where workers run, as an execnet gateway spec (default 'popen': a local "
+        "process; e.g. 'ssh=gpu-box//python=python3' for a machine with the device)")
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--adapter",
@@ -58,39 +79,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
         help="registered name, module:attr or path/to/file.py:attr (repeatable; default: "
         "the reference plus every installed framework)",
     )
-    p.add_argument("--level", choices=list(LEVEL_NAMES), default="default")
-    p.add_argument("--seed", type=_seed, default=0, help="global seed (default 0)")
-    p.add_argument(
-        "--family-alpha",
-        type=_family_alpha,
-        default=FAMILY_ALPHA,
-        help="family-wise false-alarm rate of one adapter's run (default %(default)g)",
-    )
-    p.add_argument(
-        "--check", action="append", metavar="ID", help="run only these check ids (repeatable)"
-    )
+    add_shared_run_options(p.add_argument)
     p.add_argument("--out", default="reports", help="report directory (default reports/)")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
-    p.add_argument(
-        "--timeout-scale",
-        type=_timeout_scale,
-        default=1.0,
-        help="multiply every check's timeout (default 1: 120 s deterministic, 600 s "
-        "statistical); raise it for slow adapters such as torch-compile",
-    )
     p.add_argument(
         "--jobs", "-j",
         type=_positive_int,
         default=None,
         help="adapters run at once, each in its own worker (default: the number of cores, "
         "at most the number of adapters); verdicts do not depend on it",
-    )
-    p.add_argument(
-        "--gateway",
-        default=GATEWAY,
-        metavar="SPEC",
-        help="where workers run, as an execnet gateway spec (default 'popen': a local "
-        "process; e.g. 'ssh=gpu-box//python=python3' for a machine with the device)",
     )
 
 

@@ -20,14 +20,7 @@ from typing import Any
 import pytest
 
 import conformance._self  # noqa: F401  (first: a folder named conformance must not shadow us)
-from conformance.defaults import (
-    FAMILY_ALPHA,
-    GATEWAY,
-    LEVEL_NAMES,
-    family_alpha_problem,
-    option_type,
-    timeout_scale_problem,
-)
+from conformance.cli import add_shared_run_options  # light: the CLI imports its work lazily
 
 CASE_FIXTURE = "dropout2d_case"
 PROPERTY = "dropout2d_result"
@@ -44,20 +37,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SPEC",
         help="adapter spec to test (repeatable): name, module:attr or path/to/file.py:attr",
     )
-    group.addoption("--dropout2d-level", default="default", choices=list(LEVEL_NAMES))
-    group.addoption("--dropout2d-seed", type=int, default=0)
-    group.addoption("--dropout2d-family-alpha", type=option_type(family_alpha_problem),
-                    default=FAMILY_ALPHA)
-    group.addoption("--dropout2d-timeout-scale", type=option_type(timeout_scale_problem),
-                    default=1.0)
-    group.addoption(
-        "--dropout2d-check", action="append", default=[], metavar="ID", help="only these checks"
-    )
+    add_shared_run_options(group.addoption, prefix="--dropout2d-")
     group.addoption("--dropout2d-report", default=None, metavar="DIR", help="write reports here")
     group.addoption("--dropout2d-in-process", action="store_true",
                     help="run the implementation in pytest's process instead of a worker")
-    group.addoption("--dropout2d-gateway", default=GATEWAY, metavar="SPEC",
-                    help="where workers run, as an execnet gateway spec (default 'popen')")
 
 
 def _config(config: pytest.Config) -> Any:
