@@ -6,7 +6,9 @@ CLI's report and merge commands in tests/cli/."""
 from __future__ import annotations
 
 import copy
+import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,6 +69,36 @@ def run(adapters: list, checks: tuple[str, ...] = DET_CHECKS, level: str = "defa
 def run_report() -> Callable[..., dict]:
     """``run_report(adapters, checks, level)``: the report of a small real run (see ``run``)."""
     return run
+
+
+#: two faulty adapters the front doors are tested on, written to a file loaded by path
+FAULTY = textwrap.dedent(
+    """
+    import numpy as np
+
+    def never_scales(x, p, training=True):
+        if not training or p == 0:
+            return x
+        keep = np.random.default_rng().random(x.shape[:-2] + (1, 1)) >= p
+        return x * keep.astype(x.dtype)   # fault: no 1/(1-p)
+
+    def raises(x, p, training=True):
+        raise RuntimeError("<b>kernel</b> exploded")
+    """
+)
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Path:
+    path = tmp_path / "faulty.py"
+    path.write_text(FAULTY)
+    return path
+
+
+@pytest.fixture
+def reference_verdicts() -> dict[str, str]:
+    """The reference's verdict on every check id: pass, but gradient (no autograd) skips."""
+    return {cid: "skip" if cid == "gradient" else "pass" for cid in CATALOGUE}
 
 
 @pytest.fixture

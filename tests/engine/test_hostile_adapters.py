@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -140,39 +139,7 @@ def test_a_load_failure_stops_the_run_before_any_check(tmp_path, capsys):
     assert not (out / "conformance.json").exists()
 
 
-# --- usage errors come first -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["--timeout-scale", "0"],
-        ["--timeout-scale", "-1"],
-        ["--timeout-scale", "nan"],
-        ["--timeout-scale", "inf"],
-        ["--family-alpha", "1e-17"],
-        ["--family-alpha", "nan"],
-        ["--family-alpha", "2"],
-        ["--jobs", "0"],
-        ["--seed", "-3"],
-        ["--check", "no-such-check"],
-    ],
-)
-def test_bad_options_exit_2_before_anything_runs(tmp_path, capsys, argv):
-    with pytest.raises(SystemExit) as exc:
-        code = main(["run", "--adapter", "reference", "--out", str(tmp_path / "o"), *argv])
-        raise SystemExit(code)
-    assert exc.value.code == 2
-    assert not (tmp_path / "o" / "conformance.json").exists()
-
-
-def test_an_unwritable_out_is_found_before_the_battery(tmp_path, capsys):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    start = time.monotonic()
-    assert main(["run", "--adapter", "reference", "--out", str(blocker / "sub")]) == 2
-    assert time.monotonic() - start < 10  # no battery ran
-    assert "not a writable directory" in capsys.readouterr().err
+# --- reproduction --------------------------------------------------------------------------------
 
 
 def test_reproduce_commands_carry_every_option_that_changes_the_outcome(tmp_path):
@@ -185,7 +152,7 @@ def test_reproduce_commands_carry_every_option_that_changes_the_outcome(tmp_path
     assert "--level quick" in command and "--check drop-rate" in command
 
 
-# --- several adapters at once, signals --------------------------------------------------------
+# --- several adapters at once ------------------------------------------------------------------
 
 
 def _comparable(report: dict) -> list:
@@ -216,51 +183,6 @@ def test_a_worker_through_an_explicit_gateway_spec(tmp_path):
     assert code == 0
 
 
-def _start_and_wait_for(argv: list[str], line_part: str) -> subprocess.Popen:
-    """Start the CLI and return once a progress line containing ``line_part`` appeared."""
-    proc = subprocess.Popen([sys.executable, "-m", "conformance", *argv],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    assert proc.stderr is not None
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if line_part in line or not line:
-            break
-    return proc
-
-
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_leaves_a_partial_report_marked_incomplete(tmp_path, signum, code):
-    out = tmp_path / "o"
-    # eval-identity sleeps 0.5 s in each of its evaluation-mode calls: the signal comes while
-    # it runs, after channel-structure of the first adapter has finished
-    proc = _start_and_wait_for(
-        ["run", "--adapter", f"{HOSTILE}:sleeps_in_eval", "--adapter", "reference",
-         "--check", "eval-identity", "--check", "channel-structure", "--check", "p-one",
-         "--jobs", "1", "--out", str(out)],
-        "channel-structure")
-    time.sleep(1)
-    proc.send_signal(signum)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == code, err
-    report = load_report(out / "conformance.json")
-    assert report["complete"] is False and report["conformant"] is False
-    first, second = report["adapters"]
-    assert first["complete"] is False and second["complete"] is False
-    assert [c["id"] for c in first["checks"]] == ["channel-structure"]
-    assert first["checks"][0]["verdict"] == "pass" and second["checks"] == []
-
-
-def test_a_second_signal_exits_at_once(tmp_path):
-    proc = _start_and_wait_for(
-        ["run", "--adapter", f"{HOSTILE}:sleeps_in_eval", "--check", "eval-identity",
-         "--check", "channel-structure", "--out", str(tmp_path / "o")], "channel-structure")
-    proc.send_signal(signal.SIGTERM)
-    proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=30)
-    assert proc.returncode == 143
-
-
 # --- reports stay consistent -------------------------------------------------------------------
 
 
@@ -274,23 +196,6 @@ def test_report_rederives_the_verdict_from_the_checks(tmp_path):
     data["adapters"][0]["conformant"] = True  # a tampered or stale flag is not trusted
     path.write_text(json.dumps(data))
     assert main(["report", str(path), "--out", str(tmp_path / "again"), "--quiet"]) == 1
-
-
-def test_two_runs_writing_one_out_leave_a_matching_pair(tmp_path):
-    from concurrent.futures import ThreadPoolExecutor
-
-    from conformance.report import build_report, write_reports
-
-    def write(i: int) -> None:
-        report = build_report([], {"level": "quick", "seed": i, "family_alpha": 1e-4,
-                                   "beta": 1e-3, "checks": []})
-        write_reports(report, tmp_path)
-
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(write, range(40)))
-    seed = json.loads((tmp_path / "conformance.json").read_text())["config"]["seed"]
-    assert f"seed {seed}" in (tmp_path / "conformance.html").read_text().replace(
-        "seed</th><td>", "seed ")
 
 
 # --- the pytest door ---------------------------------------------------------------------------
@@ -307,26 +212,6 @@ def test_the_pytest_door_survives_an_adapter_that_exits(pytester, xdist):
     assert result.ret == 1
     result.assert_outcomes(passed=1, failed=1)
     assert "exited with status 0" in result.stdout.str()
-
-
-@pytest.mark.parametrize(
-    ("option", "needle"),
-    [("--dropout2d-family-alpha=nan", "finite"), ("--dropout2d-family-alpha=2", "0.5")],
-)
-def test_the_pytest_door_validates_its_options(pytester, option, needle):
-    result = pytester.runpytest_subprocess(
-        "--pyargs", "conformance", "--dropout2d-adapter=reference", option)
-    assert result.ret == 4  # pytest's usage error
-    assert needle in result.stderr.str()
-
-
-def test_the_pytest_door_rejects_a_report_path_that_is_a_file(pytester):
-    target = pytester.path / "report.txt"
-    target.write_text("")
-    result = pytester.runpytest_subprocess(
-        "--pyargs", "conformance", "--dropout2d-adapter=reference",
-        f"--dropout2d-report={target}")
-    assert result.ret == 4 and "is a file" in result.stderr.str()
 
 
 def _worker_children() -> list[str]:

@@ -1,4 +1,5 @@
-"""Merging runs into one matrix; writing both files; re-rendering."""
+"""Merging runs into one matrix: both kept with their origin, duplicates refused, merged reports
+flattened, incomplete sources marked."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ import pytest
 
 from conformance.report import (
     ReportError,
-    load_report,
     merge_reports,
     render_html,
     validate,
-    write_reports,
 )
 
 
@@ -82,45 +81,3 @@ def test_incomplete_source_makes_the_merge_incomplete(mixed_report, stat_report)
     partial["conformant"] = False
     merged = merge_reports([mixed_report, partial])
     assert merged["complete"] is False and merged["conformant"] is False
-
-
-def test_write_reports_writes_both_and_they_reload(tmp_path, stat_report):
-    paths = write_reports(stat_report, tmp_path / "out")
-    assert [p.name for p in paths] == ["conformance.json", "conformance.html"]
-    assert load_report(paths[0]) == stat_report
-    assert paths[1].read_text().startswith("<!DOCTYPE html>")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "conformance.html", "conformance.json"]
-
-
-def test_a_failure_while_rendering_leaves_the_previous_files(tmp_path, monkeypatch, stat_report):
-    paths = write_reports(stat_report, tmp_path)
-    before = [p.read_text() for p in paths]
-
-    def explode(report):
-        raise RuntimeError("renderer crashed half way")
-
-    monkeypatch.setattr("conformance.report.html.render_html", explode)
-    newer = copy.deepcopy(stat_report)
-    newer["created"] = "2031-01-01T00:00:00+00:00"
-    with pytest.raises(RuntimeError, match="half way"):
-        write_reports(newer, tmp_path)
-    assert [p.read_text() for p in paths] == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["conformance.html", "conformance.json"]
-
-
-def test_a_failure_while_writing_leaves_no_file_behind(tmp_path, monkeypatch, stat_report):
-    import os
-
-    calls = []
-    real = os.replace
-
-    def flaky(src, dst):
-        calls.append(dst)
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", flaky)
-    with pytest.raises(OSError, match="disk full"):
-        write_reports(stat_report, tmp_path)
-    monkeypatch.setattr(os, "replace", real)
-    assert calls and list(tmp_path.iterdir()) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -13,7 +12,6 @@ from conformance.report import (
     ReportError,
     ReportValidationError,
     build_report,
-    load_report,
     load_schema,
     validate,
     write_json,
@@ -128,34 +126,6 @@ def test_incomplete_run_marks_the_unfinished_adapter(mixed_report):
     report = build_report(entries, mixed_report["config"], complete=False)
     assert report["adapters"][0]["complete"] is False
     assert report["adapters"][0]["framework_version"] == ""
-
-
-@pytest.mark.parametrize(
-    "content, needle",
-    [
-        ("{not json", "not valid JSON (line 1, column 2"),
-        ("[1, 2, 3]", "not a dropout2d-conformance report"),
-        ('{"hello": "world"}', "not a dropout2d-conformance report"),
-        (None, "no such file"),
-    ],
-)
-def test_load_report_says_what_is_wrong(tmp_path, content, needle):
-    path = tmp_path / "r.json"
-    if content is not None:
-        path.write_text(content)
-    with pytest.raises(ReportError, match=needle.replace("(", r"\(")):
-        load_report(path)
-
-
-def test_load_report_validates(tmp_path, mixed_report):
-    good = write_json(mixed_report, tmp_path)
-    assert load_report(good) == mixed_report
-    bad = copy.deepcopy(mixed_report)
-    del bad["adapters"][0]["name"]
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(bad))
-    with pytest.raises(ReportValidationError, match=r"(?s)bad\.json does not.*'name' is a req"):
-        load_report(path)
 
 
 def test_format_1_1_adds_optional_fields_and_1_0_reports_still_load(mixed_report):
