@@ -7,7 +7,6 @@ one with probability at most 2e-3; the seeds are fixed, so this test never flake
 from __future__ import annotations
 
 from conformance.calibration import calibrate
-from conformance.planning import plan
 from conformance.stats import clopper_pearson
 
 
@@ -21,9 +20,3 @@ def test_quick_calibration_of_the_reference_raises_no_false_alarm():
 def test_clopper_pearson_matches_the_textbook_values():
     low, high = clopper_pearson(0, 20)
     assert low == 0.0 and abs(high - 0.1684) < 1e-4
-
-
-def test_plan_reports_units_and_costs():
-    rows = plan("quick")
-    assert all(r["decisions"] > 0 and r["calls"] > 0 and r["mde"] > 0 for r in rows)
-    assert {r["unit"] for r in rows} >= {"absolute drop rate", "|phi| between decisions"}

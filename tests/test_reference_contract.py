@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import tomllib
 
+from conformance import battery
 from conformance.checks import CATALOGUE
 from conformance.contract import (
     IMPL_DEFINED,
@@ -62,6 +63,12 @@ def test_every_check_requirement_has_a_text():
     assert "three-d" in IMPLEMENTATION_DEFINED and "non-finite" in IMPLEMENTATION_DEFINED
     with pytest.raises(KeyError, match="unknown requirement 'R99'"):
         requirement_text("R99")
+
+
+def test_every_statistical_check_is_catalogued_with_its_requirement():
+    for cid in battery.STATISTICAL:
+        assert CATALOGUE[cid].kind == "statistical"
+        assert CATALOGUE[cid].requirement in {"R3", "R4", "R5"}
 
 
 def test_the_readme_links_the_contract_and_no_file_points_outside_the_repository():

@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 
+import conformance
 from conformance import battery
 from conformance.adapters import Adapter, load_adapter
 from conformance.checks import CATALOGUE
@@ -517,3 +518,19 @@ def test_correct_variants_pass_every_statistical_check(spec, level):
         if result.verdict.value != "pass":
             failures[check_id] = result.message
     assert not failures
+
+
+@pytest.mark.parametrize("spec", ["reference", "torch"])
+def test_correct_implementations_pass_the_statistical_battery(spec):
+    """The reference and eager PyTorch pass every statistical check at default level, and
+    drop-rate reaches the level's MDE at every anchor p (over a million decisions)."""
+    if spec == "torch":
+        pytest.importorskip("torch")
+    result = conformance.check(spec, level="default", checks=battery.STATISTICAL)
+    assert not result.failures, result.summary()
+    rate = result["drop-rate"].statistics
+    anchors = [s for s in rate["subtests"] if s["test"] == "binomial-exact"]
+    assert anchors and all(s["mde"] <= 0.005 for s in anchors)
+    assert sum(s["n"] for s in anchors) > 1_000_000
+    assert {"statistic", "p_value", "alpha", "n", "mde", "observed", "ci", "seed"} <= set(rate)
+    assert result["drop-rate"].reproduce

@@ -1,0 +1,32 @@
+"""The power plan: every check splits its alpha over its sub-tests, the family budget is spent
+exactly once, and each row carries its unit and cost."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import battery
+from conformance.planning import plan
+
+
+@pytest.fixture(scope="module")
+def default_plan():
+    return {row["check"]: row for row in plan("default")}
+
+
+def test_every_check_splits_its_alpha_over_its_subtests(default_plan):
+    for row in [*plan("quick"), *default_plan.values()]:
+        total = sum(s["alpha"] for s in row["subtest_rows"])
+        assert total <= row["alpha"] * (1 + 1e-9), row["check"]
+
+
+def test_plan_spends_the_family_budget_exactly_once(default_plan):
+    assert set(default_plan) == set(battery.STATISTICAL)
+    total = sum(row["alpha"] for row in default_plan.values())
+    assert total == pytest.approx(battery.FAMILY_ALPHA)
+
+
+def test_plan_reports_units_and_costs():
+    rows = plan("quick")
+    assert all(r["decisions"] > 0 and r["calls"] > 0 and r["mde"] > 0 for r in rows)
+    assert {r["unit"] for r in rows} >= {"absolute drop rate", "|phi| between decisions"}
