@@ -13,13 +13,13 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from conformance import battery
 from conformance.adapters.base import Adapter
 from conformance.checks import Check, CheckContext, Outcome
 from conformance.errors import AdapterError, CheckFailed, CheckSkipped, SpecError
-from conformance.results import AdapterResult, CheckResult, Verdict
+from conformance.results import CheckResult, Verdict
 
 
 @dataclass(frozen=True)
@@ -187,35 +187,4 @@ def _run_body(
     return result(Verdict.PASS, outcome.message, findings=outcome.findings, stats=outcome.stats)
 
 
-ProgressFn = Callable[[str, str, str], None]
-
-
-@dataclass
-class Runner:
-    """Runs the configured battery on adapters; ``progress(adapter, check_id, event)``."""
-
-    config: RunConfig = field(default_factory=RunConfig)
-    progress: ProgressFn | None = None
-
-    def checks(self) -> list[Check]:
-        return battery.battery(list(self.config.checks) or None)
-
-    def run_adapter(
-        self, adapter: Adapter, on_result: Callable[[CheckResult], None] | None = None
-    ) -> AdapterResult:
-        """Run every check; ``on_result`` sees each result as it comes (kept if interrupted)."""
-        results = []
-        run_cache: dict = {}  # shared draws of this adapter's run
-        for check in self.checks():
-            if self.progress:
-                self.progress(adapter.name, check.id, "start")
-            result = run_check(adapter, check, self.config, run_cache)
-            if self.progress:
-                self.progress(adapter.name, check.id, result.verdict.value)
-            results.append(result)
-            if on_result:
-                on_result(result)
-        return AdapterResult(info=adapter.info(), checks=tuple(results))
-
-
-__all__ = ["RunConfig", "Runner", "SpecError", "derive_seed", "run_check"]
+__all__ = ["RunConfig", "SpecError", "derive_seed", "reproduce_command", "run_check"]

@@ -126,11 +126,11 @@ def test_a_pure_numpy_callable_is_numpy_with_its_version():
 
 def test_tested_frameworks_are_listed_in_the_report_environment():
     from conformance.report.jsonreport import build_report
-    from conformance.results import AdapterResult
+    from conformance.results import adapter_entry
 
     info = {**CallableAdapter(_readme_dropout2d).info(), "framework": "mlkernel",
             "framework_version": "9.9", "imports": {"mlkernel": "9.9", "numpy": np.__version__}}
-    report = build_report([AdapterResult(info=info)], RunConfig().as_dict())
+    report = build_report([adapter_entry(info, [])], RunConfig().as_dict())
     assert report["environment"]["packages"]["mlkernel"] == "9.9"
 
 

@@ -111,7 +111,7 @@ def test_write_json_validates_before_writing(tmp_path, mixed_report):
 def test_incomplete_run_marks_the_unfinished_adapter(mixed_report):
     entries = copy.deepcopy(mixed_report["adapters"][:2])
     for e in entries:
-        del e["complete"]  # as AdapterResult.to_dict() gives them
+        del e["complete"]  # as results.adapter_entry() gives them
     entries[1]["checks"] = entries[1]["checks"][:2]
     entries[0]["conformant"] = True
     report = build_report(entries, mixed_report["config"], complete=False)
