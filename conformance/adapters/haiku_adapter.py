@@ -37,24 +37,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.adapters.base import FLOAT_DTYPES_BF16, Adapter, Capabilities
-from conformance.adapters.jax_adapter import JaxArrayMixin, entropy_seed, x64
+from conformance.adapters._jax_keyed import ExplicitKeyAdapter
 
 #: H and W of NHWC, and of unbatched HWC
 BROADCAST_DIMS = (-3, -2)
 
 
-class HaikuAdapter(JaxArrayMixin, Adapter):
+class HaikuAdapter(ExplicitKeyAdapter):
     name = "haiku"
     framework = "haiku (hk.dropout, broadcast_dims=(-3, -2))"
-    layout = "NHWC"
-    capabilities = Capabilities(
-        inplace=False,
-        seed=True,
-        autograd=True,
-        dtypes=FLOAT_DTYPES_BF16,
-        three_d=True,
-    )
 
     def __init__(self) -> None:
         import haiku as hk
@@ -63,31 +54,9 @@ class HaikuAdapter(JaxArrayMixin, Adapter):
 
         self.hk, self.jax, self.jnp = hk, jax, jnp
         self.framework_version = f"{hk.__version__} (jax {jax.__version__})"
-        with x64(jax):
-            self._key = jax.random.key(entropy_seed())
+        self._start()
 
-    def _next_key(self) -> Any:
-        self._key, key = self.jax.random.split(self._key)
-        return key
-
-    def _drop(self, key: Any, x: Any, p: float) -> Any:
-        return self.hk.dropout(key, p, x, broadcast_dims=BROADCAST_DIMS)
-
-    def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
-        if inplace:
-            raise ValueError("jax arrays are immutable: inplace=True is not supported")
+    def _drop(self, key: Any, x: Any, p: float, training: bool) -> Any:
         if not training:
             return x  # hk.dropout has no training flag: evaluation is not calling it
-        with x64(self.jax):
-            return self._drop(self._next_key(), x, p)
-
-    def seed(self, seed: int) -> None:
-        with x64(self.jax):
-            self._key = self.jax.random.key(int(seed))
-
-    def grad(self, x: Any, p: float, upstream: Any) -> tuple[Any, Any]:
-        with x64(self.jax):
-            key = self._next_key()
-            y, pullback = self.jax.vjp(lambda v: self._drop(key, v, p), x)
-            (dx,) = pullback(upstream)
-            return y, dx
+        return self.hk.dropout(key, p, x, broadcast_dims=BROADCAST_DIMS)

@@ -28,24 +28,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.adapters.base import FLOAT_DTYPES_BF16, Adapter, Capabilities
-from conformance.adapters.jax_adapter import JaxArrayMixin, entropy_seed, x64
+from conformance.adapters._jax_keyed import ExplicitKeyAdapter
+from conformance.adapters.jax_adapter import x64
 
 #: H and W of NHWC, and of unbatched HWC
 SHARED_AXES = (-3, -2)
 
 
-class TraxAdapter(JaxArrayMixin, Adapter):
+class TraxAdapter(ExplicitKeyAdapter):
     name = "trax"
     framework = "trax (layers.Dropout, shared_axes=(-3, -2))"
-    layout = "NHWC"
-    capabilities = Capabilities(
-        inplace=False,
-        seed=True,
-        autograd=True,
-        dtypes=FLOAT_DTYPES_BF16,
-        three_d=True,
-    )
 
     def __init__(self) -> None:
         import importlib.metadata
@@ -59,7 +51,10 @@ class TraxAdapter(JaxArrayMixin, Adapter):
         version = importlib.metadata.version("trax")  # trax has no __version__
         self.framework_version = f"{version} (jax {jax.__version__})"
         self._layers: dict[tuple[float, bool], Any] = {}
-        self.seed(entropy_seed())
+        self._start()
+
+    def _new_key(self, seed: int) -> Any:
+        return self.jax.random.PRNGKey(seed)  # the raw uint32 keys Trax's layers take
 
     def _layer(self, p: float, training: bool, x: Any) -> Any:
         layer = self._layers.get((p, training))
@@ -70,28 +65,12 @@ class TraxAdapter(JaxArrayMixin, Adapter):
             self._layers[(p, training)] = layer
         return layer
 
-    def _next_key(self) -> Any:
-        self._key, key = self.jax.random.split(self._key)
-        return key
-
-    def _forward(self, layer: Any, x: Any, key: Any) -> Any:
+    def _drop(self, key: Any, x: Any, p: float, training: bool) -> Any:
+        layer = self._layer(p, training, x)
         y, _ = layer.pure_fn(x, layer.weights, layer.state, key)
         return y
 
-    def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
-        if inplace:
-            raise ValueError("jax arrays are immutable: inplace=True is not supported")
-        with x64(self.jax):
-            return self._forward(self._layer(p, training, x), x, self._next_key())
-
-    def seed(self, seed: int) -> None:
-        with x64(self.jax):
-            self._key = self.jax.random.PRNGKey(int(seed))
-
     def grad(self, x: Any, p: float, upstream: Any) -> tuple[Any, Any]:
         with x64(self.jax):
-            layer = self._layer(p, True, x)
-            key = self._next_key()
-            y, pullback = self.jax.vjp(lambda v: self._forward(layer, v, key), x)
-            (dx,) = pullback(upstream)
-            return y, dx
+            self._layer(p, True, x)  # initialised from the input itself, not from vjp's tracer
+        return super().grad(x, p, upstream)
