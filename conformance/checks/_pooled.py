@@ -4,7 +4,9 @@ Private to the checks: they combine per-setting counts whose null rates differ, 
 single-rate tests of :mod:`conformance.stats` do not.  Every test standardises each count by
 its own binomial law, so the null distribution is known whatever the mix of settings, and
 states its guarantee and its MDE at the caller's ``beta``.  Normal approximations are used only
-where each statistic sums many independent terms (the callers enforce minimum counts).
+where each statistic sums many independent terms (the callers enforce minimum counts).  Each
+result's ``detail`` says ``"p": None``: there is no single p (the report draws its per-p
+pictures only where there is one).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def excess_rate_test(
         mde=(za + _z(beta)) * sd,
         estimate=excess / total,
         ci=(excess / total - za * sd, excess / total + za * sd),
-        detail={"setting": label, "settings": int(k.size)},
+        detail={"setting": label, "settings": int(k.size), "p": None},
     )
 
 
@@ -172,11 +174,11 @@ def lag_tests(
         ci=(phi - half, phi + half),
         detail={"setting": f"{label}, worst lag {int(lags[worst])}", "lags": big_l,
                 "weakest_lag_mde": (za + _z(beta)) / math.sqrt(fewest),
-                "worst_lag": int(lags[worst]), "failing": top},
+                "worst_lag": int(lags[worst]), "failing": top, "p": None},
     )
     omnibus = omnibus_chi2(
         z, alpha=alpha, beta=beta, weight=float(pairs[ok].sum()), test="lag-omnibus-chi2",
-        detail={"setting": f"{label}, lags 1..{int(lags.max())}", "lags": big_l},
+        detail={"setting": f"{label}, lags 1..{int(lags.max())}", "lags": big_l, "p": None},
     )
     return maxed, omnibus
 
@@ -196,5 +198,5 @@ def identical_test(
         n=int(n_pairs),
         mde=None,
         estimate=float(identical),
-        detail={"setting": label, "expected": expected},
+        detail={"setting": label, "expected": expected, "p": None},
     )

@@ -112,7 +112,7 @@ def _within_calls(
              f"[{min(ps, default=0):.3g}, {max(ps, default=0):.3g}]")
     result = identical_test(identical, expected, alpha=alpha, label=label,
                             n_pairs=max(1, n_pairs))
-    return replace(result, detail={**result.detail, "failing": where[:10], "p": None,
+    return replace(result, detail={**result.detail, "failing": where[:10],
                                    "p_values_covered": len(ps)})
 
 
@@ -153,7 +153,7 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
     label = f"identical whole-call masks across {sum(c.calls for c in eligible)} calls"
     result = identical_test(identical, expected, alpha=alpha, label=label,
                             n_pairs=max(1, n_pairs))
-    return replace(result, detail={**result.detail, "failing": repeats, "p": None})
+    return replace(result, detail={**result.detail, "failing": repeats})
 
 
 def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
@@ -199,7 +199,7 @@ def _lags(ctx: CheckContext, axis: int, max_lag: int, alpha: float, what: str) -
     sums, pairs = _pooled_lags(ctx, axis, max_lag)
     maxed, omnibus = lag_tests(sums, pairs, alpha=alpha, beta=ctx.beta, min_pairs=MIN_PAIRS,
                                label=f"{what}, pooled over settings with p in {P_RANGE}")
-    return [replace(r, detail={**r.detail, "p": None}) for r in (maxed, omnibus)]
+    return [maxed, omnibus]
 
 
 def _max_extent(ctx: CheckContext, attr: str) -> int:
@@ -268,7 +268,6 @@ def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
     for g, (name, _) in enumerate(VALUE_GROUPS):
         use = n[g] > 0
         label = f"maps with {name}, {int(use.sum())} settings"
-        result = excess_rate_test(k[g][use], n[g][use], p[use], alpha=alpha, beta=ctx.beta,
-                                  label=label)
-        results.append(replace(result, detail={**result.detail, "p": None}))
+        results.append(excess_rate_test(k[g][use], n[g][use], p[use], alpha=alpha,
+                                        beta=ctx.beta, label=label))
     return verdict(results, "decisions independent of the input's sign and magnitude")

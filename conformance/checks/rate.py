@@ -98,11 +98,6 @@ def binomial_pvalues_each(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.nda
                      for i in range(k.size)])
 
 
-def _detail(result: StatResult) -> StatResult:
-    """A pooled result names its settings itself; "p" stays a key for the report."""
-    return replace(result, detail={"p": None, **result.detail})
-
-
 #: the kinds of setting whose rate must equal everyone else's: (label, predicate)
 def groups(dtypes: list[str]) -> list[tuple[str, Callable[[sp.Cell], bool]]]:
     out: list[tuple[str, Callable[[sp.Cell], bool]]] = [
@@ -140,8 +135,7 @@ def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> Outcome:
     for name, members in found:
         k, n, p, _ = _counts(sp.draws(ctx, members))
         label = f"{name}: {len(members)} settings, p in [{p.min():.3g}, {p.max():.3g}]"
-        results.append(_detail(excess_rate_test(k, n, p, alpha=alpha, beta=ctx.beta,
-                                                label=label)))
+        results.append(excess_rate_test(k, n, p, alpha=alpha, beta=ctx.beta, label=label))
     return verdict(results, f"the drop rate is the same in {len(found)} kinds of setting")
 
 
