@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from conformance.checks import CATALOGUE, Check
-from conformance.checks.levels import FULL_GRID, LEVELS, Level
+from conformance.checks.levels import LEVELS
 from conformance.defaults import BETA, FAMILY_ALPHA, LEVEL_NAMES
 
 #: The order in which checks run and are reported comes from the registrations themselves
@@ -52,10 +52,8 @@ __all__ = [
     "BETA",
     "DETERMINISTIC",
     "FAMILY_ALPHA",
-    "FULL_GRID",
     "LEVELS",
     "STATISTICAL",
-    "Level",
     "battery",
     "check_alpha",
     "check_ids",
