@@ -91,7 +91,7 @@ def plan(level: str, *, adapter: Adapter | None = None, seed: int = 0,
             "alpha": ctx.alpha,
             "beta": beta,
             "subtest_rows": [
-                {"test": s.test, "setting": str(s.detail.get("setting", "")), "n": s.n,
+                {"test": s.test, "setting": str(s.setting or ""), "n": s.n,
                  "mde": s.mde, "unit": MDE_UNITS.get(s.test, s.test), "alpha": s.alpha}
                 for s in outcome.stats
             ],

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 from conformance.contract import IMPL_DEFINED, REQUIREMENTS
-from conformance.stats._result import StatResult
+from conformance.stats.result import StatResult
 
 
 class Verdict(str, Enum):
@@ -39,7 +39,7 @@ def stat_to_dict(s: StatResult) -> dict[str, Any]:
         "mde": _finite_or_none(s.mde),
         "estimate": _finite_or_none(s.estimate),
         "ci": [_finite_or_none(c) for c in s.ci] if s.ci is not None else None,
-        "detail": s.detail,
+        "detail": s.report_detail(),
     }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from conformance import harness
 from conformance.adapters.base import Adapter
 from conformance.errors import CheckSkipped
-from conformance.stats._result import StatResult
+from conformance.stats.result import StatResult
 
 
 @dataclass(frozen=True)

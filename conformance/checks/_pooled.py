@@ -51,7 +51,7 @@ def excess_rate_test(
         mde=(za + _z(beta)) * sd,
         estimate=excess / total,
         ci=(excess / total - za * sd, excess / total + za * sd),
-        detail={"setting": label, "settings": int(k.size), "p": None},
+        context={"setting": label, "settings": int(k.size), "p": None},
     )
 
 
@@ -85,7 +85,7 @@ def significant(z: np.ndarray, alpha: float, most: int = 5) -> list[int]:
 
 
 def omnibus_chi2(
-    z: np.ndarray, *, alpha: float, beta: float, weight: float, test: str, detail: dict
+    z: np.ndarray, *, alpha: float, beta: float, weight: float, test: str, context: dict
 ) -> StatResult:
     """``sum z_i^2 ~ chi2(K)`` over K independent standard normal z's: the omnibus beside a
     max-|z|, powerful against deviations spread thinly over many of them.
@@ -104,7 +104,7 @@ def omnibus_chi2(
         n=int(weight),
         mde=math.sqrt(lam / weight),
         estimate=total / z.size,
-        detail=detail,
+        context=context,
     )
 
 
@@ -146,7 +146,7 @@ def lag_tests(
     uncorrelated, so ``z_k = sums / sqrt(pairs)`` estimates ``sqrt(pairs) * phi_k``.  Only lags
     with at least ``min_pairs`` pairs are tested (normality).  The max test rejects when any
     ``|z_k|`` exceeds the Bonferroni bound over the L lags (``mde`` is the smallest |phi| it
-    detects at lag 1, ``detail["weakest_lag_mde"]`` at the lag with the fewest pairs); the
+    detects at lag 1, its context's ``weakest_lag_mde`` at the lag with the fewest pairs); the
     omnibus ``sum z_k^2 ~ chi2(L)`` collects
     dependence spread thinly over many lags.  Each is given ``alpha``.
     """
@@ -172,13 +172,13 @@ def lag_tests(
         mde=(za + _z(beta)) / math.sqrt(float(pairs[ok][0])),
         estimate=phi,
         ci=(phi - half, phi + half),
-        detail={"setting": f"{label}, worst lag {int(lags[worst])}", "lags": big_l,
+        context={"setting": f"{label}, worst lag {int(lags[worst])}", "lags": big_l,
                 "weakest_lag_mde": (za + _z(beta)) / math.sqrt(fewest),
                 "worst_lag": int(lags[worst]), "failing": top, "p": None},
     )
     omnibus = omnibus_chi2(
         z, alpha=alpha, beta=beta, weight=float(pairs[ok].sum()), test="lag-omnibus-chi2",
-        detail={"setting": f"{label}, lags 1..{int(lags.max())}", "lags": big_l, "p": None},
+        context={"setting": f"{label}, lags 1..{int(lags.max())}", "lags": big_l, "p": None},
     )
     return maxed, omnibus
 
@@ -198,5 +198,5 @@ def identical_test(
         n=int(n_pairs),
         mde=None,
         estimate=float(identical),
-        detail={"setting": label, "expected": expected, "p": None},
+        context={"setting": label, "expected": expected, "p": None},
     )

@@ -16,7 +16,7 @@ import numpy as np
 from conformance import harness
 from conformance.checks._base import CheckContext
 from conformance.checks._inputs import extract_keep_mask, nonzero_values
-from conformance.stats._result import StatResult
+from conformance.stats.result import StatResult
 
 #: input kinds the statistical checks rotate through, so no check sees only constant input
 INPUT_KINDS: tuple[str, ...] = ("ones", "normal", "mixed-magnitude")

@@ -13,38 +13,27 @@ from conformance.stats import StatResult
 
 
 def tag(result: StatResult, setting: Setting, **extra: object) -> StatResult:
-    """Attach the grid point (and any extra detail) to a sub-test's result."""
-    detail = {**result.detail, "setting": setting.label(), "p": setting.p, **extra}
-    return replace(result, detail=detail)
+    """Attach the grid point (and any extra context) to a sub-test's result."""
+    return result.annotated(setting=setting.label(), p=setting.p, **extra)
 
 
 def describe(s: StatResult) -> str:
     est = f"{s.estimate:.5g}" if s.estimate is not None else "-"
     ci = f" [{s.ci[0]:.5g}, {s.ci[1]:.5g}]" if s.ci else ""
-    failing = s.detail.get("failing") or s.detail.get("scale_off") or ()
+    failing = s.failing
     where = f"; where: {'; '.join(failing[:3])}" if failing else ""
     return (
-        f"{s.test} ({s.detail.get('setting', '')}): observed {est}{ci}, "
+        f"{s.test} ({s.setting or ''}): observed {est}{ci}, "
         f"statistic {s.statistic:.4g}, p-value {s.p_value:.3g} vs alpha {s.alpha:.3g}, "
         f"n={s.n}{where}"
     )
 
 
-def _finite(value: object) -> object:
-    """Non-finite floats in a sub-test's detail as text ("inf"): reports are strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
 def reportable(s: StatResult) -> StatResult:
     """The sub-test with every number JSON can carry: an infinite statistic (a count that a
     rate of exactly 0 or 1 makes impossible) becomes the largest float of its sign, an
-    infinite MDE none (no effect is detectable), and detail values text."""
+    infinite MDE none (no effect is detectable); the report writes non-finite values of its
+    named fields as text (``StatResult.report_detail``)."""
     big = sys.float_info.max
 
     def clip(x: float | None) -> float | None:
@@ -52,8 +41,7 @@ def reportable(s: StatResult) -> StatResult:
 
     mde = s.mde if s.mde is None or math.isfinite(s.mde) else None
     ci = tuple(clip(c) for c in s.ci) if s.ci else None
-    return replace(s, statistic=clip(s.statistic), mde=mde, estimate=clip(s.estimate), ci=ci,
-                   detail=_finite(s.detail))
+    return replace(s, statistic=clip(s.statistic), mde=mde, estimate=clip(s.estimate), ci=ci)
 
 
 def verdict(results: list[StatResult], summary: str) -> Outcome:

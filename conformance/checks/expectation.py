@@ -13,8 +13,6 @@ power 1 - beta: ``space.expectation_rate_mde``.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from conformance.adapters.base import Adapter, dtype_finfo
@@ -60,7 +58,7 @@ def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> 
         mde=(rate.mde or 0.0) / (1 - p),
         estimate=estimate,
         ci=(mean_scale * (1 - hi), mean_scale * (1 - lo)),
-        detail={"setting": label, "p": p, "scale_off": off[:5],
+        context={"setting": label, "p": p, "scale_off": off[:5],
                 "relative_bias": estimate - 1.0},
     )
 
@@ -73,5 +71,5 @@ def expectation(adapter: Adapter, ctx: CheckContext) -> Outcome:
     results = []
     for p in grid:
         result = _mean_test(sp.draws(ctx, space.at(p)), p, alpha=alpha, beta=ctx.beta)
-        results.append(replace(result, detail={**result.detail}))
+        results.append(result)
     return verdict(results, "the mean output equals the input")

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import replace
 
 import numpy as np
 
@@ -112,8 +111,7 @@ def _within_calls(
              f"[{min(ps, default=0):.3g}, {max(ps, default=0):.3g}]")
     result = identical_test(identical, expected, alpha=alpha, label=label,
                             n_pairs=max(1, n_pairs))
-    return replace(result, detail={**result.detail, "failing": where[:10],
-                                   "p_values_covered": len(ps)})
+    return result.annotated(failing=where[:10], p_values_covered=len(ps))
 
 
 def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
@@ -153,7 +151,7 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
     label = f"identical whole-call masks across {sum(c.calls for c in eligible)} calls"
     result = identical_test(identical, expected, alpha=alpha, label=label,
                             n_pairs=max(1, n_pairs))
-    return replace(result, detail={**result.detail, "failing": repeats})
+    return result.annotated(failing=repeats)
 
 
 def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
@@ -190,7 +188,7 @@ def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
         n=total,
         mde=(za + float(stats.norm.isf(beta))) / np.sqrt(fewest),
         estimate=z,
-        detail={"setting": f"{cell.label()}, flattened (n, c) lag {lag}", "p": None,
+        context={"setting": f"{cell.label()}, flattened (n, c) lag {lag}", "p": None,
                 "failing": failing, "lags": total},
     )
 

@@ -25,13 +25,13 @@ from conformance.checks._pooled import excess_rate_test
 from conformance.checks._stat import tag, verdict
 from conformance.stats import (
     StatResult,
-    binomial_count_gof,
+    binomial_count_gof_test,
     binomial_pvalues,
     binomial_test,
     clopper_pearson,
     dispersion_test,
-    rate_homogeneity,
-    rate_homogeneity_omnibus,
+    homogeneity_chi2_test,
+    max_abs_z_test,
 )
 from conformance.stats._scipy import stats  # imported on first use
 
@@ -59,15 +59,13 @@ def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
         k, n = sum(d.k for d in draws), sum(d.n for d in draws)
         result = binomial_test(k, n, p, alpha=alpha, beta=ctx.beta)
         label = f"p={p:g}, pooled over {len(draws)} settings"
-        results.append(replace(result, detail={
-            **result.detail, "setting": label, "p": p,
-            "settings": [d.cell.label() for d in draws]}))
+        results.append(result.annotated(setting=label, p=p,
+                                        settings=[d.cell.label() for d in draws]))
     draws = sp.draws(ctx, _testable(list(space.cells)))
     k, n, p, labels = _counts(draws)
     results.append(_every_setting(k, n, p, labels, alpha=alpha, beta=ctx.beta))
-    omnibus = rate_homogeneity_omnibus(k, n, p, alpha=alpha, beta=ctx.beta)
-    results.append(replace(omnibus, detail={**omnibus.detail, "p": None,
-                                            "setting": f"all {len(draws)} settings"}))
+    omnibus = homogeneity_chi2_test(k, n, p, alpha=alpha, beta=ctx.beta)
+    results.append(omnibus.annotated(p=None, setting=f"all {len(draws)} settings"))
     return verdict(results, f"drop rate equals p at {len(draws)} settings, p in [{p.min():.3g}, "
                             f"{p.max():.3g}]")
 
@@ -78,7 +76,7 @@ def _every_setting(k: np.ndarray, n: np.ndarray, p: np.ndarray, labels: list[str
     setting and every setting that rejects on its own share.  ``mde`` is the median setting's
     (normal approximation at its share): the narrow-band and odd-setting faults this test is
     for are larger than that."""
-    result = rate_homogeneity(k, n, p, alpha=alpha, beta=beta)
+    result = max_abs_z_test(k, n, p, alpha=alpha, beta=beta)
     share = alpha / k.size
     pv = binomial_pvalues_each(k, n, p)
     failing = [f"{labels[i]}: rate {k[i] / n[i]:.5g} (p-value {pv[i]:.3g})"
@@ -87,9 +85,9 @@ def _every_setting(k: np.ndarray, n: np.ndarray, p: np.ndarray, labels: list[str
     z = stats.norm.isf(share / 2) + stats.norm.isf(beta)
     mde = float(np.median(z * np.sqrt(p * (1 - p) / n)))
     lo, hi = clopper_pearson(int(k[worst]), int(n[worst]), 1 - share)
-    return replace(result, mde=mde, estimate=float(k[worst] / n[worst]), ci=(lo, hi),
-                   detail={**result.detail, "setting": labels[worst], "p": None,
-                           "failing": failing, "settings": int(k.size)})
+    return replace(result.annotated(setting=labels[worst], p=None, failing=failing,
+                                    settings=int(k.size)),
+                   mde=mde, estimate=float(k[worst] / n[worst]), ci=(lo, hi))
 
 
 def binomial_pvalues_each(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -157,8 +155,8 @@ def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
     for d in sp.draws(ctx, space.family("channel-positions")):
         s = d.cell.setting
         counts = d.dropped().sum(axis=-1).reshape(-1)
-        results.append(tag(binomial_count_gof(counts, s.channels, s.p, alpha=alpha,
-                                              beta=ctx.beta), s))
+        results.append(tag(binomial_count_gof_test(counts, s.channels, s.p, alpha=alpha,
+                                                   beta=ctx.beta), s))
     cells = [c for c in _testable(list(space.cells)) if 0.01 <= c.setting.p <= 0.99]
     draws = sp.draws(ctx, cells)
     levels = {"per sample": [], "per call": [], "per channel across the batch": []}
@@ -179,5 +177,5 @@ def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
         rates = np.concatenate([np.full(c.size, p) for c, _, p in parts])
         result = dispersion_test(counts, trials, rates, alpha=alpha, beta=ctx.beta)
         label = f"counts {name}, {len(parts)} settings"
-        results.append(replace(result, detail={**result.detail, "setting": label, "p": None}))
+        results.append(result.annotated(setting=label, p=None))
     return verdict(results, "dropped counts are binomial per sample, per call and per channel")

@@ -54,8 +54,8 @@ from conformance.contract import keep_scale as scale_for  # the contract's, not 
 from conformance.stats import (
     binomial_count_gof_sample_size,
     binomial_sample_size,
-    homogeneity_sample_size,
-    identical_mask_min_length,
+    identical_masks_min_length,
+    max_abs_z_sample_size,
     phi_sample_size,
 )
 
@@ -283,7 +283,7 @@ def build_space(
     p_dtypes, p_memory = _balanced(rng, dtypes, n_pos), _balanced(rng, MEMORIES, n_pos)
     i = 0
     for p in level.short_grid:
-        trials = homogeneity_sample_size(level.position_mde, POSITIONS, p,
+        trials = max_abs_z_sample_size(level.position_mde, POSITIONS, p,
                                          alpha=alpha / UNIFORMITY_SUBTESTS, beta=beta)
         # sized by the df that pooling the count's bins leaves, not by C
         samples = binomial_count_gof_sample_size(level.gof_w, POSITIONS, p,
@@ -307,7 +307,7 @@ def build_space(
                                        rates=(p, p))
         # one repeat among all pairs of the sequence's calls is significant at a tenth of
         # independence-calls' share (so the whole run's comparison keeps its power)
-        length = max(256, identical_mask_min_length(calls * calls, p, alpha=alpha / 3 / 10))
+        length = max(256, identical_masks_min_length(calls * calls, p, alpha=alpha / 3 / 10))
         length = max(length, math.ceil(pairs_needed / max(1, calls - 1)))
         n = 2 ** (j % 3)  # N = 1, 2, 4: successive calls of the same small input
         c = math.ceil(length / n)

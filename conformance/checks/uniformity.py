@@ -87,12 +87,12 @@ def _tests(
         n=int(4 * var[ok].sum()),
         mde=(za + zb) * math.sqrt(weakest) / (4 * weakest),
         estimate=rate,
-        detail={"setting": f"{what} {index}", "positions": positions, "failing": failing,
+        context={"setting": f"{what} {index}", "positions": positions, "failing": failing,
                 "p": None, **(picture or {})},
     )
     omnibus = omnibus_chi2(
         z, alpha=alpha, beta=beta, weight=4 * float(var[ok].sum()), test="positions-chi2",
-        detail={"setting": f"positions 0..{positions - 1} ({what})", "positions": positions,
+        context={"setting": f"positions 0..{positions - 1} ({what})", "positions": positions,
                 "p": None},
     )
     return [maxz, omnibus]

@@ -1,95 +1,146 @@
 """Pure statistical functions over counts and arrays (no adapters, no frameworks).
 
-Every test takes its error rates as keyword arguments (``alpha`` = false-alarm rate of this
-sub-test, two-sided unless stated; ``beta`` = 1 - power at the reported MDE) and returns a
-``StatResult``.  Each test sits beside ``*_mde`` (effect detectable at a given n) and
-``*_sample_size`` (n needed for a given effect), which are inverses.
+Every test family ``X`` has three members: ``X_test(...)`` returns a result (a frozen
+:class:`StatResult` subclass with the family's named fields), ``X_mde(n, ...)`` is the minimum
+detectable effect at ``n`` and ``X_sample_size(effect, ...)`` the ``n`` needed for an effect;
+the last two are inverses.  Error rates are keyword arguments (``alpha`` = false-alarm rate of
+this sub-test, two-sided unless stated; ``beta`` = 1 - power at the reported MDE), and each
+docstring states its guarantee.
+
+==================  ===============  =========================================================
+family ``X``        module           what ``X_test`` guarantees (``mde``: the effect it detects)
+==================  ===============  =========================================================
+binomial            binomial         exact: size <= alpha; power >= 1 - beta when
+                                     ``|rate - p0| >= mde`` (exact power function)
+max_abs_z           homogeneity      exact per entry, Bonferroni: size <= alpha; power >=
+                                     1 - beta when one entry's rate is off by ``mde``
+homogeneity_chi2    homogeneity      size <= ~alpha (exact normal scores); power ~ 1 - beta
+                                     against a common standardised shift ``w >= mde``
+binomial_count_gof  goodness         size <= ~alpha (pooled bins, normal scores); power ~
+                                     1 - beta against Cohen's ``w >= mde`` (large-sample)
+dispersion          dispersion       size <= ~alpha (saddlepoint); power >= 1 - beta at
+                                     variance ratios ``1 + mde`` and ``1 - mde``
+expectation         expectation      size ~ alpha (exact for constant ``|x|``); power >=
+                                     1 - beta at a relative bias ``mde`` of the mean
+autocorrelation     autocorrelation  size <= ~alpha (normal widened by the skewness,
+                                     Bonferroni over lags); power >= 1 - beta at a lag
+                                     correlation ``mde``
+phi                 independence     exact (Fisher): size <= alpha; power >= 1 - beta at
+                                     ``|phi| >= mde`` (large-sample)
+identical_pairs     independence     exact (disjoint pairs) or Markov: size <= alpha; power
+                                     >= 1 - beta when a fraction ``mde`` of pairs are copies
+identical_masks     independence     Markov over all pairs: size <= alpha; power >= 1 - beta
+                                     when a fraction ``mde`` of the masks are copies
+==================  ===============  =========================================================
+
+Helpers beside them: ``chi2_gof_mde`` / ``chi2_gof_sample_size`` (power of any chi-square
+test), exact p-values and intervals (``binomial_pvalues``, ``binomial_critical_counts``,
+``binomial_normal_scores``, ``clopper_pearson``, ``fisher_exact_pvalue``), bin pooling
+(``pool_bins``, ``pooled_df``), validity sizes (``autocorrelation_validity_sample_size``,
+``expectation_validity_sample_size``, ``identical_masks_min_length``), mask identities
+(``identical_mask_probability``, ``count_identical_pairs``) and normal quantiles
+(``z_upper``, ``z_two_sided``, ``z_power``).
 """
 
-from conformance.stats._result import StatResult
 from conformance.stats.autocorrelation import (
+    AutocorrelationResult,
     autocorrelation_mde,
     autocorrelation_sample_size,
     autocorrelation_test,
     autocorrelation_validity_sample_size,
 )
 from conformance.stats.binomial import (
+    BinomialResult,
     binomial_critical_counts,
     binomial_mde,
     binomial_normal_scores,
-    binomial_power,
     binomial_pvalues,
     binomial_sample_size,
     binomial_test,
     clopper_pearson,
 )
 from conformance.stats.dispersion import (
+    DispersionResult,
     dispersion_mde,
     dispersion_sample_size,
     dispersion_test,
 )
 from conformance.stats.expectation import (
+    ExpectationResult,
     expectation_mde,
     expectation_sample_size,
     expectation_test,
     expectation_validity_sample_size,
 )
 from conformance.stats.goodness import (
-    binomial_count_gof,
+    CountGofResult,
+    binomial_count_gof_mde,
     binomial_count_gof_sample_size,
+    binomial_count_gof_test,
     chi2_gof_mde,
     chi2_gof_sample_size,
     pool_bins,
     pooled_df,
 )
 from conformance.stats.homogeneity import (
-    homogeneity_chi2,
-    homogeneity_sample_size,
-    max_abs_z,
+    HomogeneityChi2Result,
+    MaxAbsZResult,
+    Omnibus,
+    homogeneity_chi2_mde,
+    homogeneity_chi2_sample_size,
+    homogeneity_chi2_test,
     max_abs_z_mde,
-    rate_homogeneity,
-    rate_homogeneity_mde,
-    rate_homogeneity_omnibus,
-    rate_homogeneity_omnibus_mde,
-    rate_homogeneity_omnibus_sample_size,
-    rate_homogeneity_sample_size,
+    max_abs_z_sample_size,
+    max_abs_z_test,
 )
 from conformance.stats.independence import (
-    contingency_2x2,
+    IdenticalResult,
+    PhiResult,
     count_identical_pairs,
     fisher_exact_pvalue,
-    identical_mask_mde,
-    identical_mask_min_length,
     identical_mask_probability,
-    identical_mask_sample_size,
-    identical_mask_test,
+    identical_masks_mde,
+    identical_masks_min_length,
+    identical_masks_sample_size,
     identical_masks_test,
+    identical_pairs_mde,
+    identical_pairs_sample_size,
+    identical_pairs_test,
     phi_mde,
     phi_sample_size,
+    phi_test,
 )
-from conformance.stats.multiplicity import bonferroni_split, holm, holm_adjusted
-from conformance.stats.power import z_power, z_two_sided, z_upper
+from conformance.stats.normal import z_power, z_two_sided, z_upper
+from conformance.stats.result import StatResult
 
 __all__ = [
+    "AutocorrelationResult",
+    "BinomialResult",
+    "CountGofResult",
+    "DispersionResult",
+    "ExpectationResult",
+    "HomogeneityChi2Result",
+    "IdenticalResult",
+    "MaxAbsZResult",
+    "Omnibus",
+    "PhiResult",
     "StatResult",
     "autocorrelation_mde",
     "autocorrelation_sample_size",
     "autocorrelation_test",
     "autocorrelation_validity_sample_size",
-    "binomial_count_gof",
+    "binomial_count_gof_mde",
     "binomial_count_gof_sample_size",
+    "binomial_count_gof_test",
     "binomial_critical_counts",
     "binomial_mde",
     "binomial_normal_scores",
-    "binomial_power",
     "binomial_pvalues",
     "binomial_sample_size",
     "binomial_test",
-    "bonferroni_split",
     "chi2_gof_mde",
     "chi2_gof_sample_size",
     "clopper_pearson",
-    "contingency_2x2",
     "count_identical_pairs",
     "dispersion_mde",
     "dispersion_sample_size",
@@ -99,28 +150,25 @@ __all__ = [
     "expectation_test",
     "expectation_validity_sample_size",
     "fisher_exact_pvalue",
-    "holm",
-    "holm_adjusted",
-    "homogeneity_chi2",
-    "homogeneity_sample_size",
-    "identical_mask_mde",
-    "identical_mask_min_length",
+    "homogeneity_chi2_mde",
+    "homogeneity_chi2_sample_size",
+    "homogeneity_chi2_test",
     "identical_mask_probability",
-    "identical_mask_sample_size",
-    "identical_mask_test",
+    "identical_masks_mde",
+    "identical_masks_min_length",
+    "identical_masks_sample_size",
     "identical_masks_test",
-    "max_abs_z",
+    "identical_pairs_mde",
+    "identical_pairs_sample_size",
+    "identical_pairs_test",
     "max_abs_z_mde",
+    "max_abs_z_sample_size",
+    "max_abs_z_test",
     "phi_mde",
     "phi_sample_size",
+    "phi_test",
     "pool_bins",
     "pooled_df",
-    "rate_homogeneity",
-    "rate_homogeneity_mde",
-    "rate_homogeneity_omnibus",
-    "rate_homogeneity_omnibus_mde",
-    "rate_homogeneity_omnibus_sample_size",
-    "rate_homogeneity_sample_size",
     "z_power",
     "z_two_sided",
     "z_upper",

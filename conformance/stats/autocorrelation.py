@@ -10,27 +10,41 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from conformance.stats._result import StatResult
+from conformance.stats import _validate as validate
 from conformance.stats._scipy import brentq, fft, special
-from conformance.stats.power import (
-    ceil_count,
-    check_count,
-    check_effect,
-    check_error_rate,
-    check_open_probability,
-    check_rates,
-    z_power,
-    z_two_sided,
-)
+from conformance.stats._search import ceil_count, smallest, smallest_effect
+from conformance.stats.normal import z_power, z_two_sided
+from conformance.stats.result import StatResult
 
 # Neglected (second-order) Edgeworth terms above this relative size at the critical z: the
-# stated alpha is then not promised (``detail["normal_ok"]``), same bound as expectation_test.
+# stated alpha is then not promised (``normal_ok`` False), same bound as expectation_test.
 _MAX_EDGEWORTH = 0.1
 # Rows per FFT batch: bounds the complex work array to ~64 MB whatever the input size.
 _FFT_ELEMENTS = 1 << 22
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutocorrelationResult(StatResult):
+    """``autocorrelation_test``: ``replicates`` sequences of ``length`` decisions, lags 1 to
+    ``max_lag`` (each lag's z in ``z``), the worst lag, and whether the normal tail promises
+    ``alpha`` at this n (``normal_ok``)."""
+
+    p: float
+    beta: float
+    max_lag: int
+    alpha_per_lag: float
+    replicates: int
+    length: int
+    worst_lag: int
+    worst_z: float
+    worst_p_value: float
+    pairs_at_worst_lag: int
+    z: tuple[float, ...]
+    normal_ok: bool
 
 
 def _moments(p: float) -> tuple[float, float, float]:
@@ -101,7 +115,7 @@ def autocorrelation_test(
     axis: int = -1,
     alpha: float,
     beta: float = 1e-3,
-) -> StatResult:
+) -> AutocorrelationResult:
     """Are the decisions along ``axis`` uncorrelated at every lag 1..``max_lag``?
 
     ``d`` is a boolean array of decisions (True = dropped), any shape; sequences run along
@@ -116,20 +130,20 @@ def autocorrelation_test(
     (Bonferroni over lags, valid under any dependence between them).
 
     Guarantee: false-alarm rate <= ~``alpha`` (normal approximation with the skewness folded
-    in; ``detail["normal_ok"]`` is False when the neglected second-order terms exceed 10 % at
+    in; ``normal_ok`` is False when the neglected second-order terms exceed 10 % at
     the critical z: collect ``autocorrelation_validity_sample_size`` pairs then).  Power
     >= ``1 - beta`` when some lag k <= ``max_lag`` carries correlation ``|phi| >= mde``
     (``autocorrelation_mde`` at the fewest pairs, ``n_{max_lag}``, and this p; large-sample,
     Markov-type dependence along the lag).  ``estimate`` is the worst lag's autocorrelation
-    ``S_k / (n_k p q)``; ``detail`` holds the worst lag and every lag's z.
+    ``S_k / (n_k p q)``; the result holds the worst lag and every lag's z.
 
     Catches channel c+k copying channel c (lag k along C), sample n+1 reusing sample n's mask
     shifted by a channel (lag C+1 or C-1 in the flattened (n, c) order), calls correlated at
     lag L (along the calls axis).
     """
-    alpha, beta = check_rates(alpha, beta)
-    p = check_open_probability("p", p)
-    max_lag = check_count("max_lag", max_lag, minimum=1)
+    alpha, beta = validate.rates(alpha, beta)
+    p = validate.open_probability("p", p)
+    max_lag = validate.count("max_lag", max_lag, minimum=1)
     d = np.asarray(d)
     if d.dtype != np.bool_:
         raise ValueError(f"d must be a boolean array of decisions, got dtype {d.dtype}")
@@ -160,7 +174,7 @@ def autocorrelation_test(
     alpha_lag = alpha / max_lag
     n_min = int(n_k[-1])
     normal_ok = _edgeworth_residual(alpha_lag, p, n_min, length, max_lag) <= _MAX_EDGEWORTH
-    return StatResult(
+    return AutocorrelationResult(
         test="autocorrelation-max-z",
         statistic=float(np.abs(z[worst])),
         p_value=float(min(1.0, max_lag * float(pv[worst]))),
@@ -168,20 +182,18 @@ def autocorrelation_test(
         n=int(rows * length),
         mde=autocorrelation_mde(n_min, max_lag, alpha=alpha, beta=beta, p=p),
         estimate=float(sums[worst] / (n_k[worst] * pq)),
-        detail={
-            "p": p,
-            "beta": beta,
-            "max_lag": max_lag,
-            "alpha_per_lag": alpha_lag,
-            "replicates": rows,
-            "length": length,
-            "worst_lag": worst + 1,
-            "worst_z": float(z[worst]),
-            "worst_p_value": float(pv[worst]),
-            "pairs_at_worst_lag": int(n_k[worst]),
-            "z": z.tolist(),
-            "normal_ok": bool(normal_ok),
-        },
+        p=p,
+        beta=beta,
+        max_lag=max_lag,
+        alpha_per_lag=alpha_lag,
+        replicates=rows,
+        length=length,
+        worst_lag=worst + 1,
+        worst_z=float(z[worst]),
+        worst_p_value=float(pv[worst]),
+        pairs_at_worst_lag=int(n_k[worst]),
+        z=tuple(z.tolist()),
+        normal_ok=bool(normal_ok),
     )
 
 
@@ -202,13 +214,13 @@ def _edgeworth_residual(alpha_lag: float, p: float, n_pairs: int, length: int, l
 def autocorrelation_validity_sample_size(p: float, max_lag: int, *, alpha: float) -> int:
     """Pairs per lag before ``autocorrelation_test`` promises its ``alpha`` at rate ``p``.
 
-    The smallest ``n_k`` whose neglected Edgeworth terms (see ``detail["normal_ok"]``) are at
+    The smallest ``n_k`` whose neglected Edgeworth terms (see ``normal_ok``) are at
     most 10 % at the critical z of level ``alpha / max_lag`` (taking every product to share a
     decision with the next, the worst case).  Near p = 0.5 power sets n; far from it this does.
     """
-    alpha = check_error_rate("alpha", alpha)
-    p = check_open_probability("p", p)
-    max_lag = check_count("max_lag", max_lag, minimum=1)
+    alpha = validate.error_rate("alpha", alpha)
+    p = validate.open_probability("p", p)
+    max_lag = validate.count("max_lag", max_lag, minimum=1)
     skew_1, kurt_1, adjacent = _moments(p)
     z = z_two_sided(alpha / max_lag)
     # residual = c / n with c = z^4 |kurt_1 + 6 adjacent| / 24 + z^6 skew_1^2 / 72
@@ -272,11 +284,11 @@ def autocorrelation_mde(
     fresh draw), both signs of phi where feasible, so the MDE holds for skewed rates too.
     Large-sample normal approximation; returns ``inf`` when no phi < 1 qualifies.
     """
-    alpha, beta = check_rates(alpha, beta)
-    n_pairs = check_count("n_pairs", n_pairs, minimum=1)
-    max_lag = check_count("max_lag", max_lag, minimum=1)
+    alpha, beta = validate.rates(alpha, beta)
+    n_pairs = validate.count("n_pairs", n_pairs, minimum=1)
+    max_lag = validate.count("max_lag", max_lag, minimum=1)
     if p is not None:
-        p = check_open_probability("p", p)
+        p = validate.open_probability("p", p)
     return _mde(n_pairs, max_lag, alpha, beta, p)
 
 
@@ -291,23 +303,12 @@ def _mde(n_pairs: int, max_lag: int, alpha: float, beta: float, p: float | None)
         return math.inf
     if p is None:
         return phi
-    hi = phi
-    while _needed_root_n(hi, p, za, zb) > root_n:
-        hi = min(1.0 - 1e-12, hi * 1.25)
-        if hi >= 1.0 - 1e-12:
-            return math.inf
-    if hi == phi:
-        return phi
 
     def excess(x: float) -> float:
         return _needed_root_n(x, p, za, zb) - root_n
 
-    root = brentq(excess, hi / 1.25, hi, xtol=1e-15, rtol=1e-12)
-    step = 1e-15 + 1e-12 * root
-    while excess(root) > 0.0:  # never optimistic
-        root += step
-        step *= 2.0
-    return float(root)
+    # _needed_root_n(phi) falls as phi grows: bracket, then solve (a correlation stays < 1)
+    return smallest_effect(excess, phi, growth=1.25, limit=1.0 - 1e-12)
 
 
 def autocorrelation_sample_size(
@@ -319,11 +320,11 @@ def autocorrelation_sample_size(
     A sequence layout of ``R`` replicates of length ``L`` gives ``R (L - max_lag)`` pairs at
     the longest lag: choose ``R`` so that this reaches the returned number.
     """
-    alpha, beta = check_rates(alpha, beta)
-    mde = check_effect("mde", mde)
-    max_lag = check_count("max_lag", max_lag, minimum=1)
+    alpha, beta = validate.rates(alpha, beta)
+    mde = validate.effect("mde", mde)
+    max_lag = validate.count("max_lag", max_lag, minimum=1)
     if p is not None:
-        p = check_open_probability("p", p)
+        p = validate.open_probability("p", p)
     if mde >= 1.0:
         raise ValueError(f"a lag correlation mde must be < 1, got mde={mde}")
     za, zb = z_two_sided(alpha / max_lag), z_power(beta)
@@ -332,10 +333,4 @@ def autocorrelation_sample_size(
     while _mde(n, max_lag, alpha, beta, p) > mde:
         n = max(n + 1, math.ceil(n * (_mde(n, max_lag, alpha, beta, p) / mde) ** 2))
     # and step back to the smallest such n (the MDE falls monotonically with n)
-    while lo < n:
-        mid = (lo + n) // 2
-        if _mde(mid, max_lag, alpha, beta, p) <= mde:
-            n = mid
-        else:
-            lo = mid + 1
-    return n
+    return smallest(lambda m: _mde(m, max_lag, alpha, beta, p) <= mde, lo, n)

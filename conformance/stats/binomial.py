@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from conformance.stats import _validate as validate
 from conformance.stats._fast import binom_cdf, binom_pmf, binom_sf
-from conformance.stats._result import StatResult
 from conformance.stats._scipy import brentq, special, stats
-from conformance.stats.power import (
-    ceil_count,
-    check_closed_probability,
-    check_count,
-    check_effect,
-    check_error_rate,
-    check_open_probability,
-    check_rates,
-    z_power,
-    z_two_sided,
-)
+from conformance.stats._search import ceil_count
+from conformance.stats.normal import z_power, z_two_sided
+from conformance.stats.result import StatResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class BinomialResult(StatResult):
+    """``binomial_test``: ``k`` of ``n`` trials against the rate ``p0``, at power ``1 - beta``."""
+
+    k: int
+    p0: float
+    beta: float
+
 
 # scipy.stats.binomtest's relative tolerance when comparing pmf values (kept identical here so
 # the vectorised p-values agree with binomtest bit for bit in the decision).
@@ -34,7 +37,7 @@ def binomial_pvalues(k: np.ndarray, n: np.ndarray | int, p: float) -> np.ndarray
     likely than ``k`` (the "likelihood" two-sided rule).  Broadcasts ``k`` against ``n``.
     Cost: about ``log2(n)`` vectorised pmf evaluations, no O(n) arrays.
     """
-    p = check_open_probability("p", p)
+    p = validate.open_probability("p", p)
     k_arr, n_arr = np.broadcast_arrays(np.asarray(k), np.asarray(n))
     if k_arr.size and not (
         np.issubdtype(k_arr.dtype, np.integer) and np.issubdtype(n_arr.dtype, np.integer)
@@ -94,7 +97,9 @@ def _last_ascending_at_most(n: np.ndarray, p: float, thr: np.ndarray, hi: np.nda
         hi = np.where(active & ~ok, mid - 1, hi)
 
 
-def binomial_test(k: int, n: int, p0: float, *, alpha: float, beta: float = 1e-3) -> StatResult:
+def binomial_test(
+    k: int, n: int, p0: float, *, alpha: float, beta: float = 1e-3
+) -> BinomialResult:
     """Two-sided exact binomial test of ``H0: rate == p0`` from ``k`` successes in ``n`` trials.
 
     Guarantee: false-alarm rate <= ``alpha`` exactly (``scipy.stats.binomtest``, conservative
@@ -103,17 +108,14 @@ def binomial_test(k: int, n: int, p0: float, *, alpha: float, beta: float = 1e-3
     ``ci`` is the Clopper-Pearson interval at level ``1 - alpha``; ``statistic`` is the z-score
     ``(k - n p0) / sqrt(n p0 (1 - p0))`` (for reports; the decision uses the exact p-value).
     """
-    alpha, beta = check_rates(alpha, beta)
-    n = check_count("n", n, minimum=1)
-    k = check_count("k", k)
-    if k > n:
-        raise ValueError(f"need k <= n, got k={k}, n={n}")
-    p0 = check_open_probability("p0", p0)
+    alpha, beta = validate.rates(alpha, beta)
+    n, k = _trials(n, k)
+    p0 = validate.open_probability("p0", p0)
     res = stats.binomtest(k, n, p0, alternative="two-sided")
     # = res.proportion_ci(1 - alpha, method="exact"), computed directly (faster, more precise)
     ci = clopper_pearson(k, n, 1.0 - alpha)
     z = (k - n * p0) / math.sqrt(n * p0 * (1.0 - p0))
-    return StatResult(
+    return BinomialResult(
         test="binomial-exact",
         statistic=float(z),
         p_value=float(res.pvalue),
@@ -122,8 +124,19 @@ def binomial_test(k: int, n: int, p0: float, *, alpha: float, beta: float = 1e-3
         mde=binomial_mde(n, p0, alpha=alpha, beta=beta),
         estimate=k / n,
         ci=ci,
-        detail={"k": k, "p0": p0, "beta": beta},
+        k=k,
+        p0=p0,
+        beta=beta,
     )
+
+
+def _trials(n: int, k: int) -> tuple[int, int]:
+    """Validated ``n >= 1`` trials and ``0 <= k <= n`` successes."""
+    n = validate.count("n", n, minimum=1)
+    k = validate.count("k", k)
+    if k > n:
+        raise ValueError(f"need k <= n, got k={k}, n={n}")
+    return n, k
 
 
 def _last_true(pred, lo: int, hi: int) -> int:
@@ -152,9 +165,9 @@ def binomial_critical_counts(n: int, p0: float, *, alpha: float) -> tuple[int, i
     Exact (same two-sided rule as ``scipy.stats.binomtest``), so the region's probability under
     ``p0`` is at most ``alpha``.  Useful for exact power and for early stopping.
     """
-    alpha = check_error_rate("alpha", alpha)
-    n = check_count("n", n, minimum=1)
-    p0 = check_open_probability("p0", p0)
+    alpha = validate.error_rate("alpha", alpha)
+    n = validate.count("n", n, minimum=1)
+    p0 = validate.open_probability("p0", p0)
     return _critical_counts(n, p0, alpha)
 
 
@@ -173,13 +186,6 @@ def _critical_counts(n: int, p0: float, alpha: float) -> tuple[int, int]:
     return k_low, k_high
 
 
-def binomial_power(n: int, p0: float, p1: float, *, alpha: float) -> float:
-    """Exact power of ``binomial_test`` (two-sided, level ``alpha``) at true rate ``p1``."""
-    p1 = check_closed_probability("p1", p1)
-    k_low, k_high = binomial_critical_counts(n, p0, alpha=alpha)
-    return min(_power_from_region(n, p1, k_low, k_high), 1.0)
-
-
 def binomial_mde(n: int, p0: float, *, alpha: float, beta: float) -> float:
     """Smallest absolute rate difference ``d`` such that ``binomial_test`` has power >= 1 - beta.
 
@@ -190,9 +196,9 @@ def binomial_mde(n: int, p0: float, *, alpha: float, beta: float) -> float:
     ``inf`` when no rate inside [0, 1] is detectable in some direction.  Not monotone in ``n``
     to the last count (the exact test is discrete), but within a fraction of a percent.
     """
-    alpha, beta = check_rates(alpha, beta)
-    n = check_count("n", n, minimum=1)
-    p0 = check_open_probability("p0", p0)
+    alpha, beta = validate.rates(alpha, beta)
+    n = validate.count("n", n, minimum=1)
+    p0 = validate.open_probability("p0", p0)
     return _mde(n, p0, alpha, beta)
 
 
@@ -254,9 +260,9 @@ def binomial_sample_size(mde: float, p0: float, *, alpha: float, beta: float) ->
     and moves to the smallest ``n`` whose exact MDE qualifies (to 0.5 % relative: a run costs
     that many more draws at most, and the search stays cheap enough to run per check).
     """
-    alpha, beta = check_rates(alpha, beta)
-    mde = check_effect("mde", mde)
-    p0 = check_open_probability("p0", p0)
+    alpha, beta = validate.rates(alpha, beta)
+    mde = validate.effect("mde", mde)
+    p0 = validate.open_probability("p0", p0)
     return _sample_size(mde, p0, alpha, beta)
 
 
@@ -302,23 +308,16 @@ def binomial_normal_scores(k: np.ndarray, n: np.ndarray | int, p: float | np.nda
         return np.where(lower <= upper, special.ndtri(lower + half), -special.ndtri(upper + half))
 
 
-def clopper_pearson(
-    k: int, n: int, confidence: float = 0.95, *, confidence_level: float | None = None
-) -> tuple[float, float]:
+def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact (Clopper-Pearson) two-sided interval for a binomial rate observed as ``k`` of ``n``.
 
     The same numbers as ``binomtest(k, n).proportion_ci(confidence, method="exact")``, without
     its overhead (and exact where scipy root-finds).  Guarantee: covers the true rate with
-    probability >= ``confidence``.  ``confidence_level=`` is the older keyword, kept working;
-    the signature also matches ``conformance.calibration.clopper_pearson`` (default 0.95).
+    probability >= ``confidence``.  The one Clopper-Pearson interval of the package (the
+    calibration's false-alarm bounds use it too).
     """
-    if confidence_level is not None:
-        confidence = confidence_level
-    n = check_count("n", n, minimum=1)
-    k = check_count("k", k)
-    if k > n:
-        raise ValueError(f"need k <= n, got k={k}, n={n}")
-    tail = check_error_rate("1 - confidence", 1.0 - confidence) / 2.0
+    n, k = _trials(n, k)
+    tail = validate.error_rate("1 - confidence", 1.0 - confidence) / 2.0
     low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, tail))
     high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - tail))
     return low, high

@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from conformance.stats._result import StatResult
+from conformance.stats import _validate as validate
 from conformance.stats._scipy import brentq, special
+from conformance.stats._search import smallest_by_doubling
 from conformance.stats.binomial import binomial_normal_scores
-from conformance.stats.power import (
-    check_count,
-    check_effect,
-    check_open_probability,
-    check_rates,
-)
+from conformance.stats.result import StatResult
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispersionResult(StatResult):
+    """``dispersion_test``: ``counts`` counts, the tail the statistic points to (``direction``,
+    "under" or "over") with both saddlepoint tails, and Pearson's statistic beside it."""
+
+    beta: float
+    counts: int
+    direction: str
+    p_lower: float
+    p_upper: float
+    pearson_statistic: float
+    pearson_chi2_p_value: float
 
 
 def _counts(
@@ -199,14 +210,8 @@ class _Saddlepoint:
         return 1.0 - upper, upper
 
 
-def dispersion_test(
-    counts: np.ndarray,
-    trials: np.ndarray | int,
-    p: np.ndarray | float,
-    *,
-    alpha: float,
-    beta: float = 1e-3,
-) -> StatResult:
+def dispersion_test(counts: np.ndarray, trials: np.ndarray | int, p: np.ndarray | float, *,
+                    alpha: float, beta: float = 1e-3) -> DispersionResult:
     """Two-sided test that independent counts ``k_i ~ Binomial(trials_i, p)`` have binomial
     variance (neither over- nor under-dispersed).
 
@@ -216,9 +221,9 @@ def dispersion_test(
     tails; ``p_value = min(1, 2 min(P(T <= t), P(T >= t)))``.  Small ``T`` is
     under-dispersion (e.g. a fixed number dropped per call), large ``T`` over-dispersion
     (decisions shared in groups, a random per-call rate).  Pearson's ``sum (k - m p)^2 /
-    (m p q)`` against chi2(L) is kept in ``detail`` but not used: for small ``m p`` its terms'
-    variance is ``2 + (1 - 6pq)/(m pq)``, not 2, and its right tail is heavy (measured x10 to
-    x1600 liberal at 1e-4 per tail for m p ~ 1 to 5).
+    (m p q)`` against chi2(L) is reported (``pearson_chi2_p_value``) but not used: for small
+    ``m p`` its terms' variance is ``2 + (1 - 6pq)/(m pq)``, not 2, and its right tail is
+    heavy (measured x10 to x1600 liberal at 1e-4 per tail for m p ~ 1 to 5).
 
     Guarantee: false-alarm rate <= ~``alpha`` (saddlepoint; measured per tail at 1e-2..1e-4
     within simulation error of nominal for m from 4 to 4096 and p from 0.01 to 0.5; for m = 1
@@ -228,7 +233,7 @@ def dispersion_test(
     inflated or shrunk variance).  ``estimate`` is the observed variance ratio
     ``sum (k - m p)^2 / sum m p q``.
     """
-    alpha, beta = check_rates(alpha, beta)
+    alpha, beta = validate.rates(alpha, beta)
     k, m, pa = _counts(counts, trials, p)
     n = int(k.size)
     mf = m.astype(float)
@@ -244,7 +249,7 @@ def dispersion_test(
         n, alpha=alpha, beta=beta, trials=int(m[0]) if uniform else None,
         p=float(pa[0]) if uniform else None,
     )
-    return StatResult(
+    return DispersionResult(
         test="dispersion-variance-ratio",
         statistic=t,
         p_value=float(pval),
@@ -252,17 +257,15 @@ def dispersion_test(
         n=n,
         mde=mde,
         estimate=float(resid2.sum() / npq.sum()),
-        detail={
-            "beta": beta,
-            "counts": n,
-            "direction": "under" if lower < upper else "over",
-            "p_lower": lower,
-            "p_upper": upper,
-            "pearson_statistic": pearson,
-            "pearson_chi2_p_value": float(
-                min(1.0, 2.0 * min(special.chdtr(n, pearson), special.chdtrc(n, pearson)))
-            ),
-        },
+        beta=beta,
+        counts=n,
+        direction="under" if lower < upper else "over",
+        p_lower=lower,
+        p_upper=upper,
+        pearson_statistic=pearson,
+        pearson_chi2_p_value=float(
+            min(1.0, 2.0 * min(special.chdtr(n, pearson), special.chdtrc(n, pearson)))
+        ),
     )
 
 
@@ -305,12 +308,9 @@ def dispersion_mde(
     ``p`` (chi2(n) when either is omitted: large counts); the alternative scales ``T`` by ``r``.
     For large ``n`` this is about ``(z_{1-alpha/2} + z_{1-beta}) sqrt(2 / n)``.
     """
-    alpha, beta = check_rates(alpha, beta)
-    n = check_count("n", n, minimum=1)
-    if trials is not None:
-        trials = check_count("trials", trials, minimum=1)
-    if p is not None:
-        p = check_open_probability("p", p)
+    alpha, beta = validate.rates(alpha, beta)
+    n = validate.count("n", n, minimum=1)
+    trials, p = _model(trials, p)
     return _mde_cached(n, trials, p, alpha, beta)
 
 
@@ -328,12 +328,9 @@ def dispersion_sample_size(
     E.g. ``mde = 0.5`` with ``trials = N * C`` and the call's ``p``: calls needed to see
     decisions shared in pairs (ratio 2) and a per-call count held fixed (ratio ~0) with margin.
     """
-    alpha, beta = check_rates(alpha, beta)
-    mde = check_effect("mde", mde)
-    if trials is not None:
-        trials = check_count("trials", trials, minimum=1)
-    if p is not None:
-        p = check_open_probability("p", p)
+    alpha, beta = validate.rates(alpha, beta)
+    mde = validate.effect("mde", mde)
+    trials, p = _model(trials, p)
     if mde >= 1.0:
         # ratio 1 - mde <= 0 cannot exist; size for over-dispersion and the limit r -> 0
         mde = min(mde, 1.0 - 1e-9)
@@ -341,16 +338,18 @@ def dispersion_sample_size(
     def ok(n: int) -> bool:
         return _mde_cached(n, trials, p, alpha, beta) <= mde
 
-    hi = 2
-    while not ok(hi):
-        hi *= 2
-        if hi > 1 << 40:
+    def give_up(n: int) -> None:
+        if n > 1 << 40:
             raise ValueError(f"no number of counts reaches mde={mde} at alpha={alpha}")
-    lo = hi // 2 + 1 if hi > 2 else 1
-    while lo < hi:  # the MDE falls with n: bisect for the smallest n that qualifies
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid + 1
-    return hi
+
+    # the MDE falls with n: the smallest n that qualifies
+    return smallest_by_doubling(ok, minimum=1, give_up=give_up)
+
+
+def _model(trials: int | None, p: float | None) -> tuple[int | None, float | None]:
+    """The optional count model of ``dispersion_mde`` and its inverse, validated."""
+    if trials is not None:
+        trials = validate.count("trials", trials, minimum=1)
+    if p is not None:
+        p = validate.open_probability("p", p)
+    return trials, p

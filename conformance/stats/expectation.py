@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from conformance.stats import _validate as validate
 from conformance.stats._fast import binom_cdf, binom_sf
-from conformance.stats._result import StatResult
 from conformance.stats._scipy import special
-from conformance.stats.power import (
-    ceil_count,
-    check_count,
-    check_effect,
-    check_error_rate,
-    check_open_probability,
-    check_rates,
-    z_power,
-    z_two_sided,
-)
+from conformance.stats._search import ceil_count
+from conformance.stats.normal import z_power, z_two_sided
+from conformance.stats.result import StatResult, optional
 
 # The normal tail at z is off by a factor of about exp(z^3 |skew| / 6 + z^4 |kurt| / 24)
-# (Edgeworth); above this exponent the stated alpha is not promised: ``detail["normal_ok"]``.
+# (Edgeworth); above this exponent the stated alpha is not promised (``normal_ok`` False).
 _MAX_EDGEWORTH = 0.1
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpectationResult(StatResult):
+    """``expectation_test`` at rate ``p`` with the null's ``scale`` and tolerance ``rtol``.
+
+    ``method`` is "binomial-exact" (constant |x|: an exact count), "normal", or "non-finite"
+    (the output held NaN or inf for finite input: ``reason`` says where).  ``normal_ok`` is
+    False when the normal tail does not promise ``alpha`` at this n.  The normal path reports
+    the unshrunk z (``z_raw``), the relative bias the rounded scale carries (``scale_bias``)
+    and the statistic's ``skewness`` and ``excess_kurtosis``.
+    """
+
+    p: float
+    beta: float
+    scale: float
+    rtol: float
+    method: str
+    normal_ok: bool
+    reason: str | None = optional()
+    z_raw: float | None = optional()
+    scale_bias: float | None = optional()
+    skewness: float | None = optional()
+    excess_kurtosis: float | None = optional()
 
 
 def expectation_test(
@@ -34,7 +52,7 @@ def expectation_test(
     rtol: float = 0.0,
     alpha: float,
     beta: float = 1e-3,
-) -> StatResult:
+) -> ExpectationResult:
     """Two-sided z-test that dropout preserves the mean: ``E[y_i] = x_i``.
 
     One value per channel decision: ``y_i = x_i * s * B_i`` with ``B_i ~ Bernoulli(1 - p)``
@@ -49,7 +67,7 @@ def expectation_test(
 
     Guarantee: false-alarm rate ~ ``alpha`` (normal approximation, conservative when
     ``rtol > 0``).  Its tail error grows like ``exp(z^3 |skew| / 6 + z^4 |kurt| / 24)``
-    (Edgeworth); ``detail["normal_ok"]`` is False when that exponent exceeds 0.1 (about +10 %
+    (Edgeworth); ``normal_ok`` is False when that exponent exceeds 0.1 (about +10 %
     on alpha), e.g. at alpha = 1e-6 and p = 0.9 below ~4e5 decisions: collect more then.
     Power >= ``1 - beta`` against a relative bias of the mean >= ``mde`` (``expectation_mde``:
     inputs of constant magnitude, bias from a wrong scale or a wrong drop rate; with
@@ -57,8 +75,8 @@ def expectation_test(
     bias ``sum sign(x) (y - x) / sum |x|`` (``(sum y - sum x) / sum x`` for positive inputs)
     with a normal interval at ``1 - alpha``.
     """
-    alpha, beta = check_rates(alpha, beta)
-    p = check_open_probability("p", p)
+    alpha, beta = validate.rates(alpha, beta)
+    p = validate.open_probability("p", p)
     if not (rtol >= 0.0 and math.isfinite(rtol)):
         raise ValueError(f"rtol must be finite and >= 0, got rtol={rtol!r}")
     s = 1.0 / (1.0 - p) if scale is None else float(scale)
@@ -77,24 +95,22 @@ def expectation_test(
     if np.any(bad):
         # a non-finite output for finite input is a failure of the contract, not bad input
         first = int(np.flatnonzero(bad)[0])
-        return StatResult(
+        return ExpectationResult(
             test="expectation-z",
             statistic=math.inf,
             p_value=0.0,
             alpha=alpha,
             n=n,
             mde=_mde(n, p, alpha, beta, rtol * s * (1.0 - p)),
-            detail={
-                "p": p,
-                "beta": beta,
-                "scale": s,
-                "rtol": rtol,
-                "method": "non-finite",
-                "reason": f"y has {int(np.sum(np.isnan(y)))} NaN and "
-                f"{int(np.sum(np.isinf(y)))} infinite values for finite x "
-                f"(first at index {first}: x={float(x[first])!r}, y={float(y[first])!r})",
-                "normal_ok": True,
-            },
+            p=p,
+            beta=beta,
+            scale=s,
+            rtol=rtol,
+            method="non-finite",
+            reason=f"y has {int(np.sum(np.isnan(y)))} NaN and "
+            f"{int(np.sum(np.isinf(y)))} infinite values for finite x "
+            f"(first at index {first}: x={float(x[first])!r}, y={float(y[first])!r})",
+            normal_ok=True,
         )
     sign = np.sign(x)
     abs_x = np.abs(x)
@@ -124,7 +140,7 @@ def expectation_test(
     skew = (2.0 * p - 1.0) * float(np.sum(abs_x**3)) / (math.sqrt(pq) * sum_x2**1.5)
     kurt = (1.0 - 6.0 * pq) / pq * float(np.sum(abs_x**4)) / sum_x2**2
     edgeworth = z_a**3 * abs(skew) / 6.0 + z_a**4 * abs(kurt) / 24.0
-    return StatResult(
+    return ExpectationResult(
         test="expectation-z",
         statistic=float(z),
         p_value=pval,
@@ -133,20 +149,17 @@ def expectation_test(
         mde=_mde(n, p, alpha, beta, rtol * s * (1.0 - p)),
         estimate=estimate,
         ci=(estimate - half, estimate + half),
-        detail={
-            "p": p,
-            "beta": beta,
-            "scale": s,
-            "rtol": rtol,
-            "z_raw": diff / sd,
-            # relative bias the null itself carries through the rounded scale
-            "scale_bias": s * (1.0 - p) - 1.0,
-            "skewness": skew,
-            "excess_kurtosis": kurt,
-            # the exact path needs no normal approximation
-            "normal_ok": method == "binomial-exact" or edgeworth <= _MAX_EDGEWORTH,
-            "method": method,
-        },
+        p=p,
+        beta=beta,
+        scale=s,
+        rtol=rtol,
+        method=method,
+        # the exact path needs no normal approximation
+        normal_ok=method == "binomial-exact" or edgeworth <= _MAX_EDGEWORTH,
+        z_raw=diff / sd,
+        scale_bias=s * (1.0 - p) - 1.0,
+        skewness=skew,
+        excess_kurtosis=kurt,
     )
 
 
@@ -189,9 +202,9 @@ def expectation_mde(n: int, p: float, *, alpha: float, beta: float) -> float:
     (normal approximation; close to ``(z_a + z_b) sqrt(p / ((1 - p) n))`` for large ``n``).
     Returns ``inf`` when ``k <= c z_{1-beta}``.
     """
-    alpha, beta = check_rates(alpha, beta)
-    n = check_count("n", n, minimum=1)
-    p = check_open_probability("p", p)
+    alpha, beta = validate.rates(alpha, beta)
+    n = validate.count("n", n, minimum=1)
+    p = validate.open_probability("p", p)
     return _mde(n, p, alpha, beta, 0.0)
 
 
@@ -209,9 +222,9 @@ def _mde(n: int, p: float, alpha: float, beta: float, tolerated: float) -> float
 def expectation_sample_size(mde: float, p: float, *, alpha: float, beta: float) -> int:
     """Channel decisions needed for ``expectation_test`` to detect a relative bias ``mde``
     with power >= ``1 - beta`` (inverse of ``expectation_mde``, same approximation)."""
-    alpha, beta = check_rates(alpha, beta)
-    mde = check_effect("mde", mde)
-    p = check_open_probability("p", p)
+    alpha, beta = validate.rates(alpha, beta)
+    mde = validate.effect("mde", mde)
+    p = validate.open_probability("p", p)
     za, zb = z_two_sided(alpha), z_power(beta)
     k = (za + zb) / mde + _spread(p) * zb
     n = max(1, ceil_count(k * k * p / (1.0 - p)))
@@ -231,7 +244,7 @@ def expectation_validity_sample_size(
     """Decisions needed before ``expectation_test``'s normal tail promises ``alpha``.
 
     The smallest n whose Edgeworth exponent ``z^3 |skew_n| / 6 + z^4 |kurt_n| / 24`` is at most
-    the bound behind ``detail["normal_ok"]``, where ``skew_n = skew_1 / sqrt(n)`` and ``kurt_n =
+    the bound behind ``normal_ok``, where ``skew_n = skew_1 / sqrt(n)`` and ``kurt_n =
     kurt_1 / n`` are the standardised cumulants of the statistic for Bernoulli(1 - p) terms.
     Unequal |x| raise them: ``skew_factor = mean|x|^3 / mean(x^2)^1.5`` and ``kurt_factor =
     mean x^4 / mean(x^2)^2`` (both 1 for constant |x|).  Far from p = 0.5 this, not power, sets n.
@@ -240,8 +253,8 @@ def expectation_validity_sample_size(
     the exact binomial p-value; no n is needed for validity, so this returns 1 and power alone
     sizes the sample (at p = 0.01 and alpha = 1.6e-6: ~3.3 million decisions otherwise).
     """
-    alpha = check_error_rate("alpha", alpha)
-    p = check_open_probability("p", p)
+    alpha = validate.error_rate("alpha", alpha)
+    p = validate.open_probability("p", p)
     if exact:
         return 1
     pq = p * (1.0 - p)

@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from conformance.stats import _validate as validate
 from conformance.stats._fast import binom_pmf
-from conformance.stats._result import StatResult
 from conformance.stats._scipy import brentq, special, stats
+from conformance.stats._search import ceil_count, smallest
 from conformance.stats.binomial import binomial_normal_scores
-from conformance.stats.power import (
-    ceil_count,
-    check_count,
-    check_effect,
-    check_open_probability,
-    check_rates,
-)
+from conformance.stats.result import StatResult, not_testable, optional
 
 MIN_EXPECTED = 5.0  # chi-square only with every expected count >= 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountGofResult(StatResult):
+    """``binomial_count_gof_test``: pooled bins (counts ``bin_edges[g]`` to
+    ``bin_edges[g + 1] - 1``) with their observed and expected numbers of samples.  A test
+    with fewer than two bins is not ``testable`` (``reason`` says why; ``df`` and the Pearson
+    fields are then ``None``)."""
+
+    C: int
+    p: float
+    beta: float
+    bin_edges: tuple[int, ...]
+    observed: tuple[float, ...]
+    expected: tuple[float, ...]
+    testable: bool
+    reason: str | None = optional()
+    df: int | None = optional()
+    pearson_statistic: float | None = optional()
+    pearson_p_value: float | None = optional()
 
 
 @functools.lru_cache(maxsize=1024)
@@ -54,9 +70,9 @@ def chi2_gof_mde(n: int, df: int, *, alpha: float, beta: float) -> float:
     with expected counts near 5 the measured miss rate is ~2-3x ``beta`` at beta = 0.1 and far
     more at beta = 1e-3.  Guaranteed power lives in the exact tests (binomial, max-|z|).
     """
-    alpha, beta = check_rates(alpha, beta)
-    n = check_count("n", n, minimum=1)
-    df = check_count("df", df, minimum=1)
+    alpha, beta = validate.rates(alpha, beta)
+    n = validate.count("n", n, minimum=1)
+    df = validate.count("df", df, minimum=1)
     return math.sqrt(_noncentrality(df, alpha, beta) / n)
 
 
@@ -64,9 +80,9 @@ def chi2_gof_sample_size(w: float, df: int, *, alpha: float, beta: float) -> int
     """Number of observations for which the chi-square test detects Cohen's ``w`` with power
     >= ``1 - beta`` at level ``alpha`` (noncentral chi-square); inverse of ``chi2_gof_mde``.
     """
-    alpha, beta = check_rates(alpha, beta)
-    w = check_effect("w", w)
-    df = check_count("df", df, minimum=1)
+    alpha, beta = validate.rates(alpha, beta)
+    w = validate.effect("w", w)
+    df = validate.count("df", df, minimum=1)
     return max(1, ceil_count(_noncentrality(df, alpha, beta) / (w * w)))
 
 
@@ -114,9 +130,9 @@ def pool_bins(expected: np.ndarray, min_expected: float = MIN_EXPECTED) -> list[
     return groups
 
 
-def binomial_count_gof(
+def binomial_count_gof_test(
     counts_per_sample: np.ndarray, C: int, p: float, *, alpha: float, beta: float = 1e-3
-) -> StatResult:
+) -> CountGofResult:
     """Chi-square goodness of fit of per-sample dropped-channel counts to Binomial(C, p).
 
     ``counts_per_sample[i]`` is the number of the ``C`` channels dropped in sample ``i``.
@@ -127,19 +143,19 @@ def binomial_count_gof(
     count under Binomial(n, pi_g)).  It equals Pearson's ``X^2`` for large counts, but Pearson's
     own chi-square tail is liberal at the small alphas this suite uses (x1.3 to x3 at 1e-5 with
     expected counts of 5 to 20, from the skew of sparse cells); ``T`` is not (measured at
-    1e-3..1e-5; see tests).  Pearson's ``X^2`` and its p-value are kept in ``detail``.
+    1e-3..1e-5; see tests).  Pearson's ``X^2`` and its p-value are reported beside it.
 
     Guarantee: false-alarm rate <= ~``alpha`` (conservative for sparse bins); power ~
     ``1 - beta`` against local alternatives whose pooled-bin Cohen's ``w`` >= ``mde``
-    (``chi2_gof_mde``: large-sample, optimistic for faults that load sparse tail bins, where
-    the normal scores also give less power than Pearson's ``X^2``).  ``estimate`` is the observed
-    ``w = sqrt(X^2 / n)``.  With fewer than two pooled bins the test is not testable:
-    ``p_value = 1`` and ``detail["testable"] = False``.  ``detail`` holds the pooled observed /
-    expected counts and bin edges (lists) for plotting.
+    (``binomial_count_gof_mde``: large-sample, optimistic for faults that load sparse tail
+    bins, where the normal scores also give less power than Pearson's ``X^2``).  ``estimate``
+    is the observed ``w = sqrt(X^2 / n)``.  With fewer than two pooled bins the test is not
+    testable: ``p_value = 1`` and ``testable`` False.  The result holds the pooled observed /
+    expected counts and bin edges for plotting.
     """
-    alpha, beta = check_rates(alpha, beta)
-    C = check_count("C", C, minimum=1)
-    p = check_open_probability("p", p)
+    alpha, beta = validate.rates(alpha, beta)
+    C = validate.count("C", C, minimum=1)
+    p = validate.open_probability("p", p)
     x = np.asarray(counts_per_sample)
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"counts_per_sample must be a non-empty 1-D array, got shape {x.shape}")
@@ -155,41 +171,24 @@ def binomial_count_gof(
     prob = np.array([pmf[a:b].sum() for a, b in groups])
     prob /= prob.sum()  # pmf sums to 1 - eps; chisquare insists on equal totals
     exp = n * prob
-    detail = {
+    bins = {
         "C": C,
         "p": p,
         "beta": beta,
-        # group g covers counts bin_edges[g] .. bin_edges[g + 1] - 1
-        "bin_edges": [int(a) for a, _ in groups] + [int(groups[-1][1])],
-        "observed": [float(v) for v in obs],
-        "expected": [float(v) for v in exp],
+        "bin_edges": (*(int(a) for a, _ in groups), int(groups[-1][1])),
+        "observed": tuple(float(v) for v in obs),
+        "expected": tuple(float(v) for v in exp),
     }
     if len(groups) < 2:
-        detail |= {
-            "testable": False,
-            "reason": f"not testable: fewer than 2 bins with expected >= {MIN_EXPECTED}",
-        }
-        return StatResult(
-            test="chi2-gof-binomial",
-            statistic=0.0,
-            p_value=1.0,
-            alpha=alpha,
-            n=n,
-            mde=None,
-            estimate=None,
-            detail=detail,
+        return not_testable(
+            CountGofResult, test="chi2-gof-binomial", alpha=alpha, n=n,
+            reason=f"fewer than 2 bins with expected >= {MIN_EXPECTED}", testable=False, **bins,
         )
     df = len(groups) - 1
     pearson = float(np.sum((obs - exp) ** 2 / exp))  # = scipy.stats.chisquare, without overhead
     z = binomial_normal_scores(obs, n, prob)
     stat = float(np.sum((1.0 - prob) * z * z))
-    detail |= {
-        "testable": True,
-        "df": df,
-        "pearson_statistic": pearson,
-        "pearson_p_value": float(special.chdtrc(df, pearson)),
-    }
-    return StatResult(
+    return CountGofResult(
         test="chi2-gof-binomial",
         statistic=stat,
         p_value=float(special.chdtrc(df, stat)),
@@ -197,40 +196,54 @@ def binomial_count_gof(
         n=n,
         mde=chi2_gof_mde(n, df, alpha=alpha, beta=beta),
         estimate=math.sqrt(pearson / n),
-        detail=detail,
+        testable=True,
+        df=df,
+        pearson_statistic=pearson,
+        pearson_p_value=float(special.chdtrc(df, pearson)),
+        **bins,
     )
 
 
 def pooled_df(trials: int, p: float, n: int) -> int:
-    """Degrees of freedom ``binomial_count_gof`` will have: ``n`` counts of Binomial(trials, p)
+    """Degrees of freedom ``binomial_count_gof_test`` will have: ``n`` counts of Binomial(trials, p)
     pooled to expected >= 5 leave ``bins - 1`` (0 when not testable), not ``trials``.
 
     E.g. trials = 64: at p = 0.5, 5 df at n = 50 and 20 at n = 1000; at p = 0.1, 6 and 12.
     """
-    trials = check_count("trials", trials, minimum=1)
-    p = check_open_probability("p", p)
-    n = check_count("n", n, minimum=1)
+    trials = validate.count("trials", trials, minimum=1)
+    p = validate.open_probability("p", p)
+    n = validate.count("n", n, minimum=1)
     return len(pool_bins(n * binom_pmf(np.arange(trials + 1), trials, p))) - 1
+
+
+def binomial_count_gof_mde(n: int, trials: int, p: float, *, alpha: float, beta: float) -> float:
+    """Cohen's ``w`` that ``binomial_count_gof_test`` detects in ``n`` samples (counts of
+    ``trials`` decisions at rate ``p``) with power ~ ``1 - beta``: ``chi2_gof_mde`` at the df
+    that pooling leaves at that n (``pooled_df``); ``inf`` when no two bins reach 5 expected.
+    """
+    alpha, beta = validate.rates(alpha, beta)
+    df = pooled_df(trials, p, n)
+    return chi2_gof_mde(n, df, alpha=alpha, beta=beta) if df >= 1 else math.inf
 
 
 def binomial_count_gof_sample_size(
     w: float, trials: int, p: float, *, alpha: float, beta: float
 ) -> int:
-    """Samples for which ``binomial_count_gof`` detects Cohen's ``w`` with power >= 1 - beta,
-    sized by the df that pooling leaves at that n (``pooled_df``), not by ``trials``.
+    """Samples for which ``binomial_count_gof_test`` detects Cohen's ``w`` with power ~
+    1 - beta, sized by the df that pooling leaves at that n (``pooled_df``), not by ``trials``;
+    inverse of ``binomial_count_gof_mde``.
 
     The df grows with n (more bins reach 5 expected), and a larger df needs a larger n for the
     same ``w``: iterate ``n -> chi2_gof_sample_size(w, pooled_df(trials, p, n))`` to its fixed
     point, then step to the smallest n whose own pooled df qualifies.
     """
-    alpha, beta = check_rates(alpha, beta)
-    w = check_effect("w", w)
-    trials = check_count("trials", trials, minimum=1)
-    p = check_open_probability("p", p)
+    alpha, beta = validate.rates(alpha, beta)
+    w = validate.effect("w", w)
+    trials = validate.count("trials", trials, minimum=1)
+    p = validate.open_probability("p", p)
 
     def enough(n: int) -> bool:
-        df = pooled_df(trials, p, n)
-        return df >= 1 and chi2_gof_mde(n, df, alpha=alpha, beta=beta) <= w
+        return binomial_count_gof_mde(n, trials, p, alpha=alpha, beta=beta) <= w
 
     n = chi2_gof_sample_size(w, 1, alpha=alpha, beta=beta)  # df = 1 needs the fewest samples
     for _ in range(64):
@@ -241,11 +254,5 @@ def binomial_count_gof_sample_size(
         n = nxt
     while not enough(n):
         n = math.ceil(n * 1.01) + 1
-    lo = max(1, n // 2)
-    while lo < n:  # the smallest qualifying n (the df steps make it non-monotone only locally)
-        mid = (lo + n) // 2
-        if enough(mid):
-            n = mid
-        else:
-            lo = mid + 1
-    return n
+    # the smallest qualifying n (the df steps make it non-monotone only locally)
+    return smallest(enough, max(1, n // 2), n)

@@ -17,10 +17,10 @@ def test_drop_rate_mde_meets_the_level_target_at_every_anchor_p(level, target):
                        dry_run=True)
     outcome = CATALOGUE["drop-rate"].fn(adapter, ctx)
     anchors = [s for s in outcome.stats if s.test == "binomial-exact"]
-    ps = {s.detail["p"] for s in anchors}
+    ps = {s.p0 for s in anchors}
     assert ps == set(battery.LEVELS[level].p_grid)
     assert {0.01, 0.99} <= ps
-    assert all(s.mde <= target for s in anchors), [(s.detail["p"], s.mde) for s in anchors]
+    assert all(s.mde <= target for s in anchors), [(s.p0, s.mde) for s in anchors]
     # beside the anchors: every setting of the space, and the omnibus over them
     others = [s.test for s in outcome.stats if s.test != "binomial-exact"]
     assert others == ["rate-homogeneity-max-z", "rate-homogeneity-chi2"]

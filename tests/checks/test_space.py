@@ -133,7 +133,7 @@ def test_every_subtest_names_its_setting():
     for cid in battery.STATISTICAL:
         result = run_check(adapter, CATALOGUE[cid], RunConfig(level="quick"), cache)
         for s in result.stats:
-            assert s.detail.get("setting"), (cid, s.test)
+            assert s.setting, (cid, s.test)
 
 
 def _scale_wrong_in(dtypes: tuple[str, ...]):

@@ -30,7 +30,7 @@ def test_hand_example():
     assert r.p_value == pytest.approx(2 * stats.norm.sf(4.0 / sd))
     assert r.estimate == pytest.approx(4.0 / 8.0)  # sum sign(x)(y - x) / sum |x|
     assert r.ci[0] < r.estimate < r.ci[1]
-    assert r.n == 4 and r.detail["normal_ok"] is False
+    assert r.n == 4 and r.normal_ok is False
 
 
 def test_positive_inputs_estimate_is_relative_bias_of_sum():
@@ -51,7 +51,7 @@ def test_rounded_scale_does_not_false_alarm(rng):
     aware = expectation_test(y, x, p, scale=scale_bf16, alpha=1e-5)
     assert naive.reject
     assert not aware.reject
-    assert aware.detail["scale_bias"] == pytest.approx(scale_bf16 * (1 - p) - 1)
+    assert aware.scale_bias == pytest.approx(scale_bf16 * (1 - p) - 1)
 
 
 def test_rtol_tolerates_small_bias(rng):
@@ -144,12 +144,12 @@ def test_normal_ok_flags_skewed_small_samples(rng):
     x = _nearly_ones(10_000)
     y = _dropout(rng, x, 0.9, 10.0)
     r = expectation_test(y, x, 0.9, alpha=1e-6)
-    assert r.detail["normal_ok"] is False
-    assert r.detail["skewness"] == pytest.approx(0.8 / math.sqrt(0.09 * 10_000))
-    assert expectation_test(y, x, 0.9, alpha=0.05).detail["normal_ok"] is True
+    assert r.normal_ok is False
+    assert r.skewness == pytest.approx(0.8 / math.sqrt(0.09 * 10_000))
+    assert expectation_test(y, x, 0.9, alpha=0.05).normal_ok is True
     x = _nearly_ones(1_000_000)
     y = _dropout(rng, x, 0.9, 10.0)
-    assert expectation_test(y, x, 0.9, alpha=1e-6).detail["normal_ok"] is True
+    assert expectation_test(y, x, 0.9, alpha=1e-6).normal_ok is True
 
 
 @pytest.mark.parametrize("p", [0.01, 0.1, 0.5, 0.9, 0.99])
@@ -161,8 +161,8 @@ def test_validity_sample_size_is_where_the_normal_tail_becomes_trustworthy(p):
         x = _nearly_ones(size)
         y = x * (rng.random(size) >= p) / (1 - p)
         result = expectation_test(y, x, p, alpha=alpha)
-        assert result.detail["method"] == "normal"
-        assert result.detail["normal_ok"] is ok, (size, result.detail)
+        assert result.method == "normal"
+        assert result.normal_ok is ok, (size, result)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -172,7 +172,7 @@ def test_non_finite_output_rejects_instead_of_raising(bad):
     y[4] = bad
     r = expectation_test(y, x, 0.5, alpha=1e-6)
     assert r.reject and r.p_value == 0.0
-    assert r.detail["method"] == "non-finite" and "index 4" in r.detail["reason"]
+    assert r.method == "non-finite" and "index 4" in r.reason
 
 
 def test_constant_magnitude_uses_exact_binomial(rng):
@@ -183,7 +183,7 @@ def test_constant_magnitude_uses_exact_binomial(rng):
     r = expectation_test(y, x, p, alpha=0.01)
     kept = int(keep.sum())
     cdf, sf = stats.binom.cdf(kept, n, 1 - p), stats.binom.sf(kept - 1, n, 1 - p)
-    assert r.detail["method"] == "binomial-exact" and r.detail["normal_ok"] is True
+    assert r.method == "binomial-exact" and r.normal_ok is True
     assert r.p_value == pytest.approx(min(1.0, 2 * min(cdf, sf)), rel=1e-9)
     # a wrong scale moves the count off the integers and is still seen
     assert expectation_test(y * 1.2, x, p, alpha=1e-6).reject

@@ -51,10 +51,10 @@ def test_sees_fixed_counts_and_grouped_decisions(rng):
     m = n * c
     fixed = np.full(calls, round(p * m))
     r = dispersion_test(fixed, m, p, alpha=alpha)
-    assert r.reject and r.detail["direction"] == "under" and r.estimate < 0.01
+    assert r.reject and r.direction == "under" and r.estimate < 0.01
     grouped = 4 * rng.binomial(m // 4, p, size=calls)  # decisions shared by groups of 4
     r = dispersion_test(grouped, m, p, alpha=alpha)
-    assert r.reject and r.detail["direction"] == "over" and r.estimate > 2
+    assert r.reject and r.direction == "over" and r.estimate > 2
     assert not dispersion_test(rng.binomial(m, p, size=calls), m, p, alpha=alpha).reject
 
 
@@ -63,7 +63,7 @@ def test_per_count_trials_and_rates(rng):
     p = rng.uniform(0.05, 0.95, size=60)
     r = dispersion_test(rng.binomial(m, p), m, p, alpha=1e-3)
     assert not r.reject and r.n == 60
-    expected = np.sum((r.detail["pearson_statistic"],))
+    expected = np.sum((r.pearson_statistic,))
     assert expected > 0
 
 

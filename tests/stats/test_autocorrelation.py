@@ -30,10 +30,10 @@ def test_lag_statistics_match_direct_sums(rng):
     x = d.reshape(12, 37) - 0.3
     for k in range(1, 7):
         direct = np.sum(x[:, :-k] * x[:, k:]) / (math.sqrt(12 * (37 - k)) * 0.21)
-        assert r.detail["z"][k - 1] == pytest.approx(direct, rel=1e-9, abs=1e-12)
+        assert r.z[k - 1] == pytest.approx(direct, rel=1e-9, abs=1e-12)
     # another axis, same numbers
     r2 = autocorrelation_test(np.moveaxis(d, -1, 0), 0.3, max_lag=6, axis=0, alpha=0.05)
-    np.testing.assert_allclose(r2.detail["z"], r.detail["z"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(r2.z, r.z, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("p", [0.5, 0.1])
@@ -65,17 +65,17 @@ def test_sees_channel_copies_sample_reuse_and_call_correlation(rng):
     d = rng.random((calls, n, c)) < p
     d[..., 5:10] = d[..., 0:5]
     r = autocorrelation_test(d, p, max_lag=8, alpha=alpha)
-    assert r.reject and r.detail["worst_lag"] == 5
+    assert r.reject and r.worst_lag == 5
     # sample n + 1 reuses sample n's mask shifted by one channel: lag C + 1 in (n, c) order
     d = rng.random((calls, n, c)) < p
     for i in range(1, n):
         d[:, i] = np.roll(d[:, i - 1], 1, axis=-1)
     r = autocorrelation_test(d.reshape(calls, n * c), p, max_lag=c + 1, alpha=alpha)
-    assert r.reject and r.detail["worst_lag"] == c + 1
+    assert r.reject and r.worst_lag == c + 1
     # successive calls correlated at lag 3 (calls axis), decisions otherwise fresh
     d = _copy_chain(rng, (n * c, 200), 3, 0.3, p)
     r = autocorrelation_test(d, p, max_lag=10, axis=-1, alpha=alpha)
-    assert r.reject and r.detail["worst_lag"] == 3
+    assert r.reject and r.worst_lag == 3
     # and a correct draw of the same size passes
     assert not autocorrelation_test(rng.random((calls, n, c)) < p, p, max_lag=8,
                                     alpha=alpha).reject
@@ -94,10 +94,10 @@ def test_validity_sample_size_and_flag(rng):
     n = autocorrelation_validity_sample_size(0.1, 16, alpha=1e-6)
     assert autocorrelation_validity_sample_size(0.5, 16, alpha=1e-6) < n
     short = autocorrelation_test(rng.random((1, 2000)) < 0.1, 0.1, max_lag=16, alpha=1e-6)
-    assert short.detail["normal_ok"] is False
+    assert short.normal_ok is False
     length = n + 16
     long = autocorrelation_test(rng.random((1, length)) < 0.1, 0.1, max_lag=16, alpha=1e-6)
-    assert long.detail["normal_ok"] is True
+    assert long.normal_ok is True
 
 
 @pytest.mark.parametrize(

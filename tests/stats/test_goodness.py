@@ -1,4 +1,4 @@
-"""binomial_count_gof, bin pooling, and the noncentral chi-square MDE siblings."""
+"""binomial_count_gof_test, bin pooling, and the noncentral chi-square MDE siblings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from scipy import stats
 from scipy.optimize import brentq
 
 from conformance.stats import (
-    binomial_count_gof,
+    binomial_count_gof_mde,
+    binomial_count_gof_test,
     binomial_normal_scores,
     chi2_gof_mde,
     chi2_gof_sample_size,
@@ -58,13 +59,13 @@ def test_pool_bins_random_shapes(seed):
 def test_gof_matches_manual_chisquare(rng):
     C, p, n = 8, 0.4, 500
     counts = rng.binomial(C, p, size=n)
-    r = binomial_count_gof(counts, C, p, alpha=0.01)
-    edges = r.detail["bin_edges"]
+    r = binomial_count_gof_test(counts, C, p, alpha=0.01)
+    edges = r.bin_edges
     obs = [np.sum((counts >= a) & (counts < b)) for a, b in itertools.pairwise(edges)]
     exp = [n * stats.binom.pmf(np.arange(a, b), C, p).sum() for a, b in itertools.pairwise(edges)]
     ref = stats.chisquare(obs, np.array(exp) * n / np.sum(exp))
-    assert r.detail["pearson_statistic"] == pytest.approx(ref.statistic, rel=1e-9)
-    assert r.detail["pearson_p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert r.pearson_statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.pearson_p_value == pytest.approx(ref.pvalue, rel=1e-9)
     # the decision statistic: Pearson with exact mid-p normal scores per cell
     prob = np.array(exp) / np.sum(exp)
     mid = stats.binom.cdf(np.array(obs) - 1, n, prob) + 0.5 * stats.binom.pmf(obs, n, prob)
@@ -73,25 +74,26 @@ def test_gof_matches_manual_chisquare(rng):
     assert r.p_value == pytest.approx(stats.chi2.sf(t, len(obs) - 1), rel=1e-9)
     # close to Pearson when every cell is well filled
     assert r.statistic == pytest.approx(ref.statistic, rel=0.2)
-    assert r.detail["df"] == len(obs) - 1
-    assert r.detail["observed"] == [float(o) for o in obs]
-    assert min(r.detail["expected"]) >= 5
+    assert r.df == len(obs) - 1
+    assert r.observed == tuple(float(o) for o in obs)
+    assert min(r.expected) >= 5
     assert r.mde == chi2_gof_mde(n, len(obs) - 1, alpha=0.01, beta=1e-3)
+    assert r.mde == binomial_count_gof_mde(n, C, p, alpha=0.01, beta=1e-3)
     assert r.estimate == pytest.approx(math.sqrt(ref.statistic / n))
-    json.dumps(r.detail)  # the report can serialise it
+    json.dumps(r.report_detail())  # the report can serialise it
 
 
 def test_gof_not_testable_when_too_few_samples():
-    r = binomial_count_gof(np.array([1, 2, 1]), 4, 0.3, alpha=0.05)
+    r = binomial_count_gof_test(np.array([1, 2, 1]), 4, 0.3, alpha=0.05)
     assert r.p_value == 1.0 and not r.reject
-    assert r.detail["testable"] is False and "not testable" in r.detail["reason"]
+    assert r.testable is False and "not testable" in r.reason
 
 
 def test_gof_detects_all_or_nothing_channels(rng):
     # right mean, wrong shape: all C channels dropped together with probability p
     C, p, n = 16, 0.25, 400
     counts = np.where(rng.random(n) < p, C, 0)
-    assert binomial_count_gof(counts, C, p, alpha=1e-6).reject
+    assert binomial_count_gof_test(counts, C, p, alpha=1e-6).reject
 
 
 @pytest.mark.parametrize(
@@ -104,7 +106,7 @@ def test_gof_detects_all_or_nothing_channels(rng):
 )
 def test_gof_validates(counts, C, match):
     with pytest.raises(ValueError, match=match):
-        binomial_count_gof(counts, C, 0.5, alpha=0.05)
+        binomial_count_gof_test(counts, C, 0.5, alpha=0.05)
 
 
 @pytest.mark.parametrize("df", [1, 3, 10, 50])
@@ -130,7 +132,7 @@ def test_chi2_round_trip(w, df):
 def test_gof_false_alarm_rate(rng, sim, C, p, n):
     reps, alpha = 1000, 0.05
     rejections = sum(
-        binomial_count_gof(rng.binomial(C, p, size=n), C, p, alpha=alpha).reject
+        binomial_count_gof_test(rng.binomial(C, p, size=n), C, p, alpha=alpha).reject
         for _ in range(reps)
     )
     sim.assert_not_liberal(rejections, reps, alpha)
@@ -152,8 +154,8 @@ def _pooled_w(pmf1, pmf0, edges):
 )
 def test_gof_power_at_mde(rng, sim, kind, claimed_beta):
     C, p, n, alpha, beta, reps = 16, 0.3, 400, 0.01, 0.1, 1000
-    dry = binomial_count_gof(rng.binomial(C, p, size=n), C, p, alpha=alpha, beta=beta)
-    edges, w = dry.detail["bin_edges"], dry.mde
+    dry = binomial_count_gof_test(rng.binomial(C, p, size=n), C, p, alpha=alpha, beta=beta)
+    edges, w = dry.bin_edges, dry.mde
     k = np.arange(C + 1)
     pmf0 = stats.binom.pmf(k, C, p)
     if kind == "shifted-rate":
@@ -171,7 +173,7 @@ def test_gof_power_at_mde(rng, sim, kind, claimed_beta):
         a = p * (1 - rho) / rho
         draw = lambda: rng.binomial(C, rng.beta(a, a * (1 - p) / p, size=n))  # noqa: E731
     detections = sum(
-        binomial_count_gof(draw(), C, p, alpha=alpha, beta=beta).reject for _ in range(reps)
+        binomial_count_gof_test(draw(), C, p, alpha=alpha, beta=beta).reject for _ in range(reps)
     )
     sim.assert_power_at_least(detections, reps, 1 - claimed_beta)
 
@@ -180,8 +182,8 @@ def test_gof_statistic_calibrated_at_small_alpha(rng, sim):
     # Pearson's chi-square tail is liberal here (about x1.3 at 1e-3 and x2.5 at 1e-5); the
     # normal-score statistic must not be.  Vectorised over 400k multinomial replications.
     C, p, n, alpha, reps = 16, 0.3, 300, 1e-3, 250_000
-    dry = binomial_count_gof(rng.binomial(C, p, size=n), C, p, alpha=alpha)
-    edges, df = dry.detail["bin_edges"], dry.detail["df"]
+    dry = binomial_count_gof_test(rng.binomial(C, p, size=n), C, p, alpha=alpha)
+    edges, df = dry.bin_edges, dry.df
     pmf = stats.binom.pmf(np.arange(C + 1), C, p)
     prob = np.array([pmf[a:b].sum() for a, b in itertools.pairwise(edges)])
     prob /= prob.sum()
@@ -199,8 +201,8 @@ def test_pooled_df_is_what_the_test_uses(rng):
     from conformance.stats import pooled_df
 
     for n, C, p in ((50, 64, 0.5), (1000, 64, 0.1), (300, 16, 0.3)):
-        r = binomial_count_gof(rng.binomial(C, p, size=n), C, p, alpha=0.01)
-        assert pooled_df(C, p, n) == r.detail["df"] < C
+        r = binomial_count_gof_test(rng.binomial(C, p, size=n), C, p, alpha=0.01)
+        assert pooled_df(C, p, n) == r.df < C
 
 
 def test_gof_sample_size_by_pooled_df():
@@ -208,4 +210,8 @@ def test_gof_sample_size_by_pooled_df():
 
     n = binomial_count_gof_sample_size(0.1, 64, 0.5, alpha=1e-5, beta=1e-3)
     assert chi2_gof_mde(n, pooled_df(64, 0.5, n), alpha=1e-5, beta=1e-3) <= 0.1
+    # the family's MDE is that one, and the sample size its inverse
+    assert binomial_count_gof_mde(n, 64, 0.5, alpha=1e-5, beta=1e-3) <= 0.1
+    assert binomial_count_gof_mde(n // 2, 64, 0.5, alpha=1e-5, beta=1e-3) > 0.1
+    assert binomial_count_gof_mde(3, 64, 0.5, alpha=1e-5, beta=1e-3) == math.inf
     assert n < chi2_gof_sample_size(0.1, 64, alpha=1e-5, beta=1e-3)  # df 64 over-sizes

@@ -1,4 +1,5 @@
-"""max_abs_z (per position, Bonferroni) and homogeneity_chi2 (omnibus)."""
+"""max_abs_z_test (per entry, Bonferroni) and homogeneity_chi2_test (omnibus), with one p for
+every entry (positions) or one per entry (settings)."""
 
 from __future__ import annotations
 
@@ -14,32 +15,34 @@ from conformance.stats import (
     binomial_normal_scores,
     binomial_pvalues,
     chi2_gof_mde,
-    homogeneity_chi2,
-    homogeneity_sample_size,
-    max_abs_z,
+    homogeneity_chi2_mde,
+    homogeneity_chi2_sample_size,
+    homogeneity_chi2_test,
     max_abs_z_mde,
+    max_abs_z_sample_size,
+    max_abs_z_test,
 )
 
 
 def test_max_abs_z_hand_example():
     dropped = np.array([30, 52, 47, 50])
-    r = max_abs_z(dropped, 100, 0.5, alpha=0.05)
+    r = max_abs_z_test(dropped, 100, 0.5, alpha=0.05)
     pvals = [stats.binomtest(int(d), 100, 0.5).pvalue for d in dropped]
-    assert r.detail["worst_position"] == 0
+    assert r.worst_entry == 0 and r.worst_rate == 0.30 and r.entries == 4
     assert r.p_value == pytest.approx(min(1.0, 4 * min(pvals)), rel=1e-9)
     assert r.statistic == pytest.approx(2.0 * math.sqrt(100) * 0.2)  # |30 - 50| / 5
     assert r.estimate == 0.30
-    assert r.detail["rates"] == [0.30, 0.52, 0.47, 0.50]
+    assert r.worst_p == 0.5 and r.alpha_per_entry == 0.05 / 4
     assert r.reject == (min(pvals) <= 0.05 / 4)
     assert r.mde == max_abs_z_mde(100, 4, 0.5, alpha=0.05, beta=1e-3)
     assert r.ci[0] < 0.30 < r.ci[1]
-    json.dumps(r.detail)
+    json.dumps(r.report_detail())
 
 
 def test_max_abs_z_per_position_trials():
     dropped = np.array([5, 50, 500])
     trials = np.array([10, 100, 1000])
-    r = max_abs_z(dropped, trials, 0.5, alpha=0.05)
+    r = max_abs_z_test(dropped, trials, 0.5, alpha=0.05)
     assert r.p_value == 1.0 and r.statistic == 0.0
     assert r.n == 1110
     assert r.mde == max_abs_z_mde(10, 3, 0.5, alpha=0.05, beta=1e-3)
@@ -49,8 +52,8 @@ def test_max_abs_z_finds_the_bad_channel(rng):
     P, t, p = 64, 4000, 0.3
     d = rng.binomial(t, p, size=P)
     d[17] = rng.binomial(t, 0.36)
-    r = max_abs_z(d, t, p, alpha=1e-4)
-    assert r.reject and r.detail["worst_position"] == 17
+    r = max_abs_z_test(d, t, p, alpha=1e-4)
+    assert r.reject and r.worst_entry == 17
 
 
 @pytest.mark.parametrize(
@@ -64,25 +67,25 @@ def test_max_abs_z_finds_the_bad_channel(rng):
 )
 def test_positions_validated(dropped, trials, match):
     with pytest.raises(ValueError, match=match):
-        max_abs_z(dropped, trials, 0.5, alpha=0.05)
+        max_abs_z_test(dropped, trials, 0.5, alpha=0.05)
     with pytest.raises(ValueError, match=match):
-        homogeneity_chi2(dropped, trials, 0.5, alpha=0.05)
+        homogeneity_chi2_test(dropped, trials, 0.5, alpha=0.05)
 
 
 def test_mde_and_sample_size_are_bonferroni_binomial():
     assert max_abs_z_mde(2000, 32, 0.1, alpha=1e-4, beta=1e-3) == binomial_mde(
         2000, 0.1, alpha=1e-4 / 32, beta=1e-3
     )
-    n = homogeneity_sample_size(0.01, 32, 0.1, alpha=1e-4, beta=1e-3)
+    n = max_abs_z_sample_size(0.01, 32, 0.1, alpha=1e-4, beta=1e-3)
     assert max_abs_z_mde(n, 32, 0.1, alpha=1e-4, beta=1e-3) <= 0.01
     m = max_abs_z_mde(3000, 32, 0.1, alpha=1e-4, beta=1e-3)
-    assert homogeneity_sample_size(m, 32, 0.1, alpha=1e-4, beta=1e-3) <= 3000 * 1.002 + 2
+    assert max_abs_z_sample_size(m, 32, 0.1, alpha=1e-4, beta=1e-3) <= 3000 * 1.002 + 2
 
 
 def test_max_abs_z_false_alarm_rate(rng, sim):
     reps, P, t, p, alpha = 1000, 16, 200, 0.3, 0.05
     d = rng.binomial(t, p, size=(reps, P))
-    rejections = sum(max_abs_z(row, t, p, alpha=alpha).reject for row in d[:300])
+    rejections = sum(max_abs_z_test(row, t, p, alpha=alpha).reject for row in d[:300])
     sim.assert_not_liberal(rejections, 300, alpha)
     # the same decision, vectorised, over all replications (Bonferroni is exact-conservative)
     min_p = binomial_pvalues(d, t, p).min(axis=1)
@@ -99,7 +102,7 @@ def test_max_abs_z_power_at_mde(rng, sim, sign):
     detections = int(np.sum(binomial_pvalues(d, t, p).min(axis=1) <= alpha / P))
     sim.assert_power_at_least(detections, reps, 1 - beta)
     assert all(
-        max_abs_z(row, t, p, alpha=alpha, beta=beta).reject
+        max_abs_z_test(row, t, p, alpha=alpha, beta=beta).reject
         == (binomial_pvalues(row, t, p).min() <= alpha / P)
         for row in d[:50]
     )
@@ -107,30 +110,33 @@ def test_max_abs_z_power_at_mde(rng, sim, sign):
 
 def test_homogeneity_chi2_hand_example():
     d = np.array([40, 60, 55, 45])
-    r = homogeneity_chi2(d, 100, 0.5, alpha=0.05)
+    r = homogeneity_chi2_test(d, 100, 0.5, alpha=0.05)
     pearson = np.sum((d - 50) ** 2 / 25.0)  # both cells: (o-e)^2/e summed = z^2
     table = np.stack([d, 100 - d], axis=1)
     both_cells = np.sum((table - 50) ** 2 / 50.0)
     assert pearson == pytest.approx(both_cells)
-    assert r.detail["pearson_statistic"] == pytest.approx(pearson)
-    assert r.detail["pearson_p_value"] == pytest.approx(stats.chi2.sf(pearson, 4))
+    assert r.pearson_statistic == pytest.approx(pearson)
     z = binomial_normal_scores(d, 100, 0.5)
     assert r.statistic == pytest.approx(np.sum(z**2))
     assert r.p_value == pytest.approx(stats.chi2.sf(np.sum(z**2), 4))
     assert r.estimate == pytest.approx(math.sqrt(pearson / 400))
     assert r.mde == chi2_gof_mde(400, 4, alpha=0.05, beta=1e-3)
-    assert r.detail["df"] == 4
+    assert r.mde == homogeneity_chi2_mde(100, 4, alpha=0.05, beta=1e-3)
+    assert r.df == 4
 
 
-def test_homogeneity_chi2_not_testable_with_sparse_cells():
-    r = homogeneity_chi2(np.array([0, 1, 0]), 40, 0.01, alpha=0.05)
-    assert r.p_value == 1.0 and r.detail["testable"] is False
+def test_homogeneity_chi2_not_testable_with_sparse_cells_on_request():
+    r = homogeneity_chi2_test(np.array([0, 1, 0]), 40, 0.01, alpha=0.05, min_expected=5)
+    assert r.p_value == 1.0 and r.reason.startswith("not testable")
+    assert r.pearson_statistic is None and "pearson_statistic" not in r.report_detail()
+    # by default the normal scores (conservative however sparse) decide
+    assert homogeneity_chi2_test(np.array([0, 1, 0]), 40, 0.01, alpha=0.05).reason is None
 
 
 def test_homogeneity_chi2_false_alarm_rate(rng, sim):
     reps, P, t, p, alpha = 1000, 32, 100, 0.2, 0.05
     d = rng.binomial(t, p, size=(reps, P))
-    rejections = sum(homogeneity_chi2(row, t, p, alpha=alpha).reject for row in d)
+    rejections = sum(homogeneity_chi2_test(row, t, p, alpha=alpha).reject for row in d)
     sim.assert_not_liberal(rejections, reps, alpha)
 
 
@@ -152,64 +158,51 @@ def test_homogeneity_chi2_power_at_mde(rng, sim):
     delta = w * math.sqrt(p * (1 - p))
     rates = np.where(np.arange(P) % 2 == 0, p + delta, p - delta)
     d = rng.binomial(t, rates, size=(reps, P))
-    detections = sum(homogeneity_chi2(row, t, p, alpha=alpha, beta=beta).reject for row in d)
+    detections = sum(homogeneity_chi2_test(row, t, p, alpha=alpha, beta=beta).reject for row in d)
     sim.assert_power_at_least(detections, reps, 1 - beta)
 
 
-def test_rate_homogeneity_per_entry_p(rng, sim):
-    from conformance.stats import rate_homogeneity
-
+def test_max_abs_z_per_entry_p(rng, sim):
     reps, m, n, alpha = 300, 24, 400, 0.05
     p = rng.uniform(0.05, 0.95, m)
-    alarms = sum(rate_homogeneity(rng.binomial(n, p), n, p, alpha=alpha).reject
+    alarms = sum(max_abs_z_test(rng.binomial(n, p), n, p, alpha=alpha).reject
                  for _ in range(reps))
     sim.assert_not_liberal(alarms, reps, alpha)
     k = rng.binomial(n, p)
-    r = rate_homogeneity(k, n, p, alpha=alpha)
+    r = max_abs_z_test(k, n, p, alpha=alpha)
     pv = [stats.binomtest(int(a), n, float(b)).pvalue for a, b in zip(k, p, strict=True)]
     assert r.p_value == pytest.approx(min(1.0, m * min(pv)), rel=1e-9)
-    assert r.detail["omnibus"]["df"] == m
+    assert r.omnibus.df == m and r.entries == m
 
 
 @pytest.mark.parametrize("sign", [1, -1])
-def test_rate_homogeneity_power_at_mde(rng, sim, sign):
-    from conformance.stats import rate_homogeneity, rate_homogeneity_mde
-
+def test_max_abs_z_per_entry_power_at_mde(rng, sim, sign):
     reps, m, n, p, alpha, beta = 600, 16, 500, 0.3, 0.01, 0.1
     rates = np.full(m, p)
-    rates[3] += sign * rate_homogeneity_mde(n, p, m, alpha=alpha, beta=beta)
-    detections = sum(rate_homogeneity(rng.binomial(n, rates), n, p, alpha=alpha,
+    rates[3] += sign * max_abs_z_mde(n, m, p, alpha=alpha, beta=beta)
+    detections = sum(max_abs_z_test(rng.binomial(n, rates), n, p, alpha=alpha,
                                       beta=beta).reject for _ in range(reps))
     sim.assert_power_at_least(detections, reps, 1 - beta)
 
 
-def test_rate_omnibus_sees_a_narrow_band_bias(rng, sim):
-    from conformance.stats import (
-        rate_homogeneity,
-        rate_homogeneity_omnibus,
-        rate_homogeneity_omnibus_mde,
-        rate_homogeneity_omnibus_sample_size,
-    )
-
+def test_homogeneity_chi2_sees_a_narrow_band_bias(rng, sim):
     reps, m, n, alpha, beta = 400, 200, 2000, 0.01, 0.1
     p = np.linspace(0.30, 0.31, m)
-    w = rate_homogeneity_omnibus_mde(n, m, alpha=alpha, beta=beta)
+    w = homogeneity_chi2_mde(n, m, alpha=alpha, beta=beta)
     rates = p + w * np.sqrt(p * (1 - p))  # every p in the band off by the same amount
     detections = 0
     for _ in range(reps):
         k = rng.binomial(n, rates)
-        detections += rate_homogeneity_omnibus(k, n, p, alpha=alpha, beta=beta).reject
+        detections += homogeneity_chi2_test(k, n, p, alpha=alpha, beta=beta).reject
     sim.assert_power_at_least(detections, reps, 1 - beta)
     # the per-entry max-|z| would not see it
-    assert not rate_homogeneity(rng.binomial(n, rates), n, p, alpha=alpha).reject
-    assert rate_homogeneity_omnibus_sample_size(w, m, alpha=alpha, beta=beta) <= n
-    alarms = sum(rate_homogeneity_omnibus(rng.binomial(n, p), n, p, alpha=0.05).reject
+    assert not max_abs_z_test(rng.binomial(n, rates), n, p, alpha=alpha).reject
+    assert homogeneity_chi2_sample_size(w, m, alpha=alpha, beta=beta) <= n
+    alarms = sum(homogeneity_chi2_test(rng.binomial(n, p), n, p, alpha=0.05).reject
                  for _ in range(reps))
     sim.assert_not_liberal(alarms, reps, 0.05)
 
 
-def test_rate_homogeneity_sample_size_round_trip():
-    from conformance.stats import rate_homogeneity_mde, rate_homogeneity_sample_size
-
-    n = rate_homogeneity_sample_size(0.01, 0.2, 50, alpha=1e-5, beta=1e-3)
-    assert rate_homogeneity_mde(n, 0.2, 50, alpha=1e-5, beta=1e-3) <= 0.01
+def test_max_abs_z_sample_size_round_trip():
+    n = max_abs_z_sample_size(0.01, 50, 0.2, alpha=1e-5, beta=1e-3)
+    assert max_abs_z_mde(n, 50, 0.2, alpha=1e-5, beta=1e-3) <= 0.01
