@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -16,6 +17,8 @@ from conformance.stats.binomial import binomial_normal_scores
 from conformance.stats.result import StatResult, not_testable, optional
 
 MIN_EXPECTED = 5.0  # chi-square only with every expected count >= 5
+
+R = TypeVar("R", bound=StatResult)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +87,16 @@ def chi2_gof_sample_size(w: float, df: int, *, alpha: float, beta: float) -> int
     w = validate.effect("w", w)
     df = validate.count("df", df, minimum=1)
     return max(1, ceil_count(_noncentrality(df, alpha, beta) / (w * w)))
+
+
+def chi2_result(cls: type[R], *, test: str, statistic: float, pearson: float, df: int, n: int,
+                alpha: float, beta: float, **fields: Any) -> R:
+    """The result of a chi-square test on ``n`` observations: p-value from chi2(``df``), the
+    MDE as Cohen's ``w`` (``chi2_gof_mde``), and the observed ``w = sqrt(pearson / n)``;
+    ``df`` and ``beta`` are fields of every chi-square family, ``fields`` the family's own."""
+    return cls(test=test, statistic=statistic, p_value=float(special.chdtrc(df, statistic)),
+               alpha=alpha, n=n, mde=chi2_gof_mde(n, df, alpha=alpha, beta=beta),
+               estimate=math.sqrt(pearson / n), df=df, beta=beta, **fields)
 
 
 def pool_bins(expected: np.ndarray, min_expected: float = MIN_EXPECTED) -> list[tuple[int, int]]:
@@ -174,7 +187,6 @@ def binomial_count_gof_test(
     bins = {
         "C": C,
         "p": p,
-        "beta": beta,
         "bin_edges": (*(int(a) for a, _ in groups), int(groups[-1][1])),
         "observed": tuple(float(v) for v in obs),
         "expected": tuple(float(v) for v in exp),
@@ -182,25 +194,17 @@ def binomial_count_gof_test(
     if len(groups) < 2:
         return not_testable(
             CountGofResult, test="chi2-gof-binomial", alpha=alpha, n=n,
-            reason=f"fewer than 2 bins with expected >= {MIN_EXPECTED}", testable=False, **bins,
+            reason=f"fewer than 2 bins with expected >= {MIN_EXPECTED}", beta=beta,
+            testable=False, **bins,
         )
     df = len(groups) - 1
     pearson = float(np.sum((obs - exp) ** 2 / exp))  # = scipy.stats.chisquare, without overhead
     z = binomial_normal_scores(obs, n, prob)
     stat = float(np.sum((1.0 - prob) * z * z))
-    return CountGofResult(
-        test="chi2-gof-binomial",
-        statistic=stat,
-        p_value=float(special.chdtrc(df, stat)),
-        alpha=alpha,
-        n=n,
-        mde=chi2_gof_mde(n, df, alpha=alpha, beta=beta),
-        estimate=math.sqrt(pearson / n),
-        testable=True,
-        df=df,
-        pearson_statistic=pearson,
-        pearson_p_value=float(special.chdtrc(df, pearson)),
-        **bins,
+    return chi2_result(
+        CountGofResult, test="chi2-gof-binomial", statistic=stat, pearson=pearson, df=df, n=n,
+        alpha=alpha, beta=beta, testable=True, pearson_statistic=pearson,
+        pearson_p_value=float(special.chdtrc(df, pearson)), **bins,
     )
 
 

@@ -8,13 +8,11 @@ entry when the entries are settings with their own p).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from conformance.stats import _validate as validate
-from conformance.stats._scipy import special
 from conformance.stats.binomial import (
     binomial_mde,
     binomial_normal_scores,
@@ -22,7 +20,7 @@ from conformance.stats.binomial import (
     binomial_sample_size,
     clopper_pearson,
 )
-from conformance.stats.goodness import chi2_gof_mde, chi2_gof_sample_size
+from conformance.stats.goodness import chi2_gof_mde, chi2_gof_sample_size, chi2_result
 from conformance.stats.result import StatResult, not_testable, optional
 
 
@@ -215,18 +213,9 @@ def homogeneity_chi2_test(dropped: np.ndarray, trials: np.ndarray | int,
     z = binomial_normal_scores(d, t, pa)
     stat = float(np.sum(z * z))
     pearson = float(np.sum((d - t * pa) ** 2 / (t * pa * (1.0 - pa))))
-    return HomogeneityChi2Result(
-        test="rate-homogeneity-chi2",
-        statistic=stat,
-        p_value=float(special.chdtrc(m, stat)),
-        alpha=alpha,
-        n=total,
-        mde=chi2_gof_mde(total, m, alpha=alpha, beta=beta),
-        estimate=math.sqrt(pearson / total),
-        beta=beta,
-        entries=m,
-        df=m,
-        pearson_statistic=pearson,
+    return chi2_result(
+        HomogeneityChi2Result, test="rate-homogeneity-chi2", statistic=stat, pearson=pearson,
+        df=m, n=total, alpha=alpha, beta=beta, entries=m, pearson_statistic=pearson,
     )
 
 

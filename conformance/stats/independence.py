@@ -6,6 +6,7 @@ of identical pairs of masks) and ``identical_masks_test`` (every pair among a se
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -283,12 +284,6 @@ def identical_mask_probability(length: int, p: float) -> float:
     return math.exp(length * math.log(per))
 
 
-def _markov_pvalue(k: int, n_pairs: int, q: float) -> float:
-    """``P(K >= k) <= E[K] / k = n_pairs q / k`` (Markov; the union bound at k = 1), valid
-    whatever the dependence between the pairs."""
-    return min(1.0, n_pairs * q / k) if k > 0 else 1.0
-
-
 @functools.lru_cache(maxsize=1024)
 def _exact_critical_count(n_pairs: int, q: float, alpha: float) -> int:
     """Smallest count whose upper tail P(X >= c) is <= alpha (n_pairs + 1 if none)."""
@@ -303,9 +298,11 @@ def _exact_critical_count(n_pairs: int, q: float, alpha: float) -> int:
 
 
 def _pairs_critical_count(n_pairs: int, q: float, alpha: float, overlapping: bool) -> int:
-    """Identical pairs that ``identical_pairs_test`` needs to reject."""
+    """Identical pairs that ``identical_pairs_test`` needs to reject: for overlapping pairs
+    Markov's ``ceil(n_pairs q / alpha)`` (>= 1; forgiving float noise just above an integer),
+    else the exact binomial boundary."""
     if overlapping:
-        return max(1, math.ceil(n_pairs * q / alpha))
+        return max(1, math.ceil(n_pairs * q / alpha * (1.0 - 1e-12)))
     return _exact_critical_count(n_pairs, q, alpha)
 
 
@@ -360,7 +357,7 @@ def identical_pairs_test(n_identical: int, n_pairs: int, length: int, p: float, 
         raise ValueError(f"need n_identical <= n_pairs, got {k} > {n_pairs}")
     q = identical_mask_probability(length, p)
     if overlapping:
-        pval = _markov_pvalue(k, n_pairs, q)
+        pval = n_pairs * q / k if k > 0 else 1.0  # Markov: P(K >= k) <= E[K] / k
     else:
         pval = float(binom_sf(k - 1, n_pairs, q)) if k > 0 else 1.0
     return IdenticalResult(
@@ -442,10 +439,9 @@ def identical_masks_min_length(n_pairs: int, p: float, *, alpha: float) -> int:
 
 
 def _masks_critical(n_vectors: int, length: int, p: float, alpha: float) -> int:
-    """Identical pairs needed to reject by Markov's bound: ``ceil(n_pairs q / alpha)`` (>= 1)."""
+    """Identical pairs needed to reject among all pairs of ``n_vectors`` masks (Markov)."""
     n_pairs = n_vectors * (n_vectors - 1) // 2
-    q = identical_mask_probability(length, p)
-    return max(1, math.ceil(n_pairs * q / alpha * (1.0 - 1e-12)))
+    return _pairs_critical_count(n_pairs, identical_mask_probability(length, p), alpha, True)
 
 
 def identical_masks_mde(n_vectors: int, length: int, p: float, *, alpha: float,
@@ -477,10 +473,8 @@ def identical_masks_sample_size(mde: float, length: int, p: float, *, alpha: flo
     """
     alpha, beta = validate.rates(alpha, beta)
     mde = validate.effect("mde", mde)
-    length = validate.count("length", length, minimum=1)
-    p = validate.open_probability("p", p)
 
-    def ok(n: int) -> bool:
+    def ok(n: int) -> bool:  # identical_masks_mde validates length and p
         return identical_masks_mde(n, length, p, alpha=alpha, beta=beta) <= mde
 
     # the MDE is 1 - beta^(1/(n-1)) while c = 1, i.e. falls with n; beyond, c may grow
@@ -528,22 +522,13 @@ def identical_masks_test(vectors: np.ndarray, p: float, *, alpha: float,
     if m < 2 or length < 1:
         raise ValueError(f"need at least 2 vectors of length >= 1, got shape {v.shape}")
     n_pairs = m * (m - 1) // 2
-    q = identical_mask_probability(length, p)
-    return IdenticalResult(
+    # the count test on all (overlapping) pairs; power stated against copied masks
+    pairs = identical_pairs_test(k, n_pairs, length, p, alpha=alpha, beta=beta,
+                                 overlapping=True)
+    return dataclasses.replace(
+        pairs,
         test="identical-masks-markov",
-        statistic=float(k),
-        p_value=_markov_pvalue(k, n_pairs, q),
-        alpha=alpha,
-        n=n_pairs,
         mde=identical_masks_mde(m, length, p, alpha=alpha, beta=beta),
-        estimate=k / n_pairs,
-        q=q,
-        expected=n_pairs * q,
-        length=length,
-        p=p,
-        beta=beta,
-        critical_count=_masks_critical(m, length, p, alpha),
-        overlapping=True,
         vectors=m,
         min_length=identical_masks_min_length(n_pairs, p, alpha=alpha),
     )
