@@ -108,8 +108,8 @@ def omnibus_chi2(
     )
 
 
-#: complex FFT values held at once by lag_sums (64 MB): rows are transformed in chunks
-FFT_CHUNK = 1 << 22
+#: complex FFT values held at once by lag_sums (16 MB): rows are transformed in chunks
+FFT_CHUNK = 1 << 20
 
 
 def lag_sums(x: np.ndarray, axis: int, max_lag: int) -> tuple[np.ndarray, np.ndarray]:

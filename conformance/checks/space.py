@@ -342,7 +342,9 @@ class Draw:
     """
 
     cell: Cell
-    packed: np.ndarray  # uint8 (calls, N, ceil(C / 8)): np.packbits of the dropped decisions
+    #: uint8 (calls, ceil(N * C / 8)): np.packbits of each call's dropped decisions in (n, c)
+    #: order (per call, not per sample: one channel would otherwise take a byte a decision)
+    packed: np.ndarray
     kept: int
     ratio_sum: float
     ratio_min: float
@@ -352,8 +354,9 @@ class Draw:
 
     def dropped(self) -> np.ndarray:
         """The dropped decisions: bool (calls, N, C)."""
-        c = self.cell.setting.channels
-        return np.unpackbits(self.packed, axis=-1, count=c).astype(bool)
+        s = self.cell.setting
+        bits = np.unpackbits(self.packed, axis=-1, count=s.per_call)
+        return bits.view(bool).reshape(self.cell.calls, s.batch, s.channels)
 
     @property
     def n(self) -> int:
@@ -395,8 +398,8 @@ def draw(ctx: CheckContext, cell: Cell) -> Draw:
 
 #: the outputs of this many elements are read back together (per-call NumPy work is the
 #: suite's overhead on top of the adapter's own cost: one pass over a chunk of calls, not
-#: one per call); 4 M float64 elements keep the chunk's copies under about 100 MB
-CHUNK_ELEMENTS = 1 << 22
+#: one per call); 1 M elements keep the chunk's copies under about 25 MB
+CHUNK_ELEMENTS = 1 << 20
 
 
 def _draw(ctx: CheckContext, cell: Cell) -> Draw:
@@ -405,7 +408,7 @@ def _draw(ctx: CheckContext, cell: Cell) -> Draw:
     firsts = np.stack([x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
                        for x in xs])
     harness.seed_adapter(ctx.adapter, cell_seed(ctx.space_seed, cell))
-    packed = np.empty((cell.calls, s.batch, (s.channels + 7) // 8), np.uint8)
+    packed = np.empty((cell.calls, (s.per_call + 7) // 8), np.uint8)
     where = f"({s.label()})"
     per_chunk = max(1, CHUNK_ELEMENTS // (s.per_call * s.map_size))
     tally = _Tally()
@@ -419,7 +422,9 @@ def _draw(ctx: CheckContext, cell: Cell) -> Draw:
                                     guard=False).y
                 if y.shape != x.shape:
                     extract_keep_mask(x=x, y=y, where=f"call {t} {where}")  # raises R1's failure
-                ys.append(y)
+                # a copy: an implementation that reuses its output buffer (R1's fault, the
+                # results-kept check's) must not also corrupt the decisions read back later
+                ys.append(np.array(y, copy=True))
             tally.add(cell, np.stack(ys), firsts[np.arange(ts.start, ts.stop) % len(xs)],
                       packed[ts.start:ts.stop],
                       f"(the first index counts calls from call {ts.start}) {where}")
@@ -436,11 +441,11 @@ class _Tally:
     def add(self, cell: Cell, y: np.ndarray, firsts: np.ndarray, packed: np.ndarray,
             where: str) -> None:
         """Calls ``y`` (calls, *shape), whose inputs' first elements are ``firsts`` (calls, N,
-        C): their decisions into ``packed`` (calls, N, ceil(C / 8))."""
+        C): their decisions into ``packed`` (calls, ceil(N * C / 8))."""
         s = cell.setting
         calls = len(y)
         keep = keep_from_zeros(maps(y) == 0, where=where).reshape(calls, s.batch, s.channels)
-        packed[...] = np.packbits(~keep, axis=-1)
+        packed[...] = np.packbits(~keep.reshape(calls, -1), axis=-1)
         y0 = y[..., 0, 0].astype(np.float64).reshape(calls, s.batch, s.channels)
         # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
         # correct output and says nothing about the scale, so such maps give no ratio
@@ -461,7 +466,7 @@ def _simulate(ctx: CheckContext, cell: Cell) -> Draw:
     dropped = rng.random((cell.calls, s.batch, s.channels)) < s.p
     kept = int((~dropped).sum())
     ratio = float(scale_for(s.p, np.dtype(s.dtype))) if s.p < 1 else 0.0
-    return Draw(cell, np.packbits(dropped, axis=-1), kept, kept * ratio,
+    return Draw(cell, np.packbits(dropped.reshape(cell.calls, -1), axis=-1), kept, kept * ratio,
                 ratio if kept else math.inf, ratio if kept else -math.inf)
 
 
