@@ -136,9 +136,12 @@ class _Saddlepoint:
     """
 
     def __init__(self, m: np.ndarray, p: np.ndarray) -> None:
-        pairs, weight = np.unique(np.stack([m.astype(float), p]), axis=1, return_counts=True)
+        # (m, p) as one complex number: np.unique sorts it natively, in the same (m, p) order
+        # as np.unique(axis=1), which sorts row views and took 0.2 s on 10^6 entries
+        pairs, weight = np.unique(m.astype(float) + 1j * np.asarray(p, dtype=float),
+                                  return_counts=True)
         self.groups = []
-        for (mm, pp), c in zip(pairs.T, weight, strict=True):
+        for mm, pp, c in zip(pairs.real, pairs.imag, weight, strict=True):
             logpmf, w = _score_support(int(mm), float(pp))
             self.groups.append((float(c), logpmf, w))
         self.t_min = sum(c * float(w.min()) for c, _, w in self.groups)
