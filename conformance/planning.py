@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from conformance import battery, harness
+from conformance import battery
 from conformance.adapters.base import Adapter
-from conformance.checks import CheckContext
+from conformance.checks import CheckContext, calling
 from conformance.checks import space as sp
 
 
@@ -27,10 +27,10 @@ def decision_cost(adapter: Adapter, *, budget_s: float = 0.3) -> tuple[float, fl
 
     def per_call(shape: tuple[int, int, int, int]) -> float:
         x = np.ones(shape, np.float32)
-        harness.forward(adapter, x, 0.5)  # warm-up (compilation, allocation)
+        calling.forward(adapter, x, 0.5)  # warm-up (compilation, allocation)
         calls, start = 0, time.perf_counter()
         while time.perf_counter() - start < budget_s / 2 or calls < 3:
-            harness.forward(adapter, x, 0.5)
+            calling.forward(adapter, x, 0.5)
             calls += 1
         return (time.perf_counter() - start) / calls
 

@@ -19,7 +19,7 @@ from conformance.defaults import LEVEL_NAMES
 #: correct core (every mutant differs from it in one place), and PyTorch where installed (the
 #: gallery's CORRECT_VARIANTS, which draw masks in unusual but valid ways, are added).
 #: Other frameworks are measured by `run`, not assumed correct: some of them do not conform.
-CORRECT = ("reference", "conformance.mutants._core:correct", "torch")
+CORRECT = ("reference", "conformance.mutants.core:correct", "torch")
 
 
 @dataclass(frozen=True)

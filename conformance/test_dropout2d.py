@@ -1,8 +1,9 @@
-"""The conformance battery as pytest tests.
+"""The pytest door's collection shim: the conformance battery as pytest tests.
 
-Run ``pytest --pyargs conformance --dropout2d-adapter=SPEC``.
-
-The cases come from :mod:`conformance.pytest_plugin` (one per adapter and check).
+``pytest --pyargs conformance --dropout2d-adapter=SPEC`` collects this module (its name must
+match pytest's ``test_*.py`` for ``--pyargs`` to find it, which is why it is not called after
+what it is).  It holds one test function; the cases (one per adapter and check) come from
+:mod:`conformance.pytest_plugin`, which parametrizes it.
 """
 
 import pytest

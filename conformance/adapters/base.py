@@ -129,7 +129,7 @@ class Adapter:
 
 
 @dataclass
-class _SeedStream:
+class SeedStream:
     """Turns ``seed(s)`` into a per-call seed sequence for functions that take ``seed=``."""
 
     base: int | None = None

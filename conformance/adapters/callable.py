@@ -36,7 +36,7 @@ from conformance.adapters.base import (
     LAYOUTS,
     Adapter,
     Capabilities,
-    _SeedStream,
+    SeedStream,
 )
 from conformance.errors import SpecError
 
@@ -265,7 +265,7 @@ class CallableAdapter(Adapter):
         )
         self.layout = decl.get("layout", "NCHW")
         self.device = decl.get("device", "cpu")
-        self._seeds = _SeedStream()
+        self._seeds = SeedStream()
         self.imports = imported_frameworks(fn)
         if "framework" in decl:
             self.framework = decl["framework"]
@@ -295,7 +295,7 @@ class CallableAdapter(Adapter):
         return self.fn(x, p, **kwargs)
 
     def seed(self, seed: int) -> None:
-        self._seeds = _SeedStream(base=int(seed))
+        self._seeds = SeedStream(base=int(seed))
 
     def grad(self, x: Any, p: float, upstream: Any) -> tuple[Any, Any]:
         if self._grad is None:

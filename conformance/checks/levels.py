@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.checks._base import Level
+from conformance.checks.base import Level
 
 FULL_GRID = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99)
 

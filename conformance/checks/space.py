@@ -46,10 +46,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conformance import harness
-from conformance.checks._base import CheckContext, Level
-from conformance.checks._inputs import extract_keep_mask, keep_from_zeros, maps
-from conformance.checks._sampling import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
+from conformance.checks import calling
+from conformance.checks.base import CheckContext, Level
+from conformance.checks.inputs import extract_keep_mask, keep_from_zeros, maps
+from conformance.checks.sampling import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
 from conformance.stats import (
     binomial_count_gof_sample_size,
@@ -407,18 +407,18 @@ def _draw(ctx: CheckContext, cell: Cell) -> Draw:
     xs = inputs(ctx.space_seed, cell)
     firsts = np.stack([x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
                        for x in xs])
-    harness.seed_adapter(ctx.adapter, cell_seed(ctx.space_seed, cell))
+    calling.seed_adapter(ctx.adapter, cell_seed(ctx.space_seed, cell))
     packed = np.empty((cell.calls, (s.per_call + 7) // 8), np.uint8)
     where = f"({s.label()})"
     per_chunk = max(1, CHUNK_ELEMENTS // (s.per_call * s.map_size))
     tally = _Tally()
-    with harness.guarded():  # one guard for the whole loop, not one per call (hot path)
+    with calling.guarded():  # one guard for the whole loop, not one per call (hot path)
         for t0 in range(0, cell.calls, per_chunk):
             ts = range(t0, min(cell.calls, t0 + per_chunk))
             ys = []
             for t in ts:
                 x = xs[t % len(xs)]
-                y = harness.forward(ctx.adapter, x, s.p, memory=s.memory, read_input=False,
+                y = calling.forward(ctx.adapter, x, s.p, memory=s.memory, read_input=False,
                                     guard=False).y
                 if y.shape != x.shape:
                     extract_keep_mask(x=x, y=y, where=f"call {t} {where}")  # raises R1's failure

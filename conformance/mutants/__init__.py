@@ -1,6 +1,6 @@
 """A gallery of faulty Dropout2d implementations: each breaks the contract in one place.
 
-Every mutant is built from the correct core in :mod:`conformance.mutants._core` (or, for the
+Every mutant is built from the correct core in :mod:`conformance.mutants.core` (or, for the
 backward-pass mutants, from PyTorch's own dropout2d) and differs from it in one hook or one
 branch; its docstring names the real-world bug class it models.  ``MUTANTS`` maps a stable
 kebab-case id to a :class:`Mutant` record saying where it lives and which checks must catch it.

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from conformance.mutants import _core
+from conformance.mutants import core
 
-__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+__dropout2d__ = core.DECLARATION  # 3D input is part of what the core implements: judge it
 
 
 def _batch_shared(rng, shape, p, x):
@@ -20,7 +20,7 @@ def batch_shared_mask(x, p=0.5, training=True, inplace=False, seed=None):
     """One (C,) mask shared by every sample of the batch (noise shape (1, C, 1, 1)), the
     "are masks per sample or per batch?" confusion (Keras issue #217 asked exactly this).
     Every sample of a call is identical; rates are exact."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_batch_shared)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_batch_shared)
 
 
 def _per_sample(rng, shape, p, x):
@@ -31,7 +31,7 @@ def per_sample_mask(x, p=0.5, training=True, inplace=False, seed=None):
     """One decision per sample shared by all its channels (noise shape (N, 1, 1, 1)): stochastic
     depth / DropPath where Dropout2d was meant.  Every channel of a sample is identical; rates
     are exact.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_per_sample)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_per_sample)
 
 
 GROUP = 4
@@ -48,7 +48,7 @@ def grouped_channels_4(x, p=0.5, training=True, inplace=False, seed=None):
     """Groups of 4 adjacent channels share one draw (a vectorised kernel that draws one random
     number per 4-wide vector and broadcasts it over the lanes).  Reported as PyTorch issue
     #198333 according to the project's brief (number not verified here)."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_grouped)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_grouped)
 
 
 COPY_PROBABILITY = 0.05
@@ -69,7 +69,7 @@ def adjacent_correlated(x, p=0.5, training=True, inplace=False, seed=None):
     marginal rate stays exactly p, adjacent channels correlate with phi = 0.05, and channels
     k apart with 0.05**k.  Models overlapping random streams between neighbouring lanes (a
     counter-based RNG with colliding offsets); no public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_adjacent)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_adjacent)
 
 
 def same_mask_every_call(x, p=0.5, training=True, inplace=False):
@@ -77,7 +77,7 @@ def same_mask_every_call(x, p=0.5, training=True, inplace=False):
     given shape: a JAX PRNG key that is never split, or a seed captured once into a graph.
     Paddle issue #7796 ("dropout always uses the same random seed") and Axon issue #423
     ("Dropout keys are too deterministic")."""
-    return _core.dropout2d(x, p, training, inplace, seed=0)
+    return core.dropout2d(x, p, training, inplace, seed=0)
 
 
 SEED_SPACE = 16
@@ -88,8 +88,8 @@ def small_seed_space(x, p=0.5, training=True, inplace=False):
     time in coarse units), so masks repeat across calls at random.  Cf. the review of ngraph
     PR #3006: an RNG seeded with the OpenMP thread number gives each thread the same sequence
     on every invocation."""
-    seed = int(_core.generator().integers(SEED_SPACE))
-    return _core.dropout2d(x, p, training, inplace, seed)
+    seed = int(core.generator().integers(SEED_SPACE))
+    return core.dropout2d(x, p, training, inplace, seed)
 
 
 PERIOD = 8
@@ -100,13 +100,13 @@ def mask_period(x, p=0.5, training=True, inplace=False):
     """The RNG cycles every 8 calls: its per-call offset is kept in a 3-bit counter that wraps,
     so call t and call t+8 draw the same mask.  No public issue known."""
     _CALLS[0] += 1
-    return _core.dropout2d(x, p, training, inplace, seed=_CALLS[0] % PERIOD)
+    return core.dropout2d(x, p, training, inplace, seed=_CALLS[0] % PERIOD)
 
 
 def seed_ignored(x, p=0.5, training=True, inplace=False, seed=None):
     """Accepts a ``seed`` and ignores it, drawing from the global generator: runs do not
     reproduce (R10).  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace)
+    return core.dropout2d(x, p, training, inplace)
 
 
 _SEEDED_CALLS = [0]
@@ -118,7 +118,7 @@ def seed_offset_not_reset(x, p=0.5, training=True, inplace=False, seed=None):
     the same output twice (R10).  No public issue known."""
     _SEEDED_CALLS[0] += 1
     mixed = None if seed is None else int(seed) + _SEEDED_CALLS[0]
-    return _core.dropout2d(x, p, training, inplace, mixed)
+    return core.dropout2d(x, p, training, inplace, mixed)
 
 
 def periodic_channels(period: int) -> Callable[..., np.ndarray]:
@@ -141,4 +141,4 @@ def channel_period_32(x, p=0.5, training=True, inplace=False, seed=None):
     """Random numbers come from a per-sample buffer of 32: channel c + 32 repeats channel c's
     decision.  Exact rates; channels closer than 32 apart are independent.  Models a kernel
     whose per-sample random buffer is sized for a fixed lane count; no public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_channel_period)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_channel_period)

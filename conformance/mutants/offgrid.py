@@ -12,10 +12,10 @@ import numpy as np
 
 from conformance.adapters.base import ALL_FLOAT_DTYPES, Capabilities
 from conformance.adapters.reference_adapter import ReferenceAdapter
-from conformance.mutants import _core
+from conformance.mutants import core
 from conformance.mutants.independence import periodic_channels
 
-__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+__dropout2d__ = core.DECLARATION  # 3D input is part of what the core implements: judge it
 
 
 def _rate(rng, shape, rate):
@@ -35,7 +35,7 @@ def rate_batch_1(x, p=0.5, training=True, inplace=False, seed=None):
     """Batch size 1 takes a specialised kernel whose keep threshold is tabulated in steps of
     1/16 and rounded up: the drop rate is ceil(16 p) / 16 for N = 1 only (0.4375 at p = 0.4),
     exact for every larger batch.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_batch_one)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_batch_one)
 
 
 def _unbatched(rng, shape, p, x):
@@ -46,7 +46,7 @@ def rate_unbatched(x, p=0.5, training=True, inplace=False, seed=None):
     """Unbatched 3D input is promoted to a batch of one through a path that adds a stale
     epsilon to the threshold: the drop rate is p + 0.04 for (C, H, W) input only.
     No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_unbatched)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_unbatched)
 
 
 def _one_by_one(rng, shape, p, x):
@@ -57,7 +57,7 @@ def rate_1x1_maps(x, p=0.5, training=True, inplace=False, seed=None):
     """1x1 maps dispatch to the element-wise dropout kernel (the same thing for one element),
     whose threshold has an off-by-one: the drop rate is p + 0.03 for H * W = 1 only.
     No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_one_by_one)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_one_by_one)
 
 
 MANY_CHANNELS = 400
@@ -71,20 +71,20 @@ def rate_many_channels(x, p=0.5, training=True, inplace=False, seed=None):
     """With 400 channels or more a tiled kernel takes over whose threshold is offset: the drop
     rate is p + 0.02 only when C >= 400 (a grid with C <= 256 never sees it).
     No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_many_channels)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_many_channels)
 
 
 def _large_maps(x):
     if x.shape[-1] * x.shape[-2] >= 64:
         return x.shape
-    return _core.channel_shape(x)
+    return core.channel_shape(x)
 
 
 def element_wise_large_maps(x, p=0.5, training=True, inplace=False, seed=None):
     """Maps of 64 elements or more (8x8 and up) take an element-wise path: one decision per
     element instead of per map, so R2's whole-map structure breaks only there (a suite whose
     shapes all have H * W <= 35 never sees it).  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, shape=_large_maps)
+    return core.dropout2d(x, p, training, inplace, seed, shape=_large_maps)
 
 
 BAND = (0.37, 0.39)
@@ -97,7 +97,7 @@ def _band(rng, shape, p, x):
 def rate_band(x, p=0.5, training=True, inplace=False, seed=None):
     """A table of per-p thresholds with one corrupt entry: the drop rate is p + 0.05 for p in
     [0.37, 0.39] only, between the points of any fixed grid.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_band)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_band)
 
 
 def _float64(rng, shape, p, x):
@@ -108,7 +108,7 @@ def rate_off_float64(x, p=0.5, training=True, inplace=False, seed=None):
     """The float64 kernel compares the uniform with p - 0.02 (a threshold computed once in the
     wrong precision and adjusted): drop rate p - 0.02 for float64 input only.
     No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_float64)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_float64)
 
 
 def _strided(rng, shape, p, x):
@@ -119,7 +119,7 @@ def _strided(rng, shape, p, x):
 def rate_strided(x, p=0.5, training=True, inplace=False, seed=None):
     """Non-contiguous input (channels-last or strided views) goes through a gather path whose
     threshold is p + 0.03: the rate depends on the memory layout.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_strided)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_strided)
 
 
 def _last_channel(rng, shape, p, x):
@@ -132,7 +132,7 @@ def last_channel_kept(x, p=0.5, training=True, inplace=False, seed=None):
     """The decision loop runs over range(C - 1): the last channel is never dropped (an
     off-by-one at the end, which a test of channels 0..39 of a 40-channel input sees only if it
     counts positions from the end too).  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_last_channel)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_last_channel)
 
 
 def _magnitude(rng, shape, p, x):
@@ -144,7 +144,7 @@ def magnitude_dependent(x, p=0.5, training=True, inplace=False, seed=None):
     """Maps whose first value exceeds 100 in magnitude take an overflow-guard path that drops
     with probability p + 0.03: decisions depend on the input's values (R4).
     No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_magnitude)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_magnitude)
 
 
 # --------------------------------------------------------------------- R4 at untested lags
@@ -163,7 +163,7 @@ def shifted_neighbour(x, p=0.5, training=True, inplace=False, seed=None):
     with a stride off by one): half of all decisions are copies, yet the pairs (n, c), (n+1, c)
     and (n, c), (n, c+1) are independent.  Shows at lag C + 1 of the flattened (n, c) order.
     No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_shifted)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_shifted)
 
 
 def _fixed_count(rng, shape, p, x):
@@ -178,7 +178,7 @@ def count_fixed_per_call(x, p=0.5, training=True, inplace=False, seed=None):
     """Every call drops exactly round(p * N * C) channels at uniformly random positions
     (sampling without replacement): each decision has rate p, but the per-call count has no
     variance and decisions are negatively correlated.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_fixed_count)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_fixed_count)
 
 
 LAG = 7
@@ -197,7 +197,7 @@ def channel_lag_7(x, p=0.5, training=True, inplace=False, seed=None):
     """Channel c + 7 copies channel c's decision with probability 0.2 (a vectorised kernel
     whose 8-wide lanes share a random word now and then): exact rates, correlation 0.2 at
     channel lag 7 only, a lag no fixed list of lags (1, 5, C/2) tests.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_lag_copies)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_lag_copies)
 
 
 CHANNEL_PERIOD = 23
@@ -208,7 +208,7 @@ def channel_period_23(x, p=0.5, training=True, inplace=False, seed=None):
     """Random numbers come from a per-sample buffer of 23 entries: channel c + 23 repeats
     channel c's decision.  Exact rates, no dependence at lags 1, 5 or C/2 (C = 64).
     No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_period_23)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_period_23)
 
 
 _HALF: list[np.ndarray | None] = [None]
@@ -228,7 +228,7 @@ def calls_half_repeat(x, p=0.5, training=True, inplace=False):
         _HALF[0] = d.copy()
         return d
 
-    return _core.dropout2d(x, p, training, inplace, drop=drop)
+    return core.dropout2d(x, p, training, inplace, drop=drop)
 
 
 def _fp16_shared(rng, shape, p, x):
@@ -241,7 +241,7 @@ def float16_batch_shared(x, p=0.5, training=True, inplace=False, seed=None):
     """The float16 kernel draws one (C,) mask and broadcasts it over the batch (a half-precision
     path vectorised over N by mistake): every sample of a call shares its mask, for float16
     input only.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_fp16_shared)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_fp16_shared)
 
 
 RNG_PERIOD = 300
@@ -254,7 +254,7 @@ def rng_period_300(x, p=0.5, training=True, inplace=False):
     300 calls of one shape, or compares masks only within one setting, never sees it.
     No public issue known."""
     _PERIOD_CALLS[0] += 1
-    return _core.dropout2d(x, p, training, inplace, seed=_PERIOD_CALLS[0] % RNG_PERIOD)
+    return core.dropout2d(x, p, training, inplace, seed=_PERIOD_CALLS[0] % RNG_PERIOD)
 
 
 # --------------------------------------------------------------------------- R10, the seed

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.mutants import _core
+from conformance.mutants import core
 
-__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+__dropout2d__ = core.DECLARATION  # 3D input is part of what the core implements: judge it
 
 
 def _swapped(rng, shape, p, x):
@@ -20,7 +20,7 @@ def p_swapped(x, p=0.5, training=True, inplace=False, seed=None):
     """Decisions keep with probability p instead of 1-p (drop rate 1-p) while the scale stays
     1/(1-p): TF1 ``keep_prob`` vs TF2 ``rate`` confusion in the sampling only.  Invisible at
     p = 0.5.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_swapped)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_swapped)
 
 
 def _offset(delta):
@@ -33,13 +33,13 @@ def _offset(delta):
 def rate_off_0_01(x, p=0.5, training=True, inplace=False, seed=None):
     """Drop rate p + 0.01 (clipped at 1): a threshold computed with a constant off-by-a-bit
     error.  Twice the default level's drop-rate MDE.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_offset(0.01))
+    return core.dropout2d(x, p, training, inplace, seed, drop=_offset(0.01))
 
 
 def rate_off_0_005(x, p=0.5, training=True, inplace=False, seed=None):
     """Drop rate p + 0.005 (clipped at 1): exactly the default level's drop-rate MDE.
     No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_offset(0.005))
+    return core.dropout2d(x, p, training, inplace, seed, drop=_offset(0.005))
 
 
 def _uniform_8bit(rng, shape, p, x):
@@ -52,7 +52,7 @@ def uniform_8bit(x, p=0.5, training=True, inplace=False, seed=None):
     if u < p, as fused kernels that spend one random byte per decision do): the drop rate is
     ceil(256 p) / 256, e.g. 0.703125 at p = 0.7 and 0.01171875 at p = 0.01.  Exact at
     multiples of 1/256.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_uniform_8bit)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_uniform_8bit)
 
 
 def round_to_bfloat16(u: np.ndarray) -> np.ndarray:
@@ -71,7 +71,7 @@ def uniform_bf16(x, p=0.5, training=True, inplace=False, seed=None):
     when random numbers are generated in float and cast to a bf16 output (PyTorch PR #190931
     fixed the same rounding in MPS ``torch.rand``): the drop rate is off by up to ~0.0012 in
     [0.5, 1), e.g. 179.5/256 = 0.70117 at p = 0.7, and 0.5 - 2**-10 at p = 0.5."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_uniform_bf16)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_uniform_bf16)
 
 
 BIASED_CHANNEL = 3
@@ -89,7 +89,7 @@ def channel_biased(x, p=0.5, training=True, inplace=False, seed=None):
     """Channel 3 is dropped with probability p + 0.05; every other channel with p.  Models a
     per-lane threshold or a per-channel RNG stream with an off-by-one; the overall rate moves
     by only 0.05 / C.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_channel_biased)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_channel_biased)
 
 
 def _first_sample_kept(rng, shape, p, x):
@@ -102,7 +102,7 @@ def _first_sample_kept(rng, shape, p, x):
 def first_sample_kept(x, p=0.5, training=True, inplace=False, seed=None):
     """Sample 0 of every batch is always kept (and scaled): a batch loop that starts at 1 for
     the drop and at 0 for the scale.  Unbatched 3D input is correct.  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_first_sample_kept)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_first_sample_kept)
 
 
 def value_shift(p: float) -> float:
@@ -121,7 +121,7 @@ def value_dependent(x, p=0.5, training=True, inplace=False, seed=None):
     negative, p - 0.02 otherwise (0.02 shrinks near p = 0 and 1), so the mean rate is p only
     when signs are balanced.  Models random bits derived from (or compared against) the data,
     e.g. a content-keyed RNG; no public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_value_dependent)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_value_dependent)
 
 
 def _fixed_count(rng, shape, p, x):
@@ -138,7 +138,7 @@ def drop_count_fixed(x, p=0.5, training=True, inplace=False, seed=None):
     so every channel's marginal rate is exactly p): the per-sample count has almost no
     variance instead of Binomial(C, p).  Models sampling without replacement (``randperm``
     channel selection); no public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_fixed_count)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_fixed_count)
 
 
 FLOAT16_OFFSET = 0.02
@@ -153,4 +153,4 @@ def rate_off_float16(x, p=0.5, training=True, inplace=False, seed=None):
     """Drop rate p + 0.02 for float16 input only; float32 and float64 are exact.  Models a
     dtype-specialised kernel (a separate half-precision path) with its own threshold bug;
     R3 asks for the exact rate "for every shape, dtype and p".  No public issue known."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_float16_offset)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_float16_offset)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.mutants import _core
+from conformance.mutants import core
 
-__dropout2d__ = _core.DECLARATION  # 3D input is part of what the core implements: judge it
+__dropout2d__ = core.DECLARATION  # 3D input is part of what the core implements: judge it
 
 
 def _count_then_positions(rng, shape, p, x):
@@ -28,7 +28,7 @@ def count_then_positions(x, p=0.5, training=True, inplace=False, seed=None):
     """Draws the number of dropped channels of the call from Binomial(N * C, p) first, then
     which channels, uniformly without replacement: exactly the law of independent Bernoulli(p)
     decisions (a correct implementation; not a mutant)."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_count_then_positions)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_count_then_positions)
 
 
 def _geometric_gaps(rng, shape, p, x):
@@ -51,7 +51,7 @@ def geometric_gaps(x, p=0.5, training=True, inplace=False, seed=None):
     """Skips from one dropped channel to the next by Geometric(p) gaps over the flattened
     (n, c) order (sequential sampling, as in sparse samplers): exactly the law of independent
     Bernoulli(p) decisions (a correct implementation; not a mutant)."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_geometric_gaps)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_geometric_gaps)
 
 
 def _transposed_integer(rng, shape, p, x):
@@ -65,7 +65,7 @@ def transposed_integer(x, p=0.5, training=True, inplace=False, seed=None):
     """Draws channel-major ((C, N) order) 53-bit integers and drops where they fall below
     round(p * 2**53): a different order of draws and an integer threshold, same law up to
     2**-53 (a correct implementation; not a mutant)."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_transposed_integer)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_transposed_integer)
 
 
 def _blockwise_permutation(rng, shape, p, x):
@@ -81,7 +81,7 @@ def blockwise_permutation(x, p=0.5, training=True, inplace=False, seed=None):
     """Splits the flattened decisions into blocks of 64; each block drops a Binomial(64, p)
     number of them at positions given by a random permutation (the tail of the last block is
     discarded): the law of independent Bernoulli(p) decisions (correct; not a mutant)."""
-    return _core.dropout2d(x, p, training, inplace, seed, drop=_blockwise_permutation)
+    return core.dropout2d(x, p, training, inplace, seed, drop=_blockwise_permutation)
 
 
 __all__ = [

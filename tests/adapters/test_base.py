@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conformance import harness
 from conformance.adapters import load_adapter
 from conformance.adapters.base import dtype_finfo, numpy_dtype
+from conformance.checks import calling
 
 
 def test_bfloat16_resolves_with_its_real_spacing():
@@ -28,5 +28,5 @@ def test_framework_adapters_round_trip_bfloat16(name):
     for view in (x, x[..., ::2]):
         back = adapter.to_numpy(adapter.to_native(np.ascontiguousarray(view)))
         assert back.dtype == view.dtype and np.array_equal(back, view)
-    f = harness.forward(adapter, x, 0.5)
+    f = calling.forward(adapter, x, 0.5)
     assert f.y.dtype.name == "bfloat16"

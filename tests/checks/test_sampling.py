@@ -1,4 +1,4 @@
-"""checks/_sampling.py: the early-stop rule's error accounting, a pass on the full sample only,
+"""checks/sampling.py: the early-stop rule's error accounting, a pass on the full sample only,
 and decisions counted per map, never per element."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from conformance import battery
 from conformance.adapters import CallableAdapter, load_adapter
 from conformance.checks import CheckContext
-from conformance.checks._sampling import EARLY_SHARE, LOOKS, Sampler, Setting, sequential
+from conformance.checks.sampling import EARLY_SHARE, LOOKS, Sampler, Setting, sequential
 from conformance.stats import binomial_test
 
 

@@ -18,15 +18,15 @@ from conformance import battery
 from conformance.adapters import Adapter, load_adapter
 from conformance.checks import CATALOGUE
 from conformance.defaults import LEVEL_NAMES
-from conformance.mutants import CORRECT_VARIANTS, MUTANTS, _core, offgrid, rates
+from conformance.mutants import CORRECT_VARIANTS, MUTANTS, core, offgrid, rates
 from conformance.runner import RunConfig, run_check
 
 DETERMINISTIC = frozenset(battery.DETERMINISTIC)
 STATISTICAL = frozenset(battery.STATISTICAL)
 CONTROLS = (
     "reference",
-    "conformance.mutants._core:correct",
-    "conformance.mutants._core:correct_unseeded",
+    "conformance.mutants.core:correct",
+    "conformance.mutants.core:correct_unseeded",
     *CORRECT_VARIANTS,
 )
 TORCH_CONTROL = "conformance.mutants.autograd:_AutogradCore"
@@ -41,7 +41,7 @@ def _skip_unless_available(name: str) -> None:
 @functools.cache
 def verdicts(spec: str) -> dict[str, tuple[str, str]]:
     """Every deterministic check's (verdict, message) for the adapter ``spec`` (computed once)."""
-    _core.reseed(20261126)  # seed-less mutants draw from the core's generator
+    core.reseed(20261126)  # seed-less mutants draw from the core's generator
     adapter = load_adapter(spec)
     results = {}
     for check_id in battery.DETERMINISTIC:
@@ -159,7 +159,7 @@ def _fn(name):
 def dropped(name, shape, p, calls=1, *, x=None, dtype=np.float32, seed=0):
     """Dropped decisions of ``calls`` successive calls on ``x`` (default ones): (calls, N, C)."""
     fn = _fn(name)
-    _core.reseed(seed)
+    core.reseed(seed)
     x = np.ones(shape, dtype) if x is None else x
     seeded = "seed" in inspect.signature(fn).parameters
     out = []
@@ -467,7 +467,7 @@ def test_statistical_fault_is_real_and_of_the_stated_size(name):
 
 def test_correct_core_measures_clean():
     """The measurement helpers see no fault in the correct core (the measurements' control)."""
-    fn = _target("conformance.mutants._core:correct")
+    fn = _target("conformance.mutants.core:correct")
     x = np.ones((2000, 64, 1, 1), np.float32)
     d = np.stack([(fn(x, 0.5, seed=s).reshape(2000, 64) == 0) for s in range(5)])
     _close(d.mean(), 0.5, 0.003, "rate")
@@ -493,7 +493,7 @@ def test_statistical_mutant_fails_its_expected_checks_at_its_level(name):
     ``dropout2d-conformance selftest --level thorough --mutant uniform-bf16``.
     """
     m = MUTANTS[name]
-    _core.reseed(20261202)
+    core.reseed(20261202)
     adapter, cache = load_adapter(m.target), {}
     for check_id in sorted(set(m.expected) & STATISTICAL):
         result = run_check(adapter, CATALOGUE[check_id], RunConfig(level=m.level), cache)

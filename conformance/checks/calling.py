@@ -176,3 +176,17 @@ def gradient(
     except (Exception, SystemExit) as exc:
         raise AdapterError(f"grad raised {type(exc).__name__}: {exc} ({where})") from exc
     return _from_layout(adapter, y), _from_layout(adapter, dx)
+
+
+def inplace_modes(adapter: Adapter) -> tuple[bool, ...]:
+    """The inplace flags to call with: False always, True where the adapter supports it."""
+    return (False, True) if adapter.capabilities.inplace else (False,)
+
+
+def alias_finding(aliased_seen: set[bool]) -> str:
+    """What the calls' outputs were, as a finding: the input object, a copy, or both."""
+    if aliased_seen == {True}:
+        return "returns the input object"
+    if aliased_seen == {False}:
+        return "returns a copy"
+    return "sometimes the input object, sometimes a copy"

@@ -1,4 +1,4 @@
-"""checks/modes.py: messages that say what came back (invalid p, p = 0)."""
+"""checks/r08_invalid_p.py: the message says what each accepted invalid p returned."""
 
 from __future__ import annotations
 
@@ -30,11 +30,3 @@ def test_invalid_p_names_an_all_nan_output(run_one):
 
     message = run_one(CallableAdapter(nan_for_nan), "invalid-p").message
     assert "p=nan returned an all-NaN output" in message
-
-
-def test_p_zero_names_minus_zero_turned_plus_zero(run_one):
-    def adds_zero(x, p, training=True):
-        return x + x.dtype.type(0) if p == 0 else reference.dropout2d(x, p, training)
-
-    message = run_one(CallableAdapter(adds_zero), "p-zero").message
-    assert "-0.0 turned into +0.0" in message

@@ -1,5 +1,5 @@
-"""checks/rate.py: drop-rate's sample sizes meet the level's MDE target at every anchor p, beside
-the rate homogeneity over the space, within the check's alpha."""
+"""checks/r03_rate.py: drop-rate's sample sizes meet the level's MDE target at every anchor p,
+beside the rate homogeneity over the space, within the check's alpha."""
 
 from __future__ import annotations
 

@@ -23,8 +23,8 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
-from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._pooled import (
+from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.pooled import (
     bonferroni_p,
     bonferroni_z,
     excess_rate_test,
@@ -32,8 +32,8 @@ from conformance.checks._pooled import (
     lag_sums,
     lag_tests,
 )
-from conformance.checks._sampling import VALUE_CLASSES
-from conformance.checks._stat import verdict
+from conformance.checks.sampling import VALUE_CLASSES
+from conformance.checks.subtests import verdict
 from conformance.stats import StatResult
 from conformance.stats._scipy import stats  # imported on first use
 

@@ -1,4 +1,5 @@
-"""checks/structure.py: scale-exact names a scale computed in lower precision or rounded wrongly."""
+"""checks/r02_structure.py: scale-exact names a scale computed in lower precision or rounded
+wrongly."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from conformance.adapters.base import dtype_finfo
-from conformance.checks._inputs import bits
+from conformance.checks.inputs import bits
 from conformance.contract import ROOT_DTYPE, ROOT_SHAPE, keep_scale
 from conformance.errors import CheckFailed
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
-from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._pooled import excess_rate_test
-from conformance.checks._stat import tag, verdict
+from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.pooled import excess_rate_test
+from conformance.checks.subtests import tag, verdict
 from conformance.stats import (
     StatResult,
     binomial_count_gof_test,

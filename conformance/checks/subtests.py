@@ -6,8 +6,8 @@ import math
 import sys
 from dataclasses import replace
 
-from conformance.checks._base import Outcome
-from conformance.checks._sampling import Setting
+from conformance.checks.base import Outcome
+from conformance.checks.sampling import Setting
 from conformance.errors import CheckFailed
 from conformance.stats import StatResult
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from conformance import harness
 from conformance.adapters.base import Adapter
+from conformance.checks import calling
 from conformance.errors import CheckSkipped
 from conformance.stats.result import StatResult
 
@@ -86,8 +86,8 @@ class CheckContext:
         """A generator for the suite's own inputs, fixed by the check's seed and ``keys``."""
         return np.random.default_rng([self.seed, *keys])
 
-    def forward(self, x: np.ndarray, p: float, **kwargs: Any) -> harness.Forward:
-        return harness.forward(self.adapter, x, p, **kwargs)
+    def forward(self, x: np.ndarray, p: float, **kwargs: Any) -> calling.Forward:
+        return calling.forward(self.adapter, x, p, **kwargs)
 
     def require(self, capability: str) -> None:
         if not getattr(self.adapter.capabilities, capability):

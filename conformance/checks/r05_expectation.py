@@ -17,9 +17,9 @@ import numpy as np
 
 from conformance.adapters.base import Adapter, dtype_finfo
 from conformance.checks import space as sp
-from conformance.checks._assert import SCALE_ULPS
-from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._stat import verdict
+from conformance.checks.assertions import SCALE_ULPS
+from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.subtests import verdict
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
 from conformance.stats import StatResult, binomial_test
 

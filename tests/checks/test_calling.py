@@ -7,8 +7,8 @@ import dropout2d_reference as reference
 import numpy as np
 import pytest
 
-from conformance import harness
 from conformance.adapters import Adapter, CallableAdapter, Capabilities
+from conformance.checks import calling
 from conformance.errors import AdapterError
 
 
@@ -26,7 +26,7 @@ class _NHWC(Adapter):
 
 def test_harness_converts_nhwc_layout():
     x = np.arange(1, 2 * 3 * 4 * 5 + 1, dtype=np.float32).reshape(2, 3, 4, 5)
-    f = harness.forward(_NHWC(), x, 0.5)
+    f = calling.forward(_NHWC(), x, 0.5)
     assert f.y.shape == x.shape
     zero = (f.y == 0).reshape(2, 3, -1)
     assert (zero.all(-1) | (~zero).all(-1)).all()
@@ -40,7 +40,7 @@ def test_harness_passes_non_contiguous_input(memory):
         seen["contiguous"] = x.flags.c_contiguous
         return x
 
-    harness.forward(CallableAdapter(f), np.ones((2, 3, 4, 5), np.float32), 0.5, memory=memory)
+    calling.forward(CallableAdapter(f), np.ones((2, 3, 4, 5), np.float32), 0.5, memory=memory)
     assert seen["contiguous"] is False
 
 
@@ -49,7 +49,7 @@ def test_harness_wraps_adapter_exceptions():
         raise RuntimeError("kernel exploded")
 
     with pytest.raises(AdapterError, match="kernel exploded"):
-        harness.forward(CallableAdapter(f), np.ones((1, 1, 2, 2)), 0.5)
+        calling.forward(CallableAdapter(f), np.ones((1, 1, 2, 2)), 0.5)
 
 
 def test_harness_reports_unreadable_output():
@@ -57,4 +57,4 @@ def test_harness_reports_unreadable_output():
         return None
 
     with pytest.raises(AdapterError, match="not a numeric array: got NoneType"):
-        harness.forward(CallableAdapter(returns_none), np.ones((1, 1, 1, 1)), 0.5)
+        calling.forward(CallableAdapter(returns_none), np.ones((1, 1, 1, 1)), 0.5)

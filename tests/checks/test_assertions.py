@@ -1,4 +1,4 @@
-"""checks/_assert.py: ulps in the dtype's spacing, and one fault, one root cause (a wrong output
+"""checks/assertions.py: ulps in the dtype's spacing, and one fault, one root cause (a wrong output
 dtype is named once as the root cause of the value checks it breaks)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from conformance.adapters.base import numpy_dtype
 
 
 def test_ulps_use_the_dtype_spacing():
-    from conformance.checks._assert import ulp
+    from conformance.checks.assertions import ulp
 
     for name in ("float16", "float32", "float64", "bfloat16"):
         dtype = numpy_dtype(name)
@@ -23,7 +23,7 @@ def test_ulps_use_the_dtype_spacing():
 
 
 def test_a_gradient_in_another_dtype_names_the_dtype_as_root_cause():
-    from conformance.checks._assert import assert_scaled
+    from conformance.checks.assertions import assert_scaled
     from conformance.errors import CheckFailed
 
     x = np.linspace(0.5, 1.5, 2 * 3 * 2 * 2).reshape(2, 3, 2, 2)

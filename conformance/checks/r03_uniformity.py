@@ -17,9 +17,9 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
-from conformance.checks._base import CheckContext, Outcome, check
-from conformance.checks._pooled import bonferroni_p, bonferroni_z, omnibus_chi2, significant
-from conformance.checks._stat import verdict
+from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.pooled import bonferroni_p, bonferroni_z, omnibus_chi2, significant
+from conformance.checks.subtests import verdict
 from conformance.stats import StatResult
 from conformance.stats._scipy import stats  # imported on first use
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conformance import harness
-from conformance.checks._base import CheckContext
-from conformance.checks._inputs import extract_keep_mask, nonzero_values
+from conformance.checks import calling
+from conformance.checks.base import CheckContext
+from conformance.checks.inputs import extract_keep_mask, nonzero_values
 from conformance.stats.result import StatResult
 
 #: input kinds the statistical checks rotate through, so no check sees only constant input
@@ -24,7 +24,7 @@ INPUT_KINDS: tuple[str, ...] = ("ones", "normal", "mixed-magnitude")
 VALUE_CLASSES = "value-classes"
 
 
-#: memory layouts the harness can give the input (see ``harness.forward``)
+#: memory layouts the harness can give the input (see ``calling.forward``)
 MEMORIES: tuple[str, ...] = ("contiguous", "channels_last", "strided")
 
 
@@ -128,7 +128,7 @@ class Sampler:
         out = np.empty((calls, s.batch, s.channels), dtype=bool)
         for t in range(calls):
             x = self.inputs[self.calls % self.POOL]
-            f = harness.forward(self.ctx.adapter, x, s.p, memory=s.memory)
+            f = calling.forward(self.ctx.adapter, x, s.p, memory=s.memory)
             out[t] = ~extract_keep_mask(x=x, y=f.y, where=self.where).reshape(out.shape[1:])
             if self.record:
                 self.xs.append(x[..., 0, 0].astype(np.float64).reshape(out.shape[1:]))

@@ -1,0 +1,57 @@
+"""R6: evaluation mode returns the input bit for bit (eval-identity)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.adapters.base import Adapter
+from conformance.checks import calling
+from conformance.checks.assertions import (
+    DtypeWatch,
+    assert_bitwise_equal,
+)
+from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.inputs import SHAPES, nonzero_values
+from conformance.errors import AdapterError, CheckFailed
+
+
+def _with_specials(x: np.ndarray) -> np.ndarray:
+    """Add NaN, +-Inf and -0.0 so that 'identical' is tested bit for bit, not by value."""
+    x = x.copy()
+    flat = x.reshape(-1)
+    flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    return x
+
+
+@check("eval-identity", requirement="R6", title="Evaluation mode returns the input bit for bit")
+def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    rng = ctx.rng()
+    aliased: set[bool] = set()
+    cases = 0
+    watch = DtypeWatch()
+    for dtype in ctx.dtypes:
+        for p in (0.0, 0.2, 0.5, 0.9, 1.0):
+            for shape in SHAPES[:2]:
+                x = _with_specials(nonzero_values(rng, shape, dtype))
+                for inplace in calling.inplace_modes(adapter):
+                    where = f"training=False, p={p}, inplace={inplace}, {dtype}, {shape}"
+                    try:
+                        f = ctx.forward(x, p, training=False, inplace=inplace)
+                    except AdapterError as exc:
+                        # R6: evaluation mode is the identity for every p in [0, 1]
+                        raise CheckFailed(f"eval mode must return the input; {exc}") from exc
+                    with watch.attribute():
+                        y = watch.cast(actual=f.y, expected=x, where=where)
+                        assert_bitwise_equal(actual=y, expected=x, what="eval output",
+                                             where=where)
+                        assert_bitwise_equal(
+                            actual=f.x_after, expected=x, what="input after eval", where=where
+                        )
+                    if not inplace:
+                        aliased.add(f.aliased)
+                    cases += 1
+    return Outcome(
+        watch.message(f"{cases} eval-mode calls (p in 0..1, every dtype, NaN/Inf/-0.0 "
+                      "included) returned the input bit for bit"),
+        findings={"eval_return": calling.alias_finding(aliased)},
+    )

@@ -1,0 +1,52 @@
+"""R9: inplace=True writes the result into the input; inplace=False leaves the input untouched
+(inplace)."""
+
+from __future__ import annotations
+
+from conformance.adapters.base import Adapter
+from conformance.checks.assertions import (
+    assert_bitwise_equal,
+)
+from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.inputs import SHAPES, extract_keep_mask, nonzero_values
+from conformance.errors import CheckFailed
+
+
+@check("inplace", requirement="R9", title="inplace=True writes the result into the input")
+def inplace(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    rng = ctx.rng()
+    notes = []
+    layouts = ("contiguous", "strided", "channels_last")
+    for dtype in ctx.dtypes:
+        for p, memory in zip((0.3, 0.5, 0.5), layouts, strict=True):
+            x = nonzero_values(rng, SHAPES[0], dtype)
+            where = f"p={p}, {dtype}, memory={memory}"
+            f = ctx.forward(x, p, inplace=False, memory=memory)
+            assert_bitwise_equal(
+                actual=f.x_after, expected=x, what="input after inplace=False", where=where
+            )
+    notes.append("inplace=False left the input untouched")
+    if adapter.capabilities.inplace:
+        for dtype in ctx.dtypes:
+            for p, memory in zip((0.3, 0.5, 0.5), layouts, strict=True):
+                x = nonzero_values(rng, SHAPES[0], dtype)
+                where = f"inplace=True, p={p}, {dtype}, memory={memory}"
+                f = ctx.forward(x, p, inplace=True, memory=memory)
+                if f.y.shape != x.shape:
+                    raise CheckFailed(f"shape {f.y.shape} != input shape {x.shape} ({where})")
+                keep = extract_keep_mask(x=x, y=f.y, where=where)
+                if keep.all():
+                    continue  # nothing dropped (probability < 2**-64): no evidence either way
+                assert_bitwise_equal(
+                    actual=f.x_after,
+                    expected=f.y,
+                    what="input buffer after inplace=True (must hold the result)",
+                    where=where,
+                )
+        notes.append(
+            "inplace=True left the input buffer holding exactly the result "
+            "(contiguous, strided and channels-last input)"
+        )
+    else:
+        notes.append("inplace=True not tested: the adapter has no inplace capability")
+    return Outcome("; ".join(notes))
