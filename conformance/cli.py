@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +26,11 @@ import conformance._self  # noqa: F401  (first: a folder named conformance must 
 from conformance import __version__
 from conformance.defaults import (
     FAMILY_ALPHA,
-    GATEWAY,
+    FAMILY_ALPHA_TYPE,
     LEVEL_NAMES,
-    family_alpha_problem,
-    option_type,
-    timeout_scale_problem,
-    whole_number_problem,
+    POSITIVE_INT_TYPE,
+    SEED_TYPE,
+    add_shared_run_options,
 )
 
 EXIT_OK, EXIT_NONCONFORMANT, EXIT_USAGE = 0, 1, 2
@@ -42,33 +41,6 @@ SIGNAL_EXIT = {signal.SIGINT: EXIT_INTERRUPTED, signal.SIGTERM: EXIT_TERMINATED}
 
 class UsageError(Exception):
     """A problem with the command line or the environment, found before anything runs."""
-
-
-_family_alpha = option_type(family_alpha_problem)
-_timeout_scale = option_type(timeout_scale_problem)
-_seed = option_type(whole_number_problem(0), whole=True)
-_positive_int = option_type(whole_number_problem(1), whole=True)
-
-
-def add_shared_run_options(add: Callable[..., Any], prefix: str = "--") -> None:
-    """The run options that ``run`` (``--level``) and the pytest door (``--dropout2d-level``)
-    share, defined once so that both accept, reject and explain the same values.
-
-    ``add`` is ``ArgumentParser.add_argument`` or pytest's ``OptionGroup.addoption``.
-    """
-    add(f"{prefix}level", choices=list(LEVEL_NAMES), default="default",
-        help="level of rigour, whose MDE targets set the sample sizes (default: %(default)s)")
-    add(f"{prefix}seed", type=_seed, default=0, help="global seed (default 0)")
-    add(f"{prefix}family-alpha", type=_family_alpha, default=FAMILY_ALPHA,
-        help="family-wise false-alarm rate of one adapter's run (default %(default)g)")
-    add(f"{prefix}check", action="append", default=[], metavar="ID",
-        help="run only these check ids (repeatable)")
-    add(f"{prefix}timeout-scale", type=_timeout_scale, default=1.0,
-        help="multiply every check's timeout (default 1: 120 s deterministic, 600 s "
-        "statistical); raise it for slow adapters such as torch-compile")
-    add(f"{prefix}gateway", default=GATEWAY, metavar="SPEC",
-        help="where workers run, as an execnet gateway spec (default 'popen': a local "
-        "process; e.g. 'ssh=gpu-box//python=python3' for a machine with the device)")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -84,7 +56,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.add_argument(
         "--jobs", "-j",
-        type=_positive_int,
+        type=POSITIVE_INT_TYPE,
         default=None,
         help="adapters run at once, each in its own worker (default: the number of cores, "
         "at most the number of adapters); verdicts do not depend on it",
@@ -114,15 +86,15 @@ def _add_self_commands(sub: argparse._SubParsersAction) -> None:
     levels = list(LEVEL_NAMES)
     st = sub.add_parser("selftest", help="run the gallery of faulty implementations: kill matrix")
     st.add_argument("--level", choices=levels, default="default")
-    st.add_argument("--seed", type=_seed, default=0)
+    st.add_argument("--seed", type=SEED_TYPE, default=0)
     st.add_argument("--mutant", action="append", metavar="NAME", help="only these mutants")
     st.add_argument("--out", default="reports", help="writes selftest.json here")
     cal = sub.add_parser("calibrate", help="false-alarm rate of an adapter across seeds")
     cal.add_argument("--adapter", default="reference", metavar="SPEC")
-    cal.add_argument("--runs", type=_positive_int, default=10)
+    cal.add_argument("--runs", type=POSITIVE_INT_TYPE, default=10)
     cal.add_argument("--level", choices=levels, default="default")
-    cal.add_argument("--first-seed", type=_seed, default=1)
-    cal.add_argument("--family-alpha", type=_family_alpha, default=FAMILY_ALPHA)
+    cal.add_argument("--first-seed", type=SEED_TYPE, default=1)
+    cal.add_argument("--family-alpha", type=FAMILY_ALPHA_TYPE, default=FAMILY_ALPHA)
     cal.add_argument("--out", default="reports", help="writes calibration.json here")
     pw = sub.add_parser("power", help="MDE, sample size and expected time per check and level")
     pw.add_argument("--level", action="append", choices=levels, help="default: every level")

@@ -78,3 +78,32 @@ def option_type(
         return value
 
     return parse
+
+
+FAMILY_ALPHA_TYPE = option_type(family_alpha_problem)
+TIMEOUT_SCALE_TYPE = option_type(timeout_scale_problem)
+SEED_TYPE = option_type(whole_number_problem(0), whole=True)
+POSITIVE_INT_TYPE = option_type(whole_number_problem(1), whole=True)
+
+
+def add_shared_run_options(add: Callable[..., object], prefix: str = "--") -> None:
+    """The run options that ``run`` (``--level``) and the pytest door (``--dropout2d-level``)
+    share, defined once so that both accept, reject and explain the same values.
+
+    ``add`` is ``ArgumentParser.add_argument`` or pytest's ``OptionGroup.addoption``.  Here,
+    not in the CLI module, because the pytest plugin loads in every pytest run of an
+    environment where the package is installed: it must import nothing it does not need.
+    """
+    add(f"{prefix}level", choices=list(LEVEL_NAMES), default="default",
+        help="level of rigour, whose MDE targets set the sample sizes (default: %(default)s)")
+    add(f"{prefix}seed", type=SEED_TYPE, default=0, help="global seed (default 0)")
+    add(f"{prefix}family-alpha", type=FAMILY_ALPHA_TYPE, default=FAMILY_ALPHA,
+        help="family-wise false-alarm rate of one adapter's run (default %(default)g)")
+    add(f"{prefix}check", action="append", default=[], metavar="ID",
+        help="run only these check ids (repeatable)")
+    add(f"{prefix}timeout-scale", type=TIMEOUT_SCALE_TYPE, default=1.0,
+        help="multiply every check's timeout (default 1: 120 s deterministic, 600 s "
+        "statistical); raise it for slow adapters such as torch-compile")
+    add(f"{prefix}gateway", default=GATEWAY, metavar="SPEC",
+        help="where workers run, as an execnet gateway spec (default 'popen': a local "
+        "process; e.g. 'ssh=gpu-box//python=python3' for a machine with the device)")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import conformance._self  # noqa: F401  (first: a folder named conformance must not shadow us)
-from conformance.cli import add_shared_run_options  # light: the CLI imports its work lazily
+from conformance.defaults import add_shared_run_options  # light: argparse only
 
 CASE_FIXTURE = "dropout2d_case"
 PROPERTY = "dropout2d_result"
