@@ -20,8 +20,8 @@ For each adapter and level asked, as whole processes (interpreter start and impo
 Once per invocation: ``dropout2d-conformance --help``, ``list`` and ``checks``, and the pytest
 start-up of a throwaway one-test project with the plugin loaded and with
 ``-p no:dropout2d_conformance``, as a ratio.  Medians of ``--repeat`` runs (suite and floor)
-and of 5 runs (the short commands).  Prints Markdown tables with the date and the machine;
-``--json PATH`` writes every number.  Usage::
+and of 5 runs (the short commands; 21 for the pytest start-up).  Prints Markdown tables with
+the date and the machine; ``--json PATH`` writes every number.  Usage::
 
     python benchmarks/speed.py --adapter reference --adapter torch --adapter jax \\
         --level quick --level default [--repeat 3] [--json speed.json]
@@ -50,6 +50,8 @@ from typing import Any
 #: decisions per call of the floor's large calls (16 MiB of float32 at most per call)
 FLOOR_CHUNK = 1 << 22
 SHORT_RUNS = 5
+#: the plugin's cost is a few ms in 0.4 s: 5 runs put the noise (about 5 %) at the target
+PYTEST_RUNS = 21
 
 # The floor programs: argv[1] calls of argv[2] channel decisions each (equal calls, so a
 # compiling framework compiles once).  Each imports what the adapter imports and draws with
@@ -323,7 +325,7 @@ def pytest_startup() -> dict[str, float]:
         base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_one.py"]
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
         with_plugin, without = [], []
-        for _ in range(SHORT_RUNS):  # interleaved, so that load changes hit both alike
+        for _ in range(PYTEST_RUNS):  # interleaved, so that load changes hit both alike
             for argv, into in ((base, with_plugin),
                                ([*base, "-p", "no:dropout2d_conformance"], without)):
                 m = measure(argv, cwd=project, env=env)

@@ -147,22 +147,6 @@ class CheckResult:
         return out
 
 
-@dataclass(frozen=True)
-class AdapterResult:
-    """Every check's result for one adapter, or the reason it could not be loaded."""
-
-    info: dict[str, Any]
-    checks: tuple[CheckResult, ...] = ()
-    load_error: str | None = None
-
-    @property
-    def conformant(self) -> bool:
-        return self.load_error is None and all(c.ok for c in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return adapter_entry(self.info, [c.to_dict() for c in self.checks], self.load_error)
-
-
 def adapter_entry(
     info: dict[str, Any], checks: list[dict[str, Any]], load_error: str | None = None
 ) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from conformance.adapters.base import dtype_finfo
-from conformance.checks.inputs import bits
+from conformance.checks.inputs import bits, first_offender
 from conformance.contract import ROOT_DTYPE, ROOT_SHAPE, keep_scale
 from conformance.errors import CheckFailed
 
@@ -27,13 +27,6 @@ SCALE_ULPS = 4
 
 #: narrower float dtypes an implementation may silently compute in, widest first
 _LOWER_PRECISIONS = ("float32", "float16", "bfloat16")
-
-
-def first_offender(bad: np.ndarray) -> tuple[tuple[int, ...], str]:
-    """The index of the first true element of ``bad`` and how many there are ("3 of 96"):
-    every failure message names the first offending element or map the same way."""
-    index = tuple(int(i) for i in np.argwhere(bad)[0])
-    return index, f"{int(bad.sum())} of {bad.size}"
 
 
 def ulp(values: np.ndarray, dtype: np.dtype) -> np.ndarray:

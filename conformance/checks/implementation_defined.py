@@ -10,11 +10,11 @@ from conformance.adapters.base import Adapter
 from conformance.checks.assertions import (
     DtypeWatch,
     assert_scaled,
-    first_offender,
 )
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import (
     extract_keep_mask,
+    first_offender,
     keep_from_zeros,
     maps,
     nonzero_values,

@@ -31,6 +31,13 @@ def maps(a: np.ndarray) -> np.ndarray:
     return a.reshape((*a.shape[:-2], -1))
 
 
+def first_offender(bad: np.ndarray) -> tuple[tuple[int, ...], str]:
+    """The index of the first true element of ``bad`` and how many there are ("3 of 96"):
+    every failure message names the first offending element or map the same way."""
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    return index, f"{int(bad.sum())} of {bad.size}"
+
+
 def extract_keep_mask(*, x: np.ndarray, y: np.ndarray, where: str = "") -> np.ndarray:
     """The keep decision of every map of ``y`` (computed from input ``x`` with no zeros).
 
@@ -60,7 +67,7 @@ def keep_from_zeros(zero: np.ndarray, *, where: str = "") -> np.ndarray:
         kept = ~zero.any(axis=-1)
     partial = ~(dropped | kept)
     if partial.any():
-        index = tuple(int(i) for i in np.argwhere(partial)[0])
+        index, _ = first_offender(partial)
         frac = float(zero[index].mean())
         raise CheckFailed(
             f"map {index} is partly zero ({frac:.0%} of its {zero.shape[-1]} elements): "

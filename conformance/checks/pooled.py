@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from conformance.stats import StatResult
+from conformance.stats import StatResult, chi2_noncentrality
 from conformance.stats._scipy import stats  # imported on first use
 
 
@@ -55,18 +55,6 @@ def excess_rate_test(
     )
 
 
-def noncentrality(df: int, alpha: float, beta: float) -> float:
-    """Noncentrality at which a chi-square test of ``df`` df at ``alpha`` has power 1 - beta."""
-    crit = stats.chi2.isf(alpha, df)
-    lo, hi = 0.0, 10.0
-    while stats.ncx2.sf(crit, df, hi) < 1 - beta:
-        hi *= 2
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if stats.ncx2.sf(crit, df, mid) < 1 - beta else (lo, mid)
-    return hi
-
-
 def bonferroni_p(z: float, tests: int) -> float:
     """Two-sided p-value of ``z``, Bonferroni-corrected over ``tests`` z-tests (valid under any
     dependence between them): ``min(1, tests * 2 * sf(|z|))``."""
@@ -95,7 +83,7 @@ def omnibus_chi2(
     every term, that the test detects with power ``1 - beta``.
     """
     total = float((z * z).sum())
-    lam = noncentrality(z.size, alpha, beta)
+    lam = chi2_noncentrality(z.size, alpha, beta)
     return StatResult(
         test=test,
         statistic=total,

@@ -15,7 +15,7 @@ from conformance.adapters.base import Adapter
 from conformance.checks.assertions import SCALE_ULPS, DtypeWatch, assert_scaled
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import P_VALUES, SHAPES, extract_keep_mask, nonzero_values
-from conformance.checks.sampling import MEMORIES
+from conformance.checks.settings import MEMORIES
 from conformance.errors import CheckFailed
 
 #: p values of channel-structure besides those drawn from the seed

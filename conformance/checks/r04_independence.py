@@ -32,7 +32,7 @@ from conformance.checks.pooled import (
     lag_sums,
     lag_tests,
 )
-from conformance.checks.sampling import VALUE_CLASSES
+from conformance.checks.settings import VALUE_CLASSES
 from conformance.checks.subtests import verdict
 from conformance.stats import StatResult
 from conformance.stats._scipy import stats  # imported on first use

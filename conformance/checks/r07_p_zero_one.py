@@ -10,10 +10,9 @@ from conformance.checks import calling
 from conformance.checks.assertions import (
     DtypeWatch,
     assert_bitwise_equal,
-    first_offender,
 )
 from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.inputs import SHAPES, nonzero_values
+from conformance.checks.inputs import SHAPES, first_offender, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
 

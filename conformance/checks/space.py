@@ -49,7 +49,7 @@ import numpy as np
 from conformance.checks import calling
 from conformance.checks.base import CheckContext, Level
 from conformance.checks.inputs import extract_keep_mask, keep_from_zeros, maps
-from conformance.checks.sampling import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
+from conformance.checks.settings import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
 from conformance.stats import (
     binomial_count_gof_sample_size,

@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 
 from conformance.checks.base import Outcome
-from conformance.checks.sampling import Setting
+from conformance.checks.settings import Setting
 from conformance.errors import CheckFailed
 from conformance.stats import StatResult
 

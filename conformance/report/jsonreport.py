@@ -16,7 +16,6 @@ from typing import Any
 
 import conformance
 from conformance.report.schema import FORMAT_VERSION, ReportError, validate
-from conformance.results import AdapterResult
 
 __all__ = [
     "FORMAT_VERSION",
@@ -106,20 +105,20 @@ def _normalise_entry(
 
 
 def build_report(
-    adapters: list[AdapterResult] | list[dict[str, Any]],
+    adapters: list[dict[str, Any]],
     config: dict[str, Any],
     *,
     complete: bool = True,
     expected: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """The whole report as plain JSON-serialisable data (adapters as results or entries).
+    """The whole report as plain JSON-serialisable data, from the adapters' entries.
 
     ``complete=False`` marks an interrupted run; an adapter entry may carry its own
     ``complete`` flag (false for the adapter that was running when the run stopped).  An entry
     without one is complete when it has a result for each of the ``expected`` check ids (by
     default the ids the config selected, or every id some adapter has a result for).
     """
-    raw = [_finite(a if isinstance(a, dict) else a.to_dict()) for a in adapters]
+    raw = [_finite(a) for a in adapters]
     if complete:
         expected = None
     elif expected is None:

@@ -79,6 +79,7 @@ from conformance.stats.goodness import (
     binomial_count_gof_test,
     chi2_gof_mde,
     chi2_gof_sample_size,
+    chi2_noncentrality,
     pool_bins,
     pooled_df,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "binomial_test",
     "chi2_gof_mde",
     "chi2_gof_sample_size",
+    "chi2_noncentrality",
     "clopper_pearson",
     "count_identical_pairs",
     "dispersion_mde",

@@ -42,8 +42,9 @@ class CountGofResult(StatResult):
 
 
 @functools.lru_cache(maxsize=1024)
-def _noncentrality(df: int, alpha: float, beta: float) -> float:
-    """Noncentrality ``lam`` at which the level-``alpha`` chi-square(df) test has power 1-beta."""
+def chi2_noncentrality(df: int, alpha: float, beta: float) -> float:
+    """Noncentrality ``lam`` at which the level-``alpha`` chi-square(df) test has power 1-beta
+    (the sizing of every chi-square test, the pooled ones of the checks included)."""
     crit = stats.chi2.isf(alpha, df)
     target = 1.0 - beta
 
@@ -76,7 +77,7 @@ def chi2_gof_mde(n: int, df: int, *, alpha: float, beta: float) -> float:
     alpha, beta = validate.rates(alpha, beta)
     n = validate.count("n", n, minimum=1)
     df = validate.count("df", df, minimum=1)
-    return math.sqrt(_noncentrality(df, alpha, beta) / n)
+    return math.sqrt(chi2_noncentrality(df, alpha, beta) / n)
 
 
 def chi2_gof_sample_size(w: float, df: int, *, alpha: float, beta: float) -> int:
@@ -86,7 +87,7 @@ def chi2_gof_sample_size(w: float, df: int, *, alpha: float, beta: float) -> int
     alpha, beta = validate.rates(alpha, beta)
     w = validate.effect("w", w)
     df = validate.count("df", df, minimum=1)
-    return max(1, ceil_count(_noncentrality(df, alpha, beta) / (w * w)))
+    return max(1, ceil_count(chi2_noncentrality(df, alpha, beta) / (w * w)))
 
 
 def chi2_result(cls: type[R], *, test: str, statistic: float, pearson: float, df: int, n: int,
