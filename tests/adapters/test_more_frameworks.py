@@ -53,6 +53,22 @@ def test_new_adapter_with_framework_import_failing_is_a_spec_error(monkeypatch, 
 # --- haiku: hk.dropout with broadcast_dims=(-3, -2); validates p, but not NaN ------------
 
 
+def _assert_keyed_nhwc_basics(adapter, info) -> np.ndarray:
+    """What the haiku and trax adapters share (NHWC, explicit keys): their declared
+    capabilities and whole maps at the right scale on one NHWC call; returns that input."""
+    assert info["layout"] == "NHWC"
+    assert caps(adapter) == {
+        "inplace": False, "seed": True, "autograd": True,
+        "dtypes": ["float16", "float32", "float64", "bfloat16"], "three_d": True,
+    }
+    x = np.arange(1, 1 + 2 * 3 * 4 * 32, dtype=np.float32).reshape(2, 3, 4, 32)  # NHWC
+    adapter.seed(0)
+    y = adapter.to_numpy(adapter.dropout2d(adapter.to_native(x), 0.5))
+    kept = channel_decisions(np.moveaxis(y, -1, 1), np.moveaxis(x, -1, 1), scale=2.0)
+    assert 0 < kept.sum() < kept.size
+    return x
+
+
 def test_haiku():
     hk = pytest.importorskip("haiku")
     import jax
@@ -60,17 +76,8 @@ def test_haiku():
     adapter = load_adapter("haiku")
     info = adapter.info()
     assert info["framework_version"] == f"{hk.__version__} (jax {jax.__version__})"
-    assert info["layout"] == "NHWC"
-    assert caps(adapter) == {
-        "inplace": False, "seed": True, "autograd": True,
-        "dtypes": ["float16", "float32", "float64", "bfloat16"], "three_d": True,
-    }
     # a couple of calls: whole maps, the scale, bfloat16 through ml_dtypes, unbatched HWC
-    x = np.arange(1, 1 + 2 * 3 * 4 * 32, dtype=np.float32).reshape(2, 3, 4, 32)  # NHWC
-    adapter.seed(0)
-    y = adapter.to_numpy(adapter.dropout2d(adapter.to_native(x), 0.5))
-    kept = channel_decisions(np.moveaxis(y, -1, 1), np.moveaxis(x, -1, 1), scale=2.0)
-    assert 0 < kept.sum() < kept.size
+    x = _assert_keyed_nhwc_basics(adapter, info)
     xb = np.ones((2, 3, 3, 8), np.dtype("bfloat16"))
     yb = adapter.to_numpy(adapter.dropout2d(adapter.to_native(xb), 0.5))
     assert yb.dtype == np.dtype("bfloat16") and set(np.unique(yb.astype(np.float32))) <= {0, 2}
@@ -198,16 +205,7 @@ def test_trax():
     adapter = load_adapter("trax")
     info = adapter.info()
     assert info["framework_version"].endswith(f"(jax {jax.__version__})")
-    assert info["layout"] == "NHWC"
-    assert caps(adapter) == {
-        "inplace": False, "seed": True, "autograd": True,
-        "dtypes": ["float16", "float32", "float64", "bfloat16"], "three_d": True,
-    }
-    x = np.arange(1, 1 + 2 * 3 * 4 * 32, dtype=np.float32).reshape(2, 3, 4, 32)  # NHWC
-    adapter.seed(0)
-    y = adapter.to_numpy(adapter.dropout2d(adapter.to_native(x), 0.5))
-    kept = channel_decisions(np.moveaxis(y, -1, 1), np.moveaxis(x, -1, 1), scale=2.0)
-    assert 0 < kept.sum() < kept.size
+    x = _assert_keyed_nhwc_basics(adapter, info)
     y3 = adapter.to_numpy(adapter.dropout2d(adapter.to_native(x[0]), 0.5))
     channel_decisions(np.moveaxis(y3, -1, 0), np.moveaxis(x[0], -1, 0), scale=2.0)
     # Finding (trax 1.4.1): the rate is never validated -- p = 1 gives all NaN (0 / 0), and
