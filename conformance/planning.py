@@ -21,9 +21,9 @@ from conformance.checks import space as sp
 
 
 def decision_cost(adapter: Adapter, *, budget_s: float = 0.3) -> tuple[float, float]:
-    """(seconds per call, seconds per channel decision) through the suite's harness, from
-    timing a 1-decision and a 16,384-decision float32 input (conversion and mask extraction
-    included, statistics not)."""
+    """(seconds per call, seconds per channel decision) through the suite's calls
+    (checks/calling.py), from timing a 1-decision and a 16,384-decision float32 input
+    (conversion and mask extraction included, statistics not)."""
 
     def per_call(shape: tuple[int, int, int, int]) -> float:
         x = np.ones(shape, np.float32)
@@ -134,7 +134,7 @@ def format_plan(levels: list[str] | str, adapter: Adapter | None = None, *, seed
     if timing:
         per_call, per_decision = decision_cost(adapter)
         lines.append(f"expected times from {adapter.name}: {per_call * 1e6:.0f} us per call + "
-                     f"{per_decision * 1e9:.0f} ns per channel decision (through the harness); "
+                     f"{per_decision * 1e9:.0f} ns per channel decision (as the checks call); "
                      f"F = {battery.FAMILY_ALPHA:g}, beta = {battery.BETA:g}, seed {seed}")
     for level in levels:
         summary = space_summary(level, adapter=adapter, seed=seed)

@@ -19,7 +19,7 @@ INPUT_KINDS: tuple[str, ...] = ("ones", "normal", "mixed-magnitude")
 VALUE_CLASSES = "value-classes"
 
 
-#: memory layouts the harness can give the input (see ``calling.forward``)
+#: memory layouts the input can be given in (see ``calling.forward``)
 MEMORIES: tuple[str, ...] = ("contiguous", "channels_last", "strided")
 
 

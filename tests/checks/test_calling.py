@@ -1,5 +1,5 @@
-"""The harness between the checks and an adapter: layout conversion, non-contiguous input, and
-an adapter's exceptions and unreadable output turned into AdapterError."""
+"""checks/calling.py, between the checks and an adapter: layout conversion, non-contiguous
+input, and an adapter's exceptions and unreadable output turned into AdapterError."""
 
 from __future__ import annotations
 
