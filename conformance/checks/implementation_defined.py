@@ -7,10 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters.base import Adapter
-from conformance.checks.assertions import (
-    DtypeWatch,
-    assert_scaled,
-)
+from conformance.checks.assertions import DtypeWatch, assert_scaled
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import (
     extract_keep_mask,

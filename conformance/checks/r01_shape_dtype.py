@@ -8,17 +8,9 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter
-from conformance.checks.assertions import (
-    ROOT_DTYPE,
-    ROOT_SHAPE,
-    describe_difference,
-)
+from conformance.checks.assertions import ROOT_DTYPE, ROOT_SHAPE, describe_difference
 from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.inputs import (
-    SHAPES,
-    bits,
-    nonzero_values,
-)
+from conformance.checks.inputs import SHAPES, bits, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
 EMPTY_SHAPES = ((0, 4, 3, 3), (2, 0, 3, 3), (2, 4, 0, 3), (2, 4, 3, 0))

@@ -6,10 +6,7 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks import calling
-from conformance.checks.assertions import (
-    DtypeWatch,
-    assert_bitwise_equal,
-)
+from conformance.checks.assertions import DtypeWatch, assert_bitwise_equal
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import SHAPES, nonzero_values
 from conformance.errors import AdapterError, CheckFailed

@@ -8,9 +8,7 @@ import numpy as np
 
 from conformance.adapters.base import Adapter, dtype_finfo
 from conformance.checks import calling
-from conformance.checks.assertions import (
-    describe_difference,
-)
+from conformance.checks.assertions import describe_difference
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import SHAPES, maps, nonzero_values
 from conformance.errors import AdapterError, CheckFailed

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 from conformance.adapters.base import Adapter
-from conformance.checks.assertions import (
-    assert_bitwise_equal,
-)
+from conformance.checks.assertions import assert_bitwise_equal
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import SHAPES, extract_keep_mask, nonzero_values
 from conformance.errors import CheckFailed
