@@ -4,10 +4,13 @@ Every front door goes through here: the CLI (``run``, ``selftest``, ``calibrate`
 door, and the Python API (:mod:`conformance.api`).  A session runs checks either
 
 - in a supervised worker process (:class:`WorkerSession`, the CLI's and the pytest door's way):
-  the supervisor never imports or calls the implementation; it enforces each check's timeout
-  from outside by killing the worker, turns a worker that dies into an ``error`` verdict for
-  the check that was running (with the exit status or signal), and starts a fresh worker for
-  the checks that remain.  Workers are started through execnet, the engine pytest-xdist
+  the supervisor never imports or calls the implementation; it watches the worker's progress
+  (each call of the implementation, see :mod:`conformance.worker`) and kills a worker that
+  makes none for a stall limit (or outlives the check's total timeout, a backstop), turns a
+  worker that dies into an ``error`` verdict for the check that was running (with the exit
+  status or signal), and starts a fresh worker for the checks that remain -- unless the
+  worker was lost in two checks in a row, or hung in three: then the remaining checks are
+  reported as not run.  Workers are started through execnet, the engine pytest-xdist
   already uses: a local subprocess by default, or any execnet gateway spec (``ssh=host``
   reaches a GPU machine) -- or
 - in the caller's own process (:class:`InProcessSession`, the Python API's default: code that
@@ -19,7 +22,10 @@ Results travel as report dicts (``CheckResult.to_dict()``), the same in both cas
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -31,6 +37,25 @@ from conformance.runner import RunConfig, reproduce_command
 
 #: seconds a fresh worker may take to start and load its adapter (imports of a framework)
 LOAD_TIMEOUT_S = 300.0
+#: Hang detection: a worker whose implementation makes no progress for the stall limit is
+#: killed as hung.  In a call of the implementation the limit is the larger of CALL_FLOOR_S and
+#: CALL_MULTIPLE times the slowest call the adapter has made so far; between calls (the
+#: check's own work, measured the same way) the larger of GAP_FLOOR_S and GAP_MULTIPLE times
+#: the longest such stretch so far; both times --timeout-scale.  The floors leave room for a
+#: first call that compiles or initialises a device; the checks' own work between calls
+#: measured at most 5 s (thorough level, 2 busy cores).  A check's total timeout stays as the
+#: backstop for an implementation that progresses but absurdly slowly.
+CALL_FLOOR_S = 30.0
+CALL_MULTIPLE = 10.0
+GAP_FLOOR_S = 60.0
+GAP_MULTIPLE = 10.0
+#: seconds between two looks at a worker's progress
+POLL_S = 0.2
+#: a systematic fault ends an adapter's run: once its worker was lost (hung, crashed, exited)
+#: in LOST_IN_A_ROW checks in a row, or hung in HANGS_IN_ALL checks, the remaining checks are
+#: reported as ``error: not run, ...`` instead of each waiting for its own hang
+LOST_IN_A_ROW = 2
+HANGS_IN_ALL = 3
 #: ``progress(adapter_name, check_id, event)``: event is "start" or the verdict string
 ProgressFn = Callable[[str, str, str], None]
 
@@ -138,7 +163,8 @@ def spec_of(obj: Any) -> str | None:
 
 
 class WorkerSession:
-    """Runs checks in a worker process; restarts it after a crash, hang or exit."""
+    """Runs checks in a worker process; restarts it after a crash, hang or exit, and stops
+    trying once the implementation is lost systematically (see :data:`LOST_IN_A_ROW`)."""
 
     def __init__(self, spec: str, config: RunConfig, gateway: str = GATEWAY) -> None:
         self.spec = spec
@@ -151,6 +177,19 @@ class WorkerSession:
         self._lock = threading.Lock()
         self._stopped = False
         self._checks = _check_table()
+        #: the worker's progress record: a map of the file it shares with us, or else the last
+        #: record it sent (a worker on another host)
+        self._shared: Any = None
+        self._sent: dict[str, Any] | None = None
+        self._serial = 0
+        #: what the implementation has shown so far (over every worker of this session)
+        self.slowest_call_s = 0.0
+        self.longest_gap_s = 0.0
+        #: the checks that lost their worker in a row, and every check that hung
+        self._lost: list[tuple[str, str]] = []
+        self._hung: list[str] = []
+        #: once set, the message of every remaining check (the run has given up)
+        self.given_up: str | None = None
 
     # lifecycle
 
@@ -171,13 +210,14 @@ class WorkerSession:
                 raise LoadFailed(self.spec, f"cannot start a worker with gateway "
                                  f"{self.gateway_spec!r}: {exc}") from None
             self._channel = self._gateway.remote_exec(BOOTSTRAP)
-        import os
         import sys
 
+        path, token = self._share_progress()
         setup = {"sys_path": [p or os.getcwd() for p in sys.path], "cwd": os.getcwd(),
-                 "spec": self.spec, "config": self.config.as_dict()}
-        self._channel.send(json.dumps(setup))
+                 "spec": self.spec, "config": self.config.as_dict(),
+                 "progress_file": path, "progress_token": token}
         try:
+            self._channel.send(json.dumps(setup))
             message = self._receive(LOAD_TIMEOUT_S * self.config.timeout_scale)
         except Stopped:
             raise
@@ -185,11 +225,43 @@ class WorkerSession:
             self.kill()
             raise LoadFailed(self.spec, f"adapter {self.spec!r} could not be loaded: "
                              f"{gone.reason} before reporting anything") from None
+        finally:
+            _unlink(path)  # mapped by both processes by now, or never to be
         if message.get("event") != "loaded":
             self.kill()
             raise LoadFailed(self.spec, message.get("message", "the adapter did not load"))
+        if message.get("progress") != "shared":
+            self._close_shared()  # another host: the worker sends its record instead
         self.info = message["info"]
         return self.info
+
+    def _share_progress(self) -> tuple[str | None, str]:
+        """A fresh file for the worker's progress record, mapped here; its path and the token
+        that tells the worker it is on this host."""
+        import mmap
+
+        from conformance.worker import RECORD_SIZE, TOKEN_OFFSET, TOKEN_SIZE
+
+        self._close_shared()
+        self._sent = None
+        token = secrets.token_bytes(TOKEN_SIZE)
+        try:
+            fd, path = tempfile.mkstemp(prefix="dropout2d-progress-")
+            with os.fdopen(fd, "r+b") as f:
+                f.write(bytes(TOKEN_OFFSET) + token)
+                f.flush()
+                self._shared = mmap.mmap(f.fileno(), RECORD_SIZE)
+        except OSError:  # (no temporary directory: the worker sends its record instead)
+            return None, token.hex()
+        return path, token.hex()
+
+    def _close_shared(self) -> None:
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            try:
+                shared.close()
+            except (BufferError, ValueError):
+                pass
 
     def kill(self) -> None:
         """Kill the worker now (a hang, a stop); the next ``run`` starts a fresh one."""
@@ -220,69 +292,228 @@ class WorkerSession:
             except Exception:
                 pass
         self.kill()
+        self._close_shared()
 
     # running
 
     def run(self, check_id: str) -> dict[str, Any]:
         check = self._checks[check_id]
+        if self.given_up is not None:
+            return error_result(check, self.config, self.spec, self.given_up, 0.0)
         start = time.perf_counter()
         if self._channel is None:
             try:
                 self.start()
             except LoadFailed as exc:
+                self._note(check_id, "reload")
                 return error_result(check, self.config, self.spec,
                                     f"a fresh worker could not load the adapter: {exc.message}",
                                     time.perf_counter() - start)
         timeout = check.timeout_s * self.config.timeout_scale
+        self._serial += 1
         try:
-            self._channel.send(json.dumps({"op": "run", "check": check_id}))
-            message = self._receive(timeout)
+            try:
+                self._channel.send(json.dumps({"op": "run", "check": check_id,
+                                               "serial": self._serial}))
+            except Exception:  # (the worker died after its last answer)
+                raise _WorkerGone(_signal_name(_exit_status(self._gateway))) from None
+            message = self._await_result(check_id, self._serial, timeout)
         except _WorkerGone as gone:
             self.kill()
+            self._note(check_id, gone.kind)
             return error_result(
                 check, self.config, self.spec,
                 f"{gone.reason} while running {check_id}; the checks after it ran in a fresh "
                 "worker", time.perf_counter() - start)
+        except _WorkerStalled as stalled:
+            self.kill()
+            self._note(check_id, "hung")
+            return error_result(check, self.config, self.spec, stalled.message,
+                                time.perf_counter() - start)
         except _WorkerTimeout:
             self.kill()
+            self._note(check_id, "hung")
             return error_result(
                 check, self.config, self.spec,
                 f"timeout: {check_id} did not finish within {timeout:.0f} s; the worker was "
                 "killed (the adapter hangs or is very slow; --timeout-scale gives it longer)",
                 time.perf_counter() - start)
+        self._note(check_id, None)
         return message["check"]
 
-    def _receive(self, timeout: float) -> dict[str, Any]:
+    def _note(self, check_id: str, lost: str | None) -> None:
+        """Count a check that lost its worker (``lost`` says how), or one that did not; give
+        up on the run when the rule says so."""
+        if lost is None:
+            self._lost.clear()
+            return
+        self._lost.append((check_id, lost))
+        if lost == "hung":
+            self._hung.append(check_id)
+        if len(self._lost) >= LOST_IN_A_ROW:
+            why = self._lost[-LOST_IN_A_ROW:]
+        elif len(self._hung) >= HANGS_IN_ALL:
+            why = [(c, "hung") for c in self._hung[-HANGS_IN_ALL:]]
+        else:
+            return
+        self.given_up = (
+            f"not run, the implementation {_lost_text(why)} (an adapter's run stops once its "
+            f"worker is lost in {LOST_IN_A_ROW} checks in a row or hangs in {HANGS_IN_ALL}; "
+            "the reproduce command runs this check on its own)")
+
+    def _await_result(self, check_id: str, serial: int, timeout: float) -> dict[str, Any]:
+        """The worker's result for request ``serial``, watching its progress meanwhile:
+        :class:`_WorkerStalled` when it makes none for the stall limit, :class:`_WorkerTimeout`
+        after ``timeout`` in all."""
+        started = time.monotonic()
+        deadline = started + timeout
+        seen: dict[str, Any] | None = None
+        changed_at = started
+        while True:
+            wait = max(0.01, min(POLL_S, deadline - time.monotonic()))
+            message = self._receive(wait, poll=True)
+            if message is not None:
+                return message
+            now = time.monotonic()
+            record, busy = self._record()
+            if now >= deadline:
+                raise _WorkerTimeout()
+            if busy or record != seen:
+                seen, changed_at = record, now
+                if record is not None:
+                    self.slowest_call_s = max(self.slowest_call_s, record["slowest_s"])
+                    self.longest_gap_s = max(self.longest_gap_s, record["longest_gap_s"])
+                continue
+            current = record if record is not None and record["serial"] == serial else None
+            limit, why = self._stall_limit(current)
+            if now - changed_at >= limit:
+                raise _WorkerStalled(self._stall_message(check_id, current, now - changed_at,
+                                                         why))
+
+    def _record(self) -> tuple[dict[str, Any] | None, bool]:
+        """The worker's progress record as last seen, and whether it was being written."""
+        if self._shared is None:
+            return self._sent, False
+        from conformance.worker import read_record
+
+        record = read_record(self._shared)
+        return record, record is None
+
+    def _stall_limit(self, record: dict[str, Any] | None) -> tuple[float, str]:
+        """How long the worker may make no progress, in its state ``record``, and why."""
+        scale = self.config.timeout_scale
+        if record is not None and record["in_call"]:
+            base = max(CALL_FLOOR_S, CALL_MULTIPLE * self.slowest_call_s)
+            why = (f"the larger of {_seconds(CALL_FLOOR_S)} and {CALL_MULTIPLE:g} x the slowest "
+                   f"call so far, {self.slowest_call_s:.2g} s")
+        else:
+            base = max(GAP_FLOOR_S, GAP_MULTIPLE * self.longest_gap_s)
+            why = (f"the larger of {_seconds(GAP_FLOOR_S)} and {GAP_MULTIPLE:g} x the longest "
+                   f"stretch of the suite's own work between calls so far, "
+                   f"{self.longest_gap_s:.2g} s")
+        if scale != 1:
+            why += f", times --timeout-scale {scale:g}"
+        return base * scale, why
+
+    def _stall_message(self, check_id: str, record: dict[str, Any] | None, quiet_s: float,
+                       why: str) -> str:
+        if record is not None and record["in_call"]:
+            where = f"hung in call {record['calls']} of {check_id} ({record['setting']})"
+        elif record is not None and record["calls"]:
+            where = (f"hung in {check_id} after call {record['calls']} ({record['setting']}) "
+                     "returned, outside any call of the implementation (an implementation "
+                     "thread that holds the interpreter lock does this)")
+        else:
+            where = (f"hung in {check_id} before its first call of the implementation (an "
+                     "implementation thread that holds the interpreter lock does this)")
+        text = f"{where}, no progress for {_seconds(quiet_s)}"
+        if self._shared is None:
+            text += (" (as the worker on another host last reported it: the call that hangs "
+                     "may be a later one)")
+        return (f"{text}; the worker was killed (limit: {why}; --timeout-scale gives a slow "
+                "implementation longer)")
+
+    def _receive(self, timeout: float, *, poll: bool = False) -> dict[str, Any] | None:
+        """The worker's next message other than progress (which is recorded); with ``poll``,
+        None when nothing came within ``timeout``."""
         import execnet
 
         channel, gateway = self._channel, self._gateway
         if channel is None:
             raise Stopped() if self._stopped else _WorkerGone(_signal_name(None))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                text = channel.receive(timeout=max(0.0, deadline - time.monotonic()))
+            except execnet.TimeoutError:
+                if self._stopped:
+                    raise Stopped() from None
+                if poll:
+                    return None
+                raise _WorkerTimeout() from None
+            except execnet.RemoteError as exc:
+                # The worker's own code raised (not the adapter's: run_check catches those).
+                last = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+                raise _WorkerGone(f"the worker failed ({last})") from None
+            except Exception:  # EOFError, closed channel: the worker process is gone
+                if self._stopped:
+                    raise Stopped() from None
+                raise _WorkerGone(_signal_name(_exit_status(gateway))) from None
+            message = json.loads(text)
+            if message.get("event") != "progress":
+                return message
+            self._sent = {**message, "version": (self._sent or {}).get("version", 0) + 1}
+            if poll:
+                return None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def _unlink(path: str | None) -> None:
+    if path:
         try:
-            text = channel.receive(timeout=timeout)
-        except execnet.TimeoutError:
-            if self._stopped:
-                raise Stopped() from None
-            raise _WorkerTimeout() from None
-        except execnet.RemoteError as exc:
-            # The worker's own code raised (not the adapter's: run_check catches those).
-            last = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
-            raise _WorkerGone(f"the worker failed ({last})") from None
-        except Exception:  # EOFError, closed channel: the worker process is gone
-            if self._stopped:
-                raise Stopped() from None
-            raise _WorkerGone(_signal_name(_exit_status(gateway))) from None
-        return json.loads(text)
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+#: how a check lost its worker, as "the implementation ... in <checks>"
+_LOST_VERBS = {"hung": "hung in", "crashed": "crashed in", "exited": "exited in",
+               "reload": "could not be loaded again for"}
+
+
+def _lost_text(lost: list[tuple[str, str]]) -> str:
+    """``[("a", "hung"), ("b", "hung")]`` -> ``"hung in a and b"``."""
+    groups: list[tuple[str, list[str]]] = []
+    for check_id, kind in lost:
+        if groups and groups[-1][0] == kind:
+            groups[-1][1].append(check_id)
+        else:
+            groups.append((kind, [check_id]))
+    return _and([f"{_LOST_VERBS.get(kind, kind)} {_and(ids)}" for kind, ids in groups])
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 class _WorkerGone(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, kind: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.kind = kind or ("exited" if "exited" in reason else "crashed")
 
 
 class _WorkerTimeout(Exception):
     pass
+
+
+class _WorkerStalled(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _exit_status(gateway: Any) -> int | None:

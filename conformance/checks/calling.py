@@ -3,6 +3,9 @@
 Every call of the implementation under test goes through :func:`forward` (or
 :func:`expect_error`), so an adapter that raises or returns something that is not an array
 becomes an :class:`AdapterError` with context, never a crash of the run.
+
+In a supervised worker, :data:`progress` is told when each call starts and ends (what the
+supervisor needs to tell a hang from slow progress, see ``conformance.worker``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,26 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.errors import AdapterError
+
+#: set by a supervised worker (``conformance.worker.Recorder``): ``enter(what)`` before each
+#: call of the implementation, ``leave()`` after it; ``what`` is a tuple ``(describe, *args)``
+#: whose ``describe(*args)`` says what was called, formatted only when the setting changes
+#: (this path is hot).  None elsewhere: then tracking costs one global lookup per call.
+progress: Any = None
+
+
+@contextlib.contextmanager
+def tracked(describe: Any, *args: Any) -> Iterator[None]:
+    """One call of the implementation, for :data:`progress` (the cold paths' form)."""
+    tracker = progress
+    if tracker is None:
+        yield
+        return
+    tracker.enter((describe, *args))
+    try:
+        yield
+    finally:
+        tracker.leave()
 
 
 def _to_layout(adapter: Adapter, x: np.ndarray) -> np.ndarray:
@@ -73,6 +96,11 @@ def _describe(p: float, training: bool, inplace: bool, shape: tuple, dtype: Any)
     return f"p={p!r}, training={training}, inplace={inplace}, shape={shape}, dtype={dtype}"
 
 
+def _describe_forward(p: float, training: bool, inplace: bool, shape: tuple, dtype: Any,
+                      memory: str) -> str:
+    return _describe(p, training, inplace, shape, dtype) + f", memory={memory}"
+
+
 def forward(
     adapter: Adapter,
     x: np.ndarray,
@@ -93,6 +121,18 @@ def forward(
     ``guard=False`` leaves undoing process-state changes to the caller, who wraps the whole
     loop in :func:`guarded` instead.
     """
+    tracker = progress  # explicit rather than tracked(): a context manager costs ~1 us a call
+    if tracker is None:
+        return _forward(adapter, x, p, training, inplace, memory, read_input, guard)
+    tracker.enter((_describe_forward, p, training, inplace, x.shape, x.dtype, memory))
+    try:
+        return _forward(adapter, x, p, training, inplace, memory, read_input, guard)
+    finally:
+        tracker.leave()
+
+
+def _forward(adapter: Adapter, x: np.ndarray, p: float, training: bool, inplace: bool,
+             memory: str, read_input: bool, guard: bool) -> Forward:
     def where() -> str:  # formatted only when something goes wrong: this path is hot
         return _describe(p, training, inplace, x.shape, x.dtype) + f", memory={memory}"
 
@@ -126,6 +166,10 @@ def forward(
     return Forward(_from_layout(adapter, y), after, out is native)
 
 
+def _describe_expecting(p: float, training: bool, shape: tuple, dtype: Any) -> str:
+    return f"expecting an error for p={p!r}, training={training}, shape={shape}, dtype={dtype}"
+
+
 def expect_error(
     adapter: Adapter, x: np.ndarray, p: float, *, training: bool = True
 ) -> BaseException | None:
@@ -134,7 +178,7 @@ def expect_error(
     Exiting the process (``sys.exit``) is not raising an error: it is reported as the
     adapter's misbehaviour, so an implementation that exits on a bad p does not pass R8.
     """
-    with guarded():
+    with guarded(), tracked(_describe_expecting, p, training, x.shape, x.dtype):
         try:
             native = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
         except (Exception, SystemExit) as exc:
@@ -150,16 +194,24 @@ def expect_error(
     return None
 
 
+def _describe_seed(seed: int) -> str:
+    return f"seed({seed})"
+
+
 def seed_adapter(adapter: Adapter, seed: int) -> bool:
     """Seed the adapter if it can be seeded; return whether it was."""
     if not adapter.capabilities.seed:
         return False
     try:
-        with guarded():
+        with guarded(), tracked(_describe_seed, seed):
             adapter.seed(seed)
     except (Exception, SystemExit) as exc:
         raise AdapterError(f"seed({seed}) raised {exc!r}") from exc
     return True
+
+
+def _describe_grad(p: float, shape: tuple, dtype: Any) -> str:
+    return f"grad, p={p!r}, shape={shape}, dtype={dtype}"
 
 
 def gradient(
@@ -168,7 +220,7 @@ def gradient(
     """One forward and backward pass: (y, dL/dx) in NCHW for upstream gradient ``upstream``."""
     where = _describe(p, True, False, x.shape, x.dtype)
     try:
-        with guarded():
+        with guarded(), tracked(_describe_grad, p, x.shape, x.dtype):
             nx = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
             nu = adapter.to_native(np.array(_to_layout(adapter, upstream), copy=True))
             y, dx = adapter.grad(nx, p, nu)

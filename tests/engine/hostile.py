@@ -21,14 +21,14 @@ import numpy as np
 from conformance.adapters.base import Adapter
 
 
-def _correct(x, p, training=True, inplace=False):
+def _correct(x, p, training=True, inplace=False, seed=None):
     if not 0 <= p <= 1 or p != p:
         raise ValueError(f"bad p {p}")
     if not training or p == 0 or x.size == 0:
         return x
     if p == 1:
         return x * 0
-    keep = np.random.default_rng().random((*x.shape[:-2], 1, 1)) >= p
+    keep = np.random.default_rng(seed).random((*x.shape[:-2], 1, 1)) >= p
     return x * (keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
 
 
@@ -119,6 +119,50 @@ def sleeps_in_eval(x, p, training=True):
     if not training:
         time.sleep(0.5)
     return _correct(x, p, training)
+
+
+#: calls made in this process (each fresh worker imports this module anew: counts from 0)
+_CALLS = [0]
+
+
+def _fifth_call() -> bool:
+    _CALLS[0] += 1
+    return _CALLS[0] == 5
+
+
+def hangs_on_its_fifth_call(x, p, training=True):
+    """Correct, except that its fifth call in every fresh worker never returns and holds the
+    interpreter lock (a deadlocked kernel): no thread of the worker can run after it."""
+    if _fifth_call():
+        re.match(r"(a+)+$", "a" * 40 + "b")
+    return _correct(x, p, training)
+
+
+def sleeps_forever_on_its_fifth_call(x, p, training=True):
+    """A hang that releases the interpreter lock (waiting on a device that never answers)."""
+    if _fifth_call():
+        time.sleep(10**6)
+    return _correct(x, p, training)
+
+
+def starts_a_lock_holder_on_its_fifth_call(x, p, training=True):
+    """Starts a thread that takes the interpreter lock for ever, and returns: the worker
+    stops wherever its main thread is next, in a call or in the suite's own work."""
+    if _fifth_call():
+        threading.Thread(target=re.match, args=(r"(a+)+$", "a" * 40 + "b"),
+                         daemon=True).start()
+    return _correct(x, p, training)
+
+
+def seeded(x, p, training=True, seed=None):
+    """Correct and seedable: the same seed gives the same masks."""
+    return _correct(x, p, training, seed=seed)
+
+
+def slow_seeded(x, p, training=True, seed=None):
+    """``seeded``, 30 ms a call (a remote device, a slow fallback): slow, not hung."""
+    time.sleep(0.03)
+    return _correct(x, p, training, seed=seed)
 
 
 class RaisesInConstructor(Adapter):

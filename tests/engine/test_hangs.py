@@ -1,0 +1,263 @@
+"""A hang costs seconds, not hours; a slow implementation is never taken for a hung one.
+
+The supervisor watches each call of the implementation (conformance.worker's progress record)
+and kills a worker that makes no progress for a stall limit (30 s, or 10 times the slowest
+call so far, in a call; 60 s, or 10 times the longest stretch so far, in the suite's own work
+between calls; times --timeout-scale).  After a worker was lost in two checks in a row, or hung
+in three, an adapter's remaining checks are reported as not run.  The tests run at small
+--timeout-scale so that CI does not wait; the README gives the default-timeout measurements.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import conformance
+from conformance import engine
+from conformance.battery import check_ids
+from conformance.cli import main
+from conformance.report import load_report
+from conformance.runner import RunConfig
+from conformance.worker import HEADER, RECORD_SIZE, Recorder, read_record
+
+HOSTILE = Path(__file__).with_name("hostile.py")
+
+
+def run_cli(tmp_path: Path, name: str, *extra: str) -> tuple[int, dict, float]:
+    out = tmp_path / "out"
+    start = time.monotonic()
+    code = main(["run", "--adapter", f"{HOSTILE}:{name}", "--out", str(out), "--quiet", *extra])
+    took = time.monotonic() - start
+    return code, load_report(out / "conformance.json"), took  # load_report validates
+
+
+def checks_of(report: dict) -> dict[str, dict]:
+    (entry,) = report["adapters"]
+    return {c["id"]: c for c in entry["checks"]}
+
+
+# --- a systematic hang ends the run quickly --------------------------------------------------
+
+
+def test_a_hang_holding_the_interpreter_lock_in_every_fresh_worker_ends_the_run(tmp_path,
+                                                                                 capsys):
+    """The issue's scenario (every fresh worker hangs on its fifth call, holding the lock) over
+    the whole battery at the default level: at scale 0.05 the stall limit is 1.5 s, so the run
+    takes two stall limits and two worker starts, not each check's full timeout."""
+    code, report, took = run_cli(tmp_path, "hangs_on_its_fifth_call", "--timeout-scale",
+                                 "0.05")
+    assert took < 60, took  # each check's own timeout would be 23 x 6-45 s
+    assert code == 1
+    assert report["complete"] is True and report["conformant"] is False
+    checks = checks_of(report)
+    assert list(checks) == check_ids()
+    first, second = checks["shape-dtype"], checks["results-kept"]
+    assert first["verdict"] == "error"
+    assert first["message"].startswith("hung in call 5 of shape-dtype (p="), first["message"]
+    assert "no progress for 1." in first["message"] and "killed" in first["message"]
+    # results-kept calls the adapter's methods directly: those calls count too
+    assert second["verdict"] == "error"
+    assert second["message"].startswith("hung in call "), second["message"]
+    assert "of results-kept (dropout2d(x=ndarray" in second["message"]
+    rest = [c for cid, c in checks.items() if cid not in ("shape-dtype", "results-kept")]
+    assert {c["verdict"] for c in rest} == {"error"}
+    assert {c["message"].split(" (")[0] for c in rest} == {
+        "not run, the implementation hung in shape-dtype and results-kept"}
+    assert all(c["reproduce"] for c in rest)  # the way to run one of them on its own
+    summary = capsys.readouterr().out
+    assert "not run, the implementation hung in shape-dtype and results-kept" in summary
+
+
+def test_a_hang_that_releases_the_interpreter_lock_is_caught_the_same_way(tmp_path):
+    code, report, took = run_cli(
+        tmp_path, "sleeps_forever_on_its_fifth_call", "--timeout-scale", "0.05",
+        "--check", "channel-structure", "--check", "eval-identity", "--check", "p-zero")
+    assert code == 1 and took < 30
+    checks = checks_of(report)
+    assert checks["channel-structure"]["message"].startswith(
+        "hung in call 5 of channel-structure (p=")
+    assert checks["eval-identity"]["message"].startswith("hung in call 5 of eval-identity (")
+    assert checks["p-zero"]["message"].startswith(
+        "not run, the implementation hung in channel-structure and eval-identity")
+
+
+def test_a_thread_that_takes_the_interpreter_lock_for_ever_is_a_hang(tmp_path):
+    """The worker stops wherever its main thread is when the thread takes the lock."""
+    code, report, _ = run_cli(tmp_path, "starts_a_lock_holder_on_its_fifth_call",
+                              "--timeout-scale", "0.05", "--check", "channel-structure",
+                              "--check", "p-zero")
+    assert code == 1
+    message = checks_of(report)["channel-structure"]["message"]
+    assert message.startswith("hung in ") and "no progress for" in message, message
+
+
+def test_one_hang_costs_one_check_and_the_run_goes_on(tmp_path):
+    """A crash or hang alone does not trip the rule: the checks after it run."""
+    code, report, _ = run_cli(tmp_path, "hangs_holding_the_gil", "--timeout-scale", "0.05",
+                              "--check", "channel-structure", "--check", "eval-identity",
+                              "--check", "p-zero")
+    assert code == 1
+    checks = checks_of(report)
+    assert checks["channel-structure"]["message"].startswith("hung in call ")
+    assert checks["eval-identity"]["verdict"] == "pass"
+    assert checks["p-zero"]["verdict"] == "pass"
+
+
+# --- slow is not hung ----------------------------------------------------------------------------
+
+SLOW_CHECKS = ["eval-identity", "determinism", "drop-rate"]
+
+
+def _comparable(result: conformance.ConformanceResult) -> list:
+    return [(c.id, c.verdict, c.message, dict(c.findings),
+             [(s["test"], s["p_value"], s["n"]) for s in c.statistics.get("subtests", ())])
+            for c in result.checks]
+
+
+def test_an_implementation_slower_than_the_stall_limit_in_all_is_never_killed():
+    """30 ms a call: drop-rate's 436 calls take about 13 s, several times the
+    stall limit (3 s in a call at scale 0.1), and every check gives the verdicts, messages and
+    p-values of the same implementation without the sleep (same seed)."""
+    options = {"level": "quick", "checks": SLOW_CHECKS, "isolate": True, "timeout_scale": 0.1}
+    start = time.monotonic()
+    slow = conformance.check(f"{HOSTILE}:slow_seeded", **options)
+    slow_s = time.monotonic() - start
+    fast = conformance.check(f"{HOSTILE}:seeded", **options)
+    assert slow.conformant, slow.summary()
+    assert slow_s > 3 * 3.0  # longer in all than a stall limit: progress is what counts
+    assert _comparable(slow) == _comparable(fast)
+
+
+# --- the other doors -------------------------------------------------------------------------
+
+HANG_CHECKS = ["channel-structure", "eval-identity", "p-zero"]
+
+
+def test_the_api_with_isolate_detects_the_hang_and_applies_the_rule():
+    result = conformance.check(f"{HOSTILE}:hangs_on_its_fifth_call", checks=HANG_CHECKS,
+                               isolate=True, timeout_scale=0.05)
+    assert [c.verdict for c in result.checks] == ["error"] * 3
+    assert result["channel-structure"].message.startswith("hung in call 5 of channel-structure")
+    assert result["p-zero"].message.startswith(
+        "not run, the implementation hung in channel-structure and eval-identity")
+
+
+def test_a_worker_that_cannot_share_its_record_sends_it(monkeypatch):
+    """A worker on another host cannot map the supervisor's file: its thread sends the record
+    (here the file cannot be made, which takes the same path).  In a hang that releases the
+    interpreter lock the thread still runs, so it names the same call as the shared record;
+    the message says that the record may be a call old (a hang that holds the lock silences
+    the thread)."""
+    def hung_call(result: conformance.ConformanceResult) -> str:
+        return result["channel-structure"].message.split(", no progress")[0]
+
+    options = {"checks": ["three-d-input", "channel-structure"], "isolate": True,
+               "timeout_scale": 0.05}
+    spec = f"{HOSTILE}:sleeps_forever_on_its_fifth_call"
+    shared = conformance.check(spec, **options)
+
+    def no_file(*args: object, **kwargs: object) -> None:
+        raise OSError("no temporary directory")
+
+    monkeypatch.setattr(engine.tempfile, "mkstemp", no_file)
+    sent = conformance.check(spec, **options)
+    assert hung_call(shared).startswith("hung in call "), hung_call(shared)
+    assert hung_call(sent) == hung_call(shared)
+    assert "as the worker on another host last reported it" in sent["channel-structure"].message
+    assert "another host" not in shared["channel-structure"].message
+    # (a 4D-only function: skipped after one call, before the worker's fifth)
+    assert sent["three-d-input"].verdict == shared["three-d-input"].verdict == "skip"
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_pytest_door_detects_the_hang_and_applies_the_rule(pytester):
+    result = pytester.runpytest_subprocess(
+        "--pyargs", "conformance", f"--dropout2d-adapter={HOSTILE}:hangs_on_its_fifth_call",
+        "--dropout2d-timeout-scale=0.05",
+        *[f"--dropout2d-check={c}" for c in HANG_CHECKS],
+    )
+    assert result.ret == 1
+    result.assert_outcomes(failed=3)
+    out = result.stdout.str()
+    assert "hung in call 5 of channel-structure" in out
+    assert "not run, the implementation hung in channel-structure and eval-identity" in out
+
+
+# --- the rule and the record, directly -------------------------------------------------------
+
+
+def _session() -> engine.WorkerSession:
+    return engine.WorkerSession("reference", RunConfig())
+
+
+def test_two_lost_checks_in_a_row_give_up_one_alone_does_not():
+    session = _session()
+    session._note("a", "crashed")
+    session._note("b", None)
+    session._note("c", "exited")
+    assert session.given_up is None
+    session._note("d", "hung")
+    assert session.given_up is not None
+    assert session.given_up.startswith("not run, the implementation exited in c and hung in d")
+
+
+def test_three_hangs_in_all_give_up():
+    session = _session()
+    for check_id in ("a", "b", "c"):
+        session._note(check_id, "hung")
+        session._note("ok", None)
+    assert session.given_up is not None
+    assert session.given_up.startswith("not run, the implementation hung in a, b and c")
+
+
+def test_a_given_up_session_answers_without_a_worker():
+    session = _session()
+    session._note("shape-dtype", "hung")
+    session._note("results-kept", "crashed")
+    result = session.run("p-zero")
+    assert result["verdict"] == "error" and result["id"] == "p-zero"
+    assert result["message"].startswith(
+        "not run, the implementation hung in shape-dtype and crashed in results-kept")
+    assert session._channel is None  # no worker was started for it
+
+
+def test_the_stall_limit_follows_what_the_implementation_has_shown():
+    session = engine.WorkerSession("reference", RunConfig(timeout_scale=0.5))
+    in_call = {"in_call": True}
+    assert session._stall_limit(in_call)[0] == engine.CALL_FLOOR_S * 0.5
+    assert session._stall_limit(None)[0] == engine.GAP_FLOOR_S * 0.5
+    session.slowest_call_s = 7.0  # a slow device: ten times its slowest call
+    session.longest_gap_s = 8.0
+    assert session._stall_limit(in_call)[0] == pytest.approx(70 * 0.5)
+    assert session._stall_limit({"in_call": False})[0] == pytest.approx(80 * 0.5)
+    assert "--timeout-scale 0.5" in session._stall_limit(in_call)[1]
+
+
+def test_the_record_counts_calls_and_says_what_runs():
+    import mmap
+
+    buffer = mmap.mmap(-1, RECORD_SIZE)
+    recorder = Recorder(buffer)
+    recorder.begin(7)
+    assert read_record(buffer)["serial"] == 7 and read_record(buffer)["calls"] == 0
+    recorder.enter((lambda p: f"p={p}", 0.5))
+    recorder.enter((str, "nested: an adapter method inside a tracked call"))
+    record = read_record(buffer)
+    assert record["in_call"] and record["calls"] == 1 and record["setting"] == "p=0.5"
+    recorder.leave()
+    assert read_record(buffer)["in_call"]  # still in the outer call
+    time.sleep(0.01)
+    recorder.leave()
+    record = read_record(buffer)
+    assert not record["in_call"] and record["slowest_s"] >= 0.01
+    recorder.enter((lambda p: f"p={p}", 0.5))  # same setting: not written again
+    recorder.leave()
+    record = read_record(buffer)
+    assert record["calls"] == 2 and record["setting"] == "p=0.5"
+    buffer[0:HEADER.size] = HEADER.pack(9, 0, 0, 0, 0.0, 0.0, 0, 9)  # odd: being written
+    assert read_record(buffer) is None
