@@ -102,8 +102,9 @@ def add_shared_run_options(add: Callable[..., object], prefix: str = "--") -> No
     add(f"{prefix}check", action="append", default=[], metavar="ID",
         help="run only these check ids (repeatable)")
     add(f"{prefix}timeout-scale", type=TIMEOUT_SCALE_TYPE, default=1.0,
-        help="multiply every check's timeout (default 1: 120 s deterministic, 600 s "
-        "statistical); raise it for slow adapters such as torch-compile")
+        help="multiply every timeout (default 1: a worker whose implementation makes no "
+        "progress for 30 s in a call or 60 s between calls is killed as hung; a check has 120 s "
+        "(deterministic) or 900 s (statistical) in all); raise it for slow adapters")
     add(f"{prefix}gateway", default=GATEWAY, metavar="SPEC",
         help="where workers run, as an execnet gateway spec (default 'popen': a local "
         "process; e.g. 'ssh=gpu-box//python=python3' for a machine with the device)")

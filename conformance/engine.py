@@ -41,11 +41,14 @@ LOAD_TIMEOUT_S = 300.0
 #: killed as hung.  In a call of the implementation the limit is the larger of CALL_FLOOR_S and
 #: CALL_MULTIPLE times the slowest call the adapter has made so far; between calls (the
 #: check's own work, measured the same way) the larger of GAP_FLOOR_S and GAP_MULTIPLE times
-#: the longest such stretch so far; both times --timeout-scale.  The floors leave room for a
-#: first call that compiles or initialises a device; the checks' own work between calls
-#: measured at most 5 s (thorough level, 2 busy cores).  A check's total timeout stays as the
-#: backstop for an implementation that progresses but absurdly slowly.
+#: the longest such stretch so far; both times --timeout-scale.  The floors leave room for
+#: calls that compile (torch-compile's slowest measured 1.9 s with a warm Inductor cache) and
+#: a fresh worker's first call, which may start a compiler or a device (Inductor's start-up:
+#: up to a minute with a cold cache), has FIRST_CALL_FLOOR_S; the checks' own work between
+#: calls measured at most 5 s (thorough level, 2 busy cores).  A check's total timeout stays
+#: as the backstop for an implementation that progresses but absurdly slowly.
 CALL_FLOOR_S = 30.0
+FIRST_CALL_FLOOR_S = 90.0
 CALL_MULTIPLE = 10.0
 GAP_FLOOR_S = 60.0
 GAP_MULTIPLE = 10.0
@@ -247,11 +250,15 @@ class WorkerSession:
         token = secrets.token_bytes(TOKEN_SIZE)
         try:
             fd, path = tempfile.mkstemp(prefix="dropout2d-progress-")
+        except OSError:  # (no temporary directory: the worker sends its record instead)
+            return None, token.hex()
+        try:
             with os.fdopen(fd, "r+b") as f:
                 f.write(bytes(TOKEN_OFFSET) + token)
                 f.flush()
                 self._shared = mmap.mmap(f.fileno(), RECORD_SIZE)
-        except OSError:  # (no temporary directory: the worker sends its record instead)
+        except OSError:
+            _unlink(path)
             return None, token.hex()
         return path, token.hex()
 
@@ -403,8 +410,12 @@ class WorkerSession:
         """How long the worker may make no progress, in its state ``record``, and why."""
         scale = self.config.timeout_scale
         if record is not None and record["in_call"]:
-            base = max(CALL_FLOOR_S, CALL_MULTIPLE * self.slowest_call_s)
-            why = (f"the larger of {_seconds(CALL_FLOOR_S)} and {CALL_MULTIPLE:g} x the slowest "
+            # no call of this worker has returned yet: its first, which may start a compiler
+            first = record["slowest_s"] == 0.0
+            floor = FIRST_CALL_FLOOR_S if first else CALL_FLOOR_S
+            base = max(floor, CALL_MULTIPLE * self.slowest_call_s)
+            which = " (a fresh worker's first call)" if first else ""
+            why = (f"the larger of {_seconds(floor)}{which} and {CALL_MULTIPLE:g} x the slowest "
                    f"call so far, {self.slowest_call_s:.2g} s")
         else:
             base = max(GAP_FLOOR_S, GAP_MULTIPLE * self.longest_gap_s)

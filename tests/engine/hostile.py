@@ -138,6 +138,14 @@ def hangs_on_its_fifth_call(x, p, training=True):
     return _correct(x, p, training)
 
 
+def hangs_on_its_first_call(x, p, training=True):
+    """Holds the interpreter lock for ever in the first call of every fresh worker."""
+    _CALLS[0] += 1
+    if _CALLS[0] == 1:
+        re.match(r"(a+)+$", "a" * 40 + "b")
+    return _correct(x, p, training)
+
+
 def sleeps_forever_on_its_fifth_call(x, p, training=True):
     """A hang that releases the interpreter lock (waiting on a device that never answers)."""
     if _fifth_call():

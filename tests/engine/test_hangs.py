@@ -71,6 +71,20 @@ def test_a_hang_holding_the_interpreter_lock_in_every_fresh_worker_ends_the_run(
     assert "not run, the implementation hung in shape-dtype and results-kept" in summary
 
 
+def test_a_fresh_workers_first_call_has_a_longer_limit(tmp_path):
+    """A first call may start a compiler or a device: 90 s, not 30 s (4.5 s at scale 0.05)."""
+    code, report, took = run_cli(tmp_path, "hangs_on_its_first_call", "--timeout-scale", "0.05",
+                                 "--check", "shape-dtype", "--check", "eval-identity",
+                                 "--check", "p-zero")
+    assert code == 1 and took < 40
+    checks = checks_of(report)
+    for check_id in ("shape-dtype", "eval-identity"):
+        message = checks[check_id]["message"]
+        assert message.startswith(f"hung in call 1 of {check_id} ("), message
+        assert "no progress for 4." in message and "a fresh worker's first call" in message
+    assert checks["p-zero"]["message"].startswith("not run, the implementation hung in")
+
+
 def test_a_hang_that_releases_the_interpreter_lock_is_caught_the_same_way(tmp_path):
     code, report, took = run_cli(
         tmp_path, "sleeps_forever_on_its_fifth_call", "--timeout-scale", "0.05",
@@ -228,12 +242,16 @@ def test_a_given_up_session_answers_without_a_worker():
 
 def test_the_stall_limit_follows_what_the_implementation_has_shown():
     session = engine.WorkerSession("reference", RunConfig(timeout_scale=0.5))
-    in_call = {"in_call": True}
+    in_call = {"in_call": True, "slowest_s": 0.001}
+    first_call = {"in_call": True, "slowest_s": 0.0}  # no call of this worker returned yet
     assert session._stall_limit(in_call)[0] == engine.CALL_FLOOR_S * 0.5
+    assert session._stall_limit(first_call)[0] == engine.FIRST_CALL_FLOOR_S * 0.5
+    assert engine.FIRST_CALL_FLOOR_S > engine.CALL_FLOOR_S
     assert session._stall_limit(None)[0] == engine.GAP_FLOOR_S * 0.5
-    session.slowest_call_s = 7.0  # a slow device: ten times its slowest call
+    session.slowest_call_s = 12.0  # a slow device: ten times its slowest call
     session.longest_gap_s = 8.0
-    assert session._stall_limit(in_call)[0] == pytest.approx(70 * 0.5)
+    assert session._stall_limit(in_call)[0] == pytest.approx(120 * 0.5)
+    assert session._stall_limit(first_call)[0] == pytest.approx(120 * 0.5)
     assert session._stall_limit({"in_call": False})[0] == pytest.approx(80 * 0.5)
     assert "--timeout-scale 0.5" in session._stall_limit(in_call)[1]
 
