@@ -85,6 +85,10 @@ ROOT_DTYPE = "R1 output dtype"
 ROOT_SHAPE = "R1 output shape"
 
 
+#: R2's structure (every map all zeros or x * s), for failures met outside its own check
+ROOT_STRUCTURE = f"R2 {REQUIREMENTS['R2'].title}"
+
+
 def requirement_text(req: str) -> str:
     """The text of requirement ``req`` (``"R1"``..``"R11"`` or ``"impl-defined"``)."""
     if req == IMPL_DEFINED:
@@ -107,7 +111,8 @@ def keep_scale(p: float, dtype: np.dtype | type | str) -> np.generic:
     from conformance.adapters.base import numpy_dtype  # registers bfloat16 with NumPy
 
     dt = numpy_dtype(dtype) if isinstance(dtype, str) else np.dtype(dtype)
-    return dt.type(1.0 / (1.0 - p))
+    with np.errstate(over="ignore"):  # inf where the scale overflows the dtype (float16)
+        return dt.type(1.0 / (1.0 - p))
 
 
 __all__ = [
@@ -116,6 +121,7 @@ __all__ = [
     "REQUIREMENTS",
     "ROOT_DTYPE",
     "ROOT_SHAPE",
+    "ROOT_STRUCTURE",
     "Requirement",
     "keep_scale",
     "requirement_text",

@@ -163,7 +163,7 @@ def test_a_failing_statistical_check_names_the_settings_where_it_broke():
     adapter = load_adapter(MUTANTS["rate-1x1-maps"].target)
     result = run_check(adapter, CATALOGUE["rate-homogeneity"], RunConfig(level="quick"))
     assert result.verdict.value == "fail"
-    assert "1x1 maps" in result.message
+    assert "map 1x1" in result.message
     rejected = [s for s in result.stats if s.reject]
     assert rejected and all(s.ci and s.estimate is not None for s in rejected)
 

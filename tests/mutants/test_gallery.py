@@ -418,7 +418,64 @@ def m_rng_period_300():
     assert len({m.tobytes() for m in d}) == 300
 
 
+def m_round_rate_table():
+    _close(dropped("round-rate-table", (200, 500, 1, 1), 0.2, 2).mean(), 0.25, 0.005, "p 0.2")
+    _close(dropped("round-rate-table", (200, 500, 1, 1), 0.25, 2).mean(), 0.2, 0.005, "p 0.25")
+    _close(dropped("round-rate-table", (200, 500, 1, 1), 0.2001, 2).mean(), 0.2, 0.005,
+           "p 0.2001")
+
+
+def m_never_drops_below_1e3():
+    assert not dropped("never-drops-below-1e-3", (1000, 1000, 1, 1), 9e-4).any()
+    _close(dropped("never-drops-below-1e-3", (1000, 1000, 1, 1), 1e-3).mean(), 1e-3, 2e-4,
+           "p = 1e-3")
+
+
+def m_always_drops_above_0999():
+    assert dropped("always-drops-above-0.999", (1000, 1000, 1, 1), 0.9991).all()
+    _close(dropped("always-drops-above-0.999", (1000, 1000, 1, 1), 0.999).mean(), 0.999, 2e-4,
+           "p = 0.999")
+
+
+def m_float16_uniforms():
+    d16 = dropped("float16-uniforms", (1000, 1000, 1, 1), 1e-4, dtype=np.float16).mean()
+    d32 = dropped("float16-uniforms", (1000, 1000, 1, 1), 1e-4, dtype=np.float32).mean()
+    _close(d16, 1 / 1024, 2e-4, "float16 at p = 1e-4: 1/1024")
+    _close(d32, 1e-4, 5e-5, "float32 at p = 1e-4")
+
+
+def m_rate_cnn_maps():
+    _close(dropped("rate-cnn-maps", (20, 50, 32, 32), 0.5, 4).mean(), 0.53, 0.012, "32x32")
+    _close(dropped("rate-cnn-maps", (200, 500, 31, 1), 0.5, 2).mean(), 0.5, 0.005, "31x1")
+
+
+def m_channels_repeat_above_2048():
+    d = dropped("channels-repeat-above-2048", (20, 5000, 1, 1), 0.5, 2)
+    assert (d[..., 2048:4096] == d[..., :2048]).all() and (d[..., 4096:] == d[..., :904]).all()
+    _close(phi(d[..., :2047], d[..., 1:2048]), 0.0, 0.02, "phi(c, c+1) below 2048")
+
+
+def m_last_decisions_kept():
+    d = dropped("last-decisions-kept", (10, 30, 1, 1), 0.5, 500)
+    assert not d[:, -1, -3:].any(), "the last three decisions of each call are kept"
+    _close(d[:, :-1].mean(), 0.5, 0.01, "the other decisions")
+
+
+def m_calls_overlap():
+    d = dropped("calls-overlap", (8, 50, 1, 1), 0.5, 30).reshape(30, -1)
+    assert (d[1:, :200] == d[:-1, 200:]).all(), "first half repeats the previous second half"
+    _close(d.mean(), 0.5, 0.02, "rate")
+
+
 MEASUREMENTS = {
+    "round-rate-table": m_round_rate_table,
+    "never-drops-below-1e-3": m_never_drops_below_1e3,
+    "always-drops-above-0.999": m_always_drops_above_0999,
+    "float16-uniforms": m_float16_uniforms,
+    "rate-cnn-maps": m_rate_cnn_maps,
+    "channels-repeat-above-2048": m_channels_repeat_above_2048,
+    "last-decisions-kept": m_last_decisions_kept,
+    "calls-overlap": m_calls_overlap,
     "rate-batch-1": m_rate_batch_1,
     "rate-unbatched": m_rate_unbatched,
     "rate-1x1-maps": m_rate_1x1_maps,
