@@ -18,6 +18,12 @@ from conformance import battery
 from conformance.adapters.base import Adapter
 from conformance.checks import CheckContext, calling
 from conformance.checks import space as sp
+from conformance.checks.regions import (
+    Guarantee,
+    format_guarantees,
+    guarantees,
+    region_definitions,
+)
 
 
 def decision_cost(adapter: Adapter, *, budget_s: float = 0.3) -> tuple[float, float]:
@@ -125,6 +131,28 @@ def space_summary(level: str, *, adapter: Adapter | None = None, seed: int = 0,
     }
 
 
+def region_guarantees(level: str, *, adapter: Adapter | None = None, seed: int = 0,
+                      family_alpha: float = battery.FAMILY_ALPHA,
+                      beta: float = battery.BETA) -> list[Guarantee]:
+    """The drop-rate MDE the run reaches in each region of its space (checks/regions.py), at
+    rate-homogeneity's share of the budget: what a CONFORMANT verdict guarantees where."""
+    ctx = _context(level, adapter or Adapter(), seed, family_alpha, beta)
+    dtypes = [str(d) for d in ctx.dtypes]
+    regions = region_definitions(dtypes)
+    return guarantees([(c.setting, c.decisions) for c in sp.space(ctx).cells], regions,
+                      alpha=ctx.alpha / len(regions), beta=beta)
+
+
+def region_lines(level: str, *, adapter: Adapter | None = None, seed: int = 0) -> list[str]:
+    """The region table as ``power`` prints it, headed by the level's targets."""
+    lvl = battery.LEVELS[level]
+    head = (f"   guarantee per region (drop-rate MDE at power {1 - battery.BETA:g}; target "
+            f"{lvl.region_mde:g} absolute, {lvl.region_rel_mde:.0%} of min(p, 1-p) next to "
+            "0 and 1):")
+    return [head, *format_guarantees(region_guarantees(level, adapter=adapter, seed=seed),
+                                     absolute=lvl.region_mde, relative=lvl.region_rel_mde)]
+
+
 def format_plan(levels: list[str] | str, adapter: Adapter | None = None, *, seed: int = 0,
                 timing: bool = True) -> str:
     """The plan as text: per level the space, then every check's sub-tests (n, MDE, alpha)."""
@@ -152,6 +180,7 @@ def format_plan(levels: list[str] | str, adapter: Adapter | None = None, *, seed
         for family, (cells, decisions, calls) in summary["families"].items():
             lines.append(f"   {family:<28} {cells:>4} settings {decisions:>13,} decisions "
                          f"{calls:>7,} calls")
+        lines += region_lines(level, adapter=adapter, seed=seed)
         for row in plan(level, adapter=adapter, seed=seed):
             lines.append(f"  {row['check']} ({row['subtests']} sub-tests, alpha "
                          f"{row['alpha']:.3g} in all; reads {row['decisions']:,} decisions)")
@@ -162,4 +191,5 @@ def format_plan(levels: list[str] | str, adapter: Adapter | None = None, *, seed
     return "\n".join(lines)
 
 
-__all__ = ["MDE_UNITS", "decision_cost", "format_plan", "plan", "space_summary"]
+__all__ = ["MDE_UNITS", "decision_cost", "format_plan", "plan", "region_guarantees",
+           "region_lines", "space_summary"]

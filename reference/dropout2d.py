@@ -77,8 +77,9 @@ def dropout2d(
         # a select, not keep * scale: where the scale overflows the dtype (1 / (1 - p) above
         # 65504 in float16) a dropped map must still be 0, not 0 * inf = NaN
         factor = np.where(keep, scale_for(p, x.dtype), x.dtype.type(0))
-    # Inf * 0 is NaN by design (multiplicative mask); do not warn about it.
-    with np.errstate(invalid="ignore"):
+    # Inf * 0 is NaN by design (multiplicative mask), and a kept value times the scale may
+    # round to inf in its dtype (R2): neither is an error, so neither warns nor raises.
+    with np.errstate(invalid="ignore", over="ignore"):
         if inplace:
             np.multiply(x, factor, out=x)
             return x

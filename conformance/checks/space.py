@@ -203,6 +203,12 @@ def _balanced(rng: np.random.Generator, levels: Sequence[str], n: int) -> list[s
     return [values[i] for i in rng.permutation(n)]
 
 
+def strata_count(strata: int) -> int:
+    """How many p ``sweep_ps`` draws for ``strata`` (without drawing them)."""
+    edge = max(1, strata // 10)
+    return max(1, strata - 2 * edge) + 2 * edge
+
+
 def sweep_ps(rng: np.random.Generator, strata: int) -> list[float]:
     """One p drawn inside each stratum: 80 % evenly over [0.03, 0.97], 10 % log-evenly over
     [0.001, 0.03] and 10 % mirrored, so p near 0 and near 1 are visited densely too."""
@@ -346,17 +352,24 @@ def build_space(
         s = Setting(p, (n, c, 1, 1), KINDS[j], dtypes[j % len(dtypes)], MEMORIES[j])
         add("wide-lags", "many-channels", s, calls)
 
-    _round_rates(rng, level, dtypes, add)
+    # drop-rate's every-setting share, over every setting the space will hold (closed form)
+    total = (len(cells) + len(ROUND_RATES) * len(dtypes) + strata_count(level.cnn_cells)
+             + 2 * level.extreme_strata)
+    per_setting = alpha / k_rate / total
+    _round_rates(rng, level, dtypes, per_setting, add)
     _cnn_maps(rng, level, dtypes, alpha, beta, add)
-    # the extremes last: each is sized against the number of settings drop-rate tests
-    _extremes(rng, level, dtypes, alpha / k_rate, beta, len(cells), add)
+    _extremes(rng, level, dtypes, per_setting, add)
     cells = _top_up(cells, level, dtypes, alpha, beta)
     return Space(level.name, seed, tuple(cells))
 
 
-def _round_rates(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...], add) -> None:
+def _round_rates(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...],
+                 per_setting: float, add) -> None:
     """Every round rate (usersizes.ROUND_RATES) exactly, once in every dtype: a fast path for
-    p = 0.2 or 0.25 meets the per-setting test of drop-rate in each dtype it may take."""
+    p = 0.2 or 0.25 meets the per-setting test of drop-rate in each dtype it may take.  Rates
+    below 0.01 (or above 0.99) get at least the decisions that make "never drops" there fail
+    drop-rate (so a rate ten times too high, as float16 uniforms of 10 bits give at 1e-4,
+    fails with power ~1)."""
     n = len(ROUND_RATES) * len(dtypes)
     mems, kinds = _balanced(rng, MEMORIES, n), _balanced(rng, KINDS, n)
     # a few shapes (compiled once by frameworks that compile per shape), each of about a
@@ -370,7 +383,10 @@ def _round_rates(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...]
     for p in ROUND_RATES:
         for dtype in dtypes:
             s = Setting(p, shapes[i % len(shapes)], kinds[i], dtype, mems[i])
-            add("round", "round-rate", s, _calls(level.round_decisions, s))
+            need = level.round_decisions
+            if min(p, 1 - p) < 0.01:
+                need = max(need, never_drops_decisions(p, per_setting))
+            add("round", "round-rate", s, _calls(need, s, capped=False))
             i += 1
 
 
@@ -405,15 +421,13 @@ def never_drops_decisions(p: float, alpha: float) -> int:
     return n
 
 
-def _extremes(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...], alpha: float,
-              beta: float, settings_before: int, add) -> None:
+def _extremes(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...],
+              per_setting: float, add) -> None:
     """p log-evenly in [level.extreme_low, 1e-3] and mirrored near 1, each dtype in turn:
     sized so that "never drops" below 1e-3 (or "always drops" above 1 - 1e-3) fails drop-rate's
     every-setting test (Bonferroni over every testable setting) with power 0.999."""
     k = level.extreme_strata
     sides = 2 * k
-    # drop-rate's every-setting share, over the settings built so far and these
-    per_setting = alpha / (settings_before + sides)
     lo, hi = math.log(level.extreme_low), math.log(EXTREME)
     dts = _balanced(rng, dtypes, sides)
     mems = _balanced(rng, MEMORIES, sides)

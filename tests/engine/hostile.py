@@ -31,9 +31,10 @@ def _correct(x, p, training=True, inplace=False):
     keep = np.random.default_rng().random((*x.shape[:-2], 1, 1)) >= p
     # a select: where 1/(1-p) overflows float16 (p > 0.99998) a dropped map stays 0, and the
     # scale's rounding to inf must not trip an adapter that sets np.seterr(all="raise")
+    # and a kept value times the scale may round to inf in float16 (R2 allows it): not an error
     with np.errstate(over="ignore"):
         scale = x.dtype.type(1 / (1 - p))
-    return x * np.where(keep, scale, x.dtype.type(0))
+        return x * np.where(keep, scale, x.dtype.type(0))
 
 
 def _training_call(p: float) -> bool:
