@@ -53,8 +53,9 @@ _ROWS = (
      "inplace=True: afterwards the input buffer holds exactly the returned result. "
      "inplace=False: the input is untouched."),
     ("R10", "seeds",
-     "With a seed capability: the same seed gives the same output; different seeds (however "
-     "they differ, high bits included) give different masks."),
+     "With a seed capability: the same seed gives the same output; seeds that differ in any "
+     "bit within the seed's width (at least 32 bits, high bits included) give different "
+     "masks."),
     ("R11", "gradient",
      "With autograd: the input gradient is upstream * mask * s, with the forward pass's "
      "mask."),
@@ -76,6 +77,19 @@ IMPLEMENTATION_DEFINED: dict[str, str] = {
     "aliasing": "Evaluation mode, p = 0 and empty input may return the input object itself "
                 "or a copy.",
     "integers": "Integer input may raise or be passed through.",
+    "seed-width": "The seed's width is at least 32 bits, and reported. Seeds wider than it "
+                  "may be used, rejected with an error, or truncated silently (reported as a "
+                  "finding: two seeds that differ only above the width give the same mask). "
+                  "Within the width, every bit must change the mask.",
+}
+
+#: the checks that detect each implementation-defined point (CONTRACT.md's last column)
+IMPLEMENTATION_DEFINED_CHECKS: dict[str, tuple[str, ...]] = {
+    "three-d": ("three-d-input",),
+    "non-finite": ("non-finite",),
+    "aliasing": ("eval-identity", "p-zero", "shape-dtype"),
+    "integers": (),
+    "seed-width": ("determinism",),
 }
 
 
@@ -117,6 +131,7 @@ def keep_scale(p: float, dtype: np.dtype | type | str) -> np.generic:
 
 __all__ = [
     "IMPLEMENTATION_DEFINED",
+    "IMPLEMENTATION_DEFINED_CHECKS",
     "IMPL_DEFINED",
     "REQUIREMENTS",
     "ROOT_DTYPE",

@@ -99,10 +99,11 @@ class InProcessSession:
         self.config = config
         try:
             if isinstance(target, str):
-                self.adapter = load_adapter(target)
+                self.adapter = load_adapter(target, preflight=True)
             else:
                 name = getattr(target, "__name__", type(target).__name__)
-                self.adapter = to_adapter(target, name=name, spec=spec_of(target) or name)
+                self.adapter = to_adapter(target, name=name, spec=spec_of(target) or name,
+                                          preflight=True)
         except SpecError as exc:
             raise LoadFailed(str(target), str(exc)) from None
         self.spec = self.adapter.spec or self.adapter.name

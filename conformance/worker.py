@@ -62,7 +62,7 @@ def serve(channel: Any, setup: dict[str, Any]) -> None:
     from conformance.runner import RunConfig, run_check
 
     try:
-        adapter = load_adapter(setup["spec"])
+        adapter = load_adapter(setup["spec"], preflight=True)  # callable as documented
     except BaseException as exc:  # (whatever loading does is a load failure)
         _send(channel, {"event": "load_error", "message": _load_message(setup["spec"], exc)})
         return

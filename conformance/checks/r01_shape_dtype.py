@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter
+from conformance.adapters.callable import output_type_finding
 from conformance.checks.assertions import ROOT_DTYPE, ROOT_SHAPE, describe_difference
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import SHAPES, bits, nonzero_values
@@ -47,7 +48,7 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
                     if x.size == 0 and training and p == 0.5:
                         empty_alias.add(f.aliased)
                     cases += 1
-    findings = {}
+    findings = output_type_finding(adapter)  # a torch tensor returned for NumPy, say
     if empty_alias:
         findings["empty_return"] = (
             "returns the input object" if empty_alias == {True} else "returns a new array"
