@@ -43,9 +43,9 @@ def verdicts(spec: str) -> dict[str, tuple[str, str]]:
     """Every deterministic check's (verdict, message) for the adapter ``spec`` (computed once)."""
     core.reseed(20261126)  # seed-less mutants draw from the core's generator
     adapter = load_adapter(spec)
-    results = {}
+    results, cache = {}, {}  # one run cache, as in a real run (large calls shared)
     for check_id in battery.DETERMINISTIC:
-        result = run_check(adapter, CATALOGUE[check_id], RunConfig())
+        result = run_check(adapter, CATALOGUE[check_id], RunConfig(), cache)
         results[check_id] = (result.verdict.value, result.message)
     return results
 
