@@ -60,9 +60,8 @@ def _large(adapter: Adapter, ctx: CheckContext) -> str:
     modes = calling.inplace_modes(adapter)
     large = usersizes.large_cases(ctx.dtypes)
     calls = [(case, modes[i % len(modes)]) for i, case in enumerate(large)]
-    largest = [c for c in large if c.largest]
-    if len(largest) < len(modes):
-        calls += [(largest[0], m) for m in modes[len(largest):]]
+    met = {m for c, m in calls if c.largest}
+    calls += [(large[-1], m) for m in modes if m not in met]  # one dtype: the other mode too
     for case, inplace_ in calls:
         x = usersizes.large_input(rng, case)[0]
         where = f"inplace={inplace_}, p=0.5, {case.label()}"

@@ -97,8 +97,10 @@ def chunked_large_tensors(x, p=0.5, training=True, inplace=False, seed=None):
                 slice(None))
         chunk = x[part]
         keep = rng.random((*chunk.shape[:-2], 1, 1)) >= p
-        with np.errstate(invalid="ignore"):  # 0 * inf is NaN by design, as in the core
-            np.multiply(chunk, keep.astype(x.dtype) * scale, out=out[part])
+        # the factor a select, as in the core (0 where the scale overflows float16); x * 0
+        # stays NaN for non-finite x by design
+        with np.errstate(invalid="ignore"):
+            np.multiply(chunk, np.where(keep, scale, x.dtype.type(0)), out=out[part])
     return out
 
 

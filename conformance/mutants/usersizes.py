@@ -106,9 +106,10 @@ def p_zero_float32_large(x, p=0.5, training=True, inplace=False, seed=None):
     return y
 
 
-def _inf_scale(p, dtype):
-    with np.errstate(divide="ignore"):
-        return np.divide(dtype.type(1), dtype.type(1 - p))
+def _product(keep, p, dtype):
+    # mask * (1 / (1 - p)) as a product, not the core's select: 0 * inf = NaN at p = 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return keep.astype(dtype) * np.divide(dtype.type(1), dtype.type(1 - p))
 
 
 def p_one_nan_large(x, p=0.5, training=True, inplace=False, seed=None):
@@ -117,7 +118,7 @@ def p_one_nan_large(x, p=0.5, training=True, inplace=False, seed=None):
     (R7).  Smaller tensors take the special case and give zeros.  The p = 1 fault of Flax
     before PR #2055 ("Handle edge-case of rate==1.0"), confined to one path."""
     if p == 1 and _large(x):
-        return core.dropout2d(x, p, training, inplace, seed, scale=_inf_scale,
+        return core.dropout2d(x, p, training, inplace, seed, factor=_product,
                               p_one_zeros=False)
     return core.dropout2d(x, p, training, inplace, seed)
 
