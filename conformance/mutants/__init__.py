@@ -252,6 +252,30 @@ _ALL = [
          "one output buffer reused by every call: later calls overwrite kept results",
          ["results-kept"]),
     ),
+    # issue 19: faults where users run (CNN maps of 32x32 and up, tensors over 4 MiB, the round
+    # rates), each owned by the one deterministic check listed, at every level; none was caught
+    # by the deterministic checks before they met these sizes and rates
+    *_table(
+        "usersizes",
+        ("element-wise-cnn-maps", "element_wise_cnn_maps",
+         "maps of 32x32 elements or more dropped element-wise", ["channel-structure"]),
+        ("inplace-copies-large", "inplace_copies_large",
+         "inplace=True over 4 MiB returns a new array, input untouched", ["inplace"]),
+        ("workspace-by-size", "workspace_by_size",
+         "results over 4 MiB share a workspace per size: the next call overwrites them",
+         ["results-kept"]),
+        ("eval-float32-large", "eval_float32_large",
+         "eval mode on float64 over 4 MiB copies through float32", ["eval-identity"]),
+        ("p-zero-float32-large", "p_zero_float32_large",
+         "p=0 on float64 over 4 MiB runs the kernel in float32", ["p-zero"]),
+        ("p-one-nan-large", "p_one_nan_large",
+         "p=1 over 4 MiB computes x*mask/(1-p): 0*inf = NaN", ["p-one"]),
+        ("round-rate-table-typo", "round_rate_table_typo",
+         "scale of p=0.15 from a literal table with two digits transposed (float64 off)",
+         ["scale-exact"]),
+        ("tiny-p-unscaled", "tiny_p_unscaled", "p <= 0.001 skips the 1/(1-p) rescale",
+         ["scale-exact"]),
+    ),
 ]
 
 #: What else each fault fails at default level (seed 0), besides the checks that own it
@@ -380,6 +404,12 @@ _ALSO: dict[str, tuple[str, ...]] = {
     "channels-repeat-above-2048": ("independence-batch",),
     "last-decisions-kept": ("drop-rate", "rate-homogeneity", "batch-uniformity",),
     "calls-overlap": ("drop-rate", "independence-channels", "independence-batch",),
+    # the space's CNN maps read partial maps: grouped under channel-structure, which owns it
+    "element-wise-cnn-maps": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "batch-uniformity", "independence-channels", "independence-batch", "independence-calls",
+        "independence-values",
+    ),
 }
 
 MUTANTS: dict[str, Mutant] = {
@@ -387,12 +417,17 @@ MUTANTS: dict[str, Mutant] = {
 }
 
 #: Correct implementations that draw masks in unusual but valid ways (conformance.mutants.
-#: unusual): each must pass every check, so that no test encodes *how* masks are usually drawn.
+#: unusual) or take separate fast paths (conformance.mutants.fastpaths): each must pass every
+#: check, so that no test encodes *how* masks are usually drawn.
 CORRECT_VARIANTS: tuple[str, ...] = (
     "conformance.mutants.unusual:count_then_positions",
     "conformance.mutants.unusual:geometric_gaps",
     "conformance.mutants.unusual:transposed_integer",
     "conformance.mutants.unusual:blockwise_permutation",
+    # separate fast paths for large maps, round rates and large tensors (issue 19)
+    "conformance.mutants.fastpaths:large_maps_integer_draw",
+    "conformance.mutants.fastpaths:round_rate_scale_table",
+    "conformance.mutants.fastpaths:chunked_large_tensors",
 )
 
 __all__ = ["CORRECT_VARIANTS", "MUTANTS", "Mutant"]
