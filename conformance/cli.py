@@ -296,7 +296,7 @@ class _Signals:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from conformance.adapters.registry import default_specs
+    from conformance.adapters.registry import default_specs, left_out_by_default
     from conformance.api import run_config
     from conformance.battery import check_ids
     from conformance.console import Console
@@ -312,17 +312,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     specs = list(dict.fromkeys(args.adapter or default_specs()))
     ids = check_ids(config.checks)
     jobs = args.jobs or min(len(specs), os.cpu_count() or 1)
-    console = Console(sys.stderr, quiet=args.quiet, summary_stream=sys.stdout,
-                      live=False if jobs > 1 else None)
+    console = Console(sys.stderr, quiet=args.quiet, summary_stream=sys.stdout)
+    console.opening(adapters=specs, level=config.level, seed=config.seed, n_checks=len(ids),
+                    jobs=min(jobs, len(specs)),
+                    left_out=() if args.adapter else left_out_by_default())
     supervisor = Supervisor(specs, config, jobs=jobs, gateway=args.gateway,
                             progress=console.progress)
     with _Signals(supervisor.stop) as signals:
+        console.loading(specs)
         try:
             supervisor.load()
         except LoadFailed as exc:
+            console.close()
             raise UsageError(exc.message) from None
         for session in supervisor.sessions:
-            console.expect(session.info.get("name", session.spec), len(ids))
+            info = session.info
+            about = " ".join(str(info.get(k) or "") for k in ("framework", "framework_version"))
+            console.expect(info.get("name", session.spec), len(ids), spec=session.spec,
+                           about=f"{about.strip()} on {info.get('device') or 'cpu'}")
         runs = [] if supervisor.stopped else supervisor.run(ids)
         console.close()
         if supervisor.stopped and not runs:

@@ -2,24 +2,32 @@
 
 ``Console(stream=sys.stderr, quiet=False)``:
 
-- on a terminal: one live status line (adapter, check, its elapsed time, verdict counts so
-  far), refreshed a few times a second; failures and errors are printed as permanent lines as
-  they happen, and one line per adapter when it finishes;
-- anywhere else (a pipe, a CI log): plain text, one line per finished check, no ANSI codes;
+- :meth:`opening` first: which adapters, the level, the seed, how many checks, how many run at
+  once, and what a plain run left out and why;
+- on a terminal: one live line per adapter that is loading or running (its check ``[k/n]``, the
+  check's elapsed time, verdict counts so far, the adapter's elapsed time), refreshed a few times
+  a second, and one line for those still waiting; failures and errors are printed as permanent
+  lines as they happen, and one line per adapter when it finishes;
+- anywhere else (a pipe, a CI log): plain text, one line per finished check with its counter,
+  one line per adapter when it finishes, no ANSI codes, nothing cut;
 - with ``quiet=True``: nothing until :meth:`summary`.
 
-``progress(adapter_name, check_id, event)`` is the engine's ``progress`` callback: ``event`` is
-``"start"`` or the verdict string.  ``summary(adapter_dicts)`` prints a table of verdicts per
-adapter (the report's adapter entries) and the checks that did not pass.
+``progress(adapter_name, check_id, event)`` is the engine's ``progress`` callback (called from
+the engine's threads, one per adapter running at once): ``event`` is ``"start"`` or the
+verdict string.  ``summary(adapter_dicts)`` prints a table of verdicts per adapter (the
+report's adapter entries) and the checks that did not pass, each failure and error with its
+whole message (wrapped, never cut, on a terminal; one line elsewhere).
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from conformance.report.jsonreport import adapter_verdict
@@ -39,7 +47,8 @@ _COLOUR = {
     "INCOMPLETE": "\x1b[1;33m",
 }
 _RESET = "\x1b[0m"
-_CLEAR = "\r\x1b[2K"
+_CLEAR_LINE = "\r\x1b[2K"
+_CLEAR_BELOW = "\r\x1b[J"
 
 
 def _isatty(stream: Any) -> bool:
@@ -49,9 +58,52 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def _one_line(text: str, width: int) -> str:
+def _width() -> int:
+    return max(shutil.get_terminal_size((100, 20)).columns, 40)
+
+
+def _one_line(text: str, width: int | None = None) -> str:
+    """``text`` on one line; cut to ``width`` with an ellipsis only when a width is given
+    (a terminal's status line), never otherwise."""
     text = " ".join(str(text).split())
+    if width is None or len(text) <= width:
+        return text
+    return text[: max(width - 1, 1)] + "…"
+
+
+def _cut(text: str, width: int) -> str:
+    """A live status line cut to the terminal's width (only ever a status line)."""
     return text if len(text) <= width else text[: max(width - 1, 1)] + "…"
+
+
+def _wrapped(head: str, text: str, width: int, indent: str) -> str:
+    """``head`` then ``text`` wrapped to ``width`` with a hanging ``indent``, no word broken (a
+    message is never cut: a path or a long number stays whole on a line of its own)."""
+    return textwrap.fill(" ".join(str(text).split()), width=max(width, len(head) + 20),
+                         initial_indent=head, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass
+class _Adapter:
+    """One adapter's progress."""
+
+    name: str
+    total: int | None = None
+    phase: str = "waiting"  # waiting, loading, running, done
+    since: float = field(default_factory=time.monotonic)
+    start: float | None = None
+    done: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VERDICTS, 0))
+    check: str | None = None
+    check_start: float = 0.0
+
+    def tally(self) -> str:
+        return ", ".join(f"{k} {self.counts[k]}" for k in VERDICTS if self.counts[k]) or "none"
 
 
 class Console:
@@ -74,106 +126,209 @@ class Console:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        self._adapter: str | None = None
-        self._adapter_start = 0.0
-        self._check: str | None = None
-        self._check_start = 0.0
-        #: when each (adapter, check) started: adapters may run at once (--jobs)
-        self._starts: dict[tuple[str, str], float] = {}
-        self._counts = dict.fromkeys(VERDICTS, 0)
-        self._done = 0
-        self._totals: dict[str, int] = {}
-        self._status_shown = False
+        self._adapters: dict[str, _Adapter] = {}
+        self._block = 0  # live lines drawn below the permanent output
+        self._loading_since = 0.0
 
-    # --- progress -----------------------------------------------------------------------------
+    # --- before the checks --------------------------------------------------------------------
 
-    def expect(self, adapter_name: str, n_checks: int) -> None:
-        """Optional: how many checks ``adapter_name`` will run (shows ``[k/n]``)."""
-        self._totals[adapter_name] = int(n_checks)
+    def opening(self, *, adapters: Sequence[str], level: str, seed: int, n_checks: int,
+                jobs: int, left_out: Sequence[tuple[str, str]] = ()) -> None:
+        """The run in one line (and what a plain run left out, and why)."""
+        if self.quiet:
+            return
+        at_once = f", {jobs} at a time" if 1 < jobs < len(adapters) else (
+            ", all at once" if jobs > 1 else "")
+        lines = [f"{_plural(n_checks, 'check')} on {_plural(len(adapters), 'adapter')} "
+                 f"({', '.join(adapters)}), level {level}, seed {seed}{at_once}"]
+        if left_out:
+            why = "; ".join(f"{name}: {reason}" for name, reason in left_out)
+            lines.append(f"installed but not run by default (name them with --adapter): {why}")
+        with self._lock:
+            self._permanent(lines)
+
+    def loading(self, specs: Sequence[str]) -> None:
+        """Workers are starting and loading ``specs`` (importing frameworks takes seconds)."""
+        if self.quiet:
+            return
+        now = time.monotonic()
+        with self._lock:
+            for spec in specs:
+                self._adapters[spec] = _Adapter(spec, phase="loading", since=now)
+            self._loading_since = now
+            if self.live:
+                self._redraw()
+                self._ensure_ticker()
+            else:
+                self._write(f"loading {_plural(len(specs), 'adapter')} in worker processes "
+                            "(each imports its framework) ...\n")
+
+    def expect(self, adapter_name: str, n_checks: int, *, spec: str | None = None,
+               about: str = "") -> None:
+        """``adapter_name`` (loaded from ``spec``) will run ``n_checks`` checks (shows
+        ``[k/n]``); ``about`` (framework and version) goes into the plain "loaded" line."""
+        key = spec if spec is not None else adapter_name
+        with self._lock:
+            state = self._adapters.get(key) or _Adapter(adapter_name)
+            loaded = state.phase == "loading"
+            state.name, state.total = adapter_name, int(n_checks)
+            if state.phase in ("loading", "waiting"):
+                state.phase, state.since = "waiting", time.monotonic()
+            self._adapters[key] = state
+            if self.quiet:
+                return
+            if self.live:
+                self._redraw()
+            elif loaded:
+                self._write(f"loaded {adapter_name}{': ' + about if about else ''}\n")
+
+    def _state(self, name: str, check_id: str, event: str) -> _Adapter:
+        """The adapter an engine event is about.  Events carry the adapter's name, which two
+        adapters may share (two files' ``dropout2d``): a verdict belongs to the one running that
+        check, a start to one of them that is between checks."""
+        same = [s for s in self._adapters.values() if s.name == name and s.phase != "done"]
+        if event == "start":
+            idle = [s for s in same if s.check is None and s.phase != "loading"]
+            pick = min(idle or same, key=lambda s: s.done) if (idle or same) else None
+        else:
+            pick = next((s for s in same if s.check == check_id), same[0] if same else None)
+        if pick is None:
+            pick = self._adapters[f"{name}\0{len(self._adapters)}"] = _Adapter(name)
+        return pick
 
     def progress(self, adapter_name: str, check_id: str, event: str) -> None:
         if self.quiet:
             return
         now = time.monotonic()
         with self._lock:
-            if adapter_name != self._adapter:
-                self._finish_adapter(now)
-                self._adapter, self._adapter_start = adapter_name, now
-                self._counts = dict.fromkeys(VERDICTS, 0)
-                self._done = 0
+            state = self._state(adapter_name, check_id, event)
+            if state.start is None:
+                state.start = now
+            state.phase = "running"
             if event == "start":
-                self._check, self._check_start = check_id, now
-                self._starts[(adapter_name, check_id)] = now
+                state.check, state.check_start = check_id, now
                 if self.live:
-                    self._draw_status(now)
+                    self._redraw()
                     self._ensure_ticker()
                 return
-            started = self._starts.pop((adapter_name, check_id), None)
-            elapsed = now - started if started is not None else 0.0
-            self._done += 1
-            if event in self._counts:
-                self._counts[event] += 1
-            self._check = None
+            elapsed = now - state.check_start if state.check == check_id else 0.0
+            state.done += 1
+            if event in state.counts:
+                state.counts[event] += 1
+            state.check = None
             if self.live:
                 if event in ("fail", "error"):
-                    self._clear_status()
                     colour = _COLOUR.get(event, "")
-                    self.stream.write(
-                        f"  {colour}{SYMBOL[event]} {event.upper():5}{_RESET} "
-                        f"{adapter_name}  {check_id}  ({elapsed:.1f} s)\n"
-                    )
-                self._draw_status(now)
+                    self._permanent([f"  {colour}{SYMBOL[event]} {event.upper():5}{_RESET} "
+                                     f"{adapter_name}  {check_id}  ({elapsed:.1f} s)"])
             else:
-                self.stream.write(
-                    f"{adapter_name:<12} {check_id:<24} {event:<5} {elapsed:7.2f} s\n"
-                )
-            self.stream.flush()
+                self._write(f"{adapter_name:<12} {self._counter(state)} {check_id:<24} "
+                            f"{event:<5} {elapsed:7.2f} s\n")
+            if state.total is not None and state.done >= state.total:
+                self._finish(state, now)
+            elif self.live:
+                self._redraw()
 
     def close(self) -> None:
-        """Stop the live line and print the last adapter's line (call before other output)."""
+        """Stop the live lines and print a line for each adapter not finished yet (call before
+        other output)."""
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(timeout=1.0)
             self._ticker = None
         with self._lock:
-            self._finish_adapter(time.monotonic())
-            self._adapter = None
-            self._clear_status()
-            self.stream.flush()
+            now = time.monotonic()
+            for state in self._adapters.values():
+                if state.phase == "running":
+                    self._finish(state, now)
+            self._adapters.clear()
+            self._clear_block()
+            self._flush()
 
-    def _finish_adapter(self, now: float) -> None:
-        if self._adapter is None or not self.live:
+    # --- drawing (callers hold the lock) ------------------------------------------------------
+
+    @staticmethod
+    def _counter(state: _Adapter) -> str:
+        if not state.total:
+            return f"[{state.done}]"
+        digits = len(str(state.total))
+        return f"[{state.done:>{digits}}/{state.total}]"
+
+    def _finish(self, state: _Adapter, now: float) -> None:
+        stopped = ""
+        if state.total is not None and state.done < state.total:
+            stopped = f" of {state.total} (stopped)"
+        took = now - (state.start or now)
+        line = (f"{state.name}: {_plural(state.done, 'check')}{stopped} in {took:.1f} s: "
+                f"{state.tally()}")
+        state.phase = "done"
+        if self.quiet:
             return
-        self._clear_status()
-        counts = ", ".join(f"{k} {self._counts[k]}" for k in VERDICTS if self._counts[k])
-        stopped = " (stopped)" if self._check is not None else ""
-        self.stream.write(
-            f"{self._adapter}: {self._done} checks{stopped}: {counts or 'none'} "
-            f"in {now - self._adapter_start:.1f} s\n"
-        )
+        if self.live:
+            self._permanent([line])
+        else:
+            self._write(line + "\n")
 
-    def _status_text(self, now: float) -> str:
-        total = self._totals.get(self._adapter or "")
-        where = f"[{self._done + (1 if self._check else 0)}/{total}] " if total else ""
-        check = f"{self._check}  {now - self._check_start:4.1f} s" if self._check else ""
-        counts = " ".join(
-            f"{_COLOUR[k]}{SYMBOL[k]}{self._counts[k]}{_RESET}" for k in VERDICTS
-        )
-        text = f"{self._adapter}  {where}{check}"
-        width = shutil.get_terminal_size((100, 20)).columns
-        plain_len = len(text) + 2 + 4 * 3
-        if plain_len > width - 1:
-            text = text[: max(width - 20, 10)]
-        return f"{text}  {counts}"
+    def _status_lines(self, now: float) -> list[str]:
+        width = _width() - 1
+        lines, waiting, loading = [], [], []
+        for s in self._adapters.values():
+            if s.phase == "done":
+                continue
+            if s.phase == "waiting":
+                waiting.append(s.name)
+                continue
+            if s.phase == "loading":
+                loading.append(s.name)
+                continue
+            number = s.done + (1 if s.check else 0)
+            where = f"[{number:>{len(str(s.total))}}/{s.total}] " if s.total else ""
+            check = f"{s.check}  {now - s.check_start:4.1f} s" if s.check else ""
+            total = f"  (adapter {now - (s.start or now):.0f} s)"
+            counts_plain = " ".join(f"{SYMBOL[k]}{s.counts[k]}" for k in VERDICTS)
+            room = max(width - len(counts_plain) - len(total) - 2, 10)
+            head = _cut(f"{s.name}  {where}{check}", room)
+            counts = " ".join(f"{_COLOUR[k]}{SYMBOL[k]}{s.counts[k]}{_RESET}" for k in VERDICTS)
+            lines.append(f"{head}  {counts}{total}")
+        if loading:
+            lines.append(_cut(f"loading {', '.join(loading)} (workers start and import their "
+                              f"frameworks)  {now - self._loading_since:.0f} s", width))
+        if waiting:
+            lines.append(_cut(f"waiting for a free worker: {', '.join(waiting)}", width))
+        return lines
 
-    def _draw_status(self, now: float) -> None:
-        self.stream.write(_CLEAR + self._status_text(now))
-        self._status_shown = True
+    def _clear_block(self) -> None:
+        if self._block:
+            self.stream.write(f"\x1b[{self._block}A{_CLEAR_BELOW}")
+            self._block = 0
 
-    def _clear_status(self) -> None:
-        if self._status_shown:
-            self.stream.write(_CLEAR)
-            self._status_shown = False
+    def _redraw(self) -> None:
+        self._clear_block()
+        lines = self._status_lines(time.monotonic())
+        for line in lines:
+            self.stream.write(f"{_CLEAR_LINE}{line}\n")
+        self._block = len(lines)
+        self._flush()
+
+    def _permanent(self, lines: Sequence[str]) -> None:
+        """Lines that stay, printed above the live block (which is drawn again below them)."""
+        if self.live:
+            self._clear_block()
+        for line in lines:
+            self.stream.write(line + "\n")
+        if self.live:
+            self._redraw()
+        self._flush()
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self._flush()
+
+    def _flush(self) -> None:
+        try:
+            self.stream.flush()
+        except (OSError, ValueError):
+            pass
 
     def _ensure_ticker(self) -> None:
         if self._ticker is not None:
@@ -183,9 +338,8 @@ class Console:
         def tick() -> None:
             while not self._stop.wait(self.refresh_s):
                 with self._lock:
-                    if self._check is not None:
-                        self._draw_status(time.monotonic())
-                        self.stream.flush()
+                    if any(s.phase in ("loading", "running") for s in self._adapters.values()):
+                        self._redraw()
 
         self._ticker = threading.Thread(target=tick, daemon=True, name="dropout2d-console")
         self._ticker.start()
@@ -193,13 +347,21 @@ class Console:
     # --- summary ------------------------------------------------------------------------------
 
     def summary(self, adapters: Sequence[dict[str, Any]]) -> None:
-        """A table of verdicts per adapter, then every check that did not pass."""
+        """A table of verdicts per adapter, then every check that did not pass: each failure
+        and error with its whole message (wrapped on a terminal, one line elsewhere; a skip's
+        reason is cut to the terminal's width, and only on a terminal)."""
         self.close()
         out = self.summary_stream
-        colour = _isatty(out)
+        terminal = _isatty(out)
+        width = _width() if terminal else None
 
         def paint(text: str, key: str) -> str:
-            return f"{_COLOUR[key]}{text}{_RESET}" if colour and key in _COLOUR else text
+            return f"{_COLOUR[key]}{text}{_RESET}" if terminal and key in _COLOUR else text
+
+        def whole(head: str, text: str) -> str:
+            if width is None:
+                return head + _one_line(text)
+            return _wrapped(head, text, width, " " * 8)
 
         rows = []
         for a in adapters:
@@ -224,11 +386,10 @@ class Console:
                 + "  ".join(f"{c:>5}" for c in counts)
                 + "\n"
             )
-        width = max(shutil.get_terminal_size((120, 20)).columns, 60)
         for a in adapters:
             name = str(a.get("label") or a.get("name", "?"))
             if a.get("load_error"):
-                out.write(f"{name}: could not load: {_one_line(a['load_error'], width)}\n")
+                out.write(whole(f"{name}: could not load: ", a["load_error"]) + "\n")
             shown = [c for c in a.get("checks") or () if c.get("verdict") != "pass"]
             if not shown:
                 continue
@@ -236,10 +397,14 @@ class Console:
             causes = group_by_root_cause(list(a.get("checks") or ()))
             if causes:  # one fault, one line: the checks it broke grouped under it
                 text = "; ".join(f"{cause} ({', '.join(ids)})" for cause, ids in causes.items())
-                out.write("  " + _one_line(f"root causes: {text}", width - 2) + "\n")
+                out.write(whole("  root causes: ", text) + "\n")
             for c in shown:
                 v = str(c.get("verdict", "?"))
                 head = f"  {v.upper():5} {c.get('id', '?')}: "
-                out.write(paint(head[:8], v) + head[8:]
-                          + _one_line(c.get("message", ""), width - len(head)) + "\n")
+                message = str(c.get("message", ""))
+                if v in ("fail", "error"):
+                    line = whole(head, message)
+                else:
+                    line = head + _one_line(message, width - len(head) if width else None)
+                out.write(paint(line[:8], v) + line[8:] + "\n")
         out.flush()

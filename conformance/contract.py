@@ -53,8 +53,9 @@ _ROWS = (
      "inplace=True: afterwards the input buffer holds exactly the returned result. "
      "inplace=False: the input is untouched."),
     ("R10", "seeds",
-     "With a seed capability: the same seed gives the same output; different seeds (however "
-     "they differ, high bits included) give different masks."),
+     "With a seed capability: the same seed gives the same output; seeds that differ in any "
+     "bit within the seed's width (at least 32 bits, high bits included) give different "
+     "masks."),
     ("R11", "gradient",
      "With autograd: the input gradient is upstream * mask * s, with the forward pass's "
      "mask."),
@@ -76,6 +77,19 @@ IMPLEMENTATION_DEFINED: dict[str, str] = {
     "aliasing": "Evaluation mode, p = 0 and empty input may return the input object itself "
                 "or a copy.",
     "integers": "Integer input may raise or be passed through.",
+    "seed-width": "The seed's width is at least 32 bits, and reported. Seeds wider than it "
+                  "may be used, rejected with an error, or truncated silently (reported as a "
+                  "finding: two seeds that differ only above the width give the same mask). "
+                  "Within the width, every bit must change the mask.",
+}
+
+#: the checks that detect each implementation-defined point (CONTRACT.md's last column)
+IMPLEMENTATION_DEFINED_CHECKS: dict[str, tuple[str, ...]] = {
+    "three-d": ("three-d-input",),
+    "non-finite": ("non-finite",),
+    "aliasing": ("eval-identity", "p-zero", "shape-dtype"),
+    "integers": (),
+    "seed-width": ("determinism",),
 }
 
 
@@ -83,6 +97,10 @@ IMPLEMENTATION_DEFINED: dict[str, str] = {
 #: failures of other checks that follow from it
 ROOT_DTYPE = "R1 output dtype"
 ROOT_SHAPE = "R1 output shape"
+
+
+#: R2's structure (every map all zeros or x * s), for failures met outside its own check
+ROOT_STRUCTURE = f"R2 {REQUIREMENTS['R2'].title}"
 
 
 def requirement_text(req: str) -> str:
@@ -107,15 +125,18 @@ def keep_scale(p: float, dtype: np.dtype | type | str) -> np.generic:
     from conformance.adapters.base import numpy_dtype  # registers bfloat16 with NumPy
 
     dt = numpy_dtype(dtype) if isinstance(dtype, str) else np.dtype(dtype)
-    return dt.type(1.0 / (1.0 - p))
+    with np.errstate(over="ignore"):  # inf where the scale overflows the dtype (float16)
+        return dt.type(1.0 / (1.0 - p))
 
 
 __all__ = [
     "IMPLEMENTATION_DEFINED",
+    "IMPLEMENTATION_DEFINED_CHECKS",
     "IMPL_DEFINED",
     "REQUIREMENTS",
     "ROOT_DTYPE",
     "ROOT_SHAPE",
+    "ROOT_STRUCTURE",
     "Requirement",
     "keep_scale",
     "requirement_text",

@@ -35,30 +35,37 @@ from typing import Any
 from conformance.defaults import GATEWAY
 from conformance.runner import RunConfig, reproduce_command
 
-#: seconds a fresh worker may take to start and load its adapter (imports of a framework)
+#: seconds a fresh worker may take to start and import its adapter (imports of a framework);
+#: its pre-flight call is watched like any call (below)
 LOAD_TIMEOUT_S = 300.0
 #: Hang detection: a worker whose implementation makes no progress for the stall limit is
-#: killed as hung.  In a call of the implementation the limit is the larger of CALL_FLOOR_S and
-#: CALL_MULTIPLE times the slowest call the adapter has made so far; between calls (the
-#: check's own work, measured the same way) the larger of GAP_FLOOR_S and GAP_MULTIPLE times
-#: the longest such stretch so far; both times --timeout-scale.  The floors leave room for
-#: calls that compile (torch-compile's slowest measured 1.9 s with a warm Inductor cache) and
-#: a fresh worker's first call, which may start a compiler or a device (Inductor's start-up:
-#: up to a minute with a cold cache), has FIRST_CALL_FLOOR_S; the checks' own work between
-#: calls measured at most 5 s (thorough level, 2 busy cores).  A check's total timeout stays
-#: as the backstop for an implementation that progresses but absurdly slowly.
+#: killed as hung.  In a call of the implementation the limit is the largest of CALL_FLOOR_S,
+#: CALL_MULTIPLE times the slowest call the adapter has made so far and FIRST_CALL_MULTIPLE
+#: times the slowest first call of a worker; a worker's first call (its pre-flight call), which
+#: may start a compiler or a device, has FIRST_CALL_FLOOR_S instead (Inductor's start-up: up to
+#: a minute with a cold cache) and is kept out of "the slowest call", so that one start-up
+#: does not stretch every later limit tenfold.  Between calls (the check's own work, measured
+#: the same way) the limit is the larger of GAP_FLOOR_S and GAP_MULTIPLE times the longest
+#: such stretch so far.  All times --timeout-scale.  The floors leave room for calls that
+#: compile (torch-compile's slowest measured 1.9 s with a warm Inductor cache); the checks'
+#: own work between calls measured at most 5 s (thorough level, 2 busy cores).  A check's
+#: total timeout stays as the backstop for an implementation that progresses but absurdly
+#: slowly.
 CALL_FLOOR_S = 30.0
 FIRST_CALL_FLOOR_S = 90.0
 CALL_MULTIPLE = 10.0
+FIRST_CALL_MULTIPLE = 2.0
 GAP_FLOOR_S = 60.0
 GAP_MULTIPLE = 10.0
 #: seconds between two looks at a worker's progress
 POLL_S = 0.2
 #: a systematic fault ends an adapter's run: once its worker was lost (hung, crashed, exited)
 #: in LOST_IN_A_ROW checks in a row, or hung in HANGS_IN_ALL checks, the remaining checks are
-#: reported as ``error: not run, ...`` instead of each waiting for its own hang
+#: reported as ``error: not run, ...`` instead of each waiting for its own hang; a pre-flight
+#: call that hung counts as such a check (PREFLIGHT)
 LOST_IN_A_ROW = 2
 HANGS_IN_ALL = 3
+PREFLIGHT = "the pre-flight call"
 #: ``progress(adapter_name, check_id, event)``: event is "start" or the verdict string
 ProgressFn = Callable[[str, str, str], None]
 
@@ -127,10 +134,11 @@ class InProcessSession:
         self.config = config
         try:
             if isinstance(target, str):
-                self.adapter = load_adapter(target)
+                self.adapter = load_adapter(target, preflight=True)
             else:
                 name = getattr(target, "__name__", type(target).__name__)
-                self.adapter = to_adapter(target, name=name, spec=spec_of(target) or name)
+                self.adapter = to_adapter(target, name=name, spec=spec_of(target) or name,
+                                          preflight=True)
         except SpecError as exc:
             raise LoadFailed(str(target), str(exc)) from None
         self.spec = self.adapter.spec or self.adapter.name
@@ -186,8 +194,12 @@ class WorkerSession:
         self._sent: dict[str, Any] | None = None
         self._serial = 0
         #: what the implementation has shown so far (over every worker of this session)
+        self.first_call_s = 0.0
         self.slowest_call_s = 0.0
         self.longest_gap_s = 0.0
+        #: whether a fresh worker makes the pre-flight call (not once it hung: the call could
+        #: be made, which is all the pre-flight proves, and the checks judge the hang)
+        self._preflight = True
         #: the checks that lost their worker in a row, and every check that hung
         self._lost: list[tuple[str, str]] = []
         self._hung: list[str] = []
@@ -197,7 +209,31 @@ class WorkerSession:
     # lifecycle
 
     def start(self) -> dict[str, Any]:
-        """Start a worker and load the adapter in it; :class:`LoadFailed` says why not."""
+        """Start a worker and load the adapter in it; :class:`LoadFailed` says why not.
+
+        A pre-flight call that hangs is not a load failure: the worker is killed, the hang
+        counts towards the systematic-hang rule (as :data:`PREFLIGHT`), and a fresh worker
+        loads the adapter without it, so that the checks judge the implementation (and report
+        the hang) instead of the run ending without a report."""
+        try:
+            return self._load(self._preflight)
+        except _WorkerStalled as stalled:
+            if not stalled.preflight:
+                raise LoadFailed(self.spec, f"adapter {self.spec!r} could not be loaded: "
+                                 f"{stalled.message}") from None
+        self._preflight = False
+        self._note(PREFLIGHT, "hung")
+        if self.given_up is not None and self.info:
+            return self.info  # (a fresh worker mid-run: the run is over, no worker needed)
+        try:
+            return self._load(False)
+        except _WorkerStalled as stalled:
+            raise LoadFailed(self.spec, f"adapter {self.spec!r} could not be loaded: "
+                             f"{stalled.message}") from None
+
+    def _load(self, preflight: bool) -> dict[str, Any]:
+        """One worker, loaded (with its pre-flight call when ``preflight``); raises
+        :class:`LoadFailed`, or :class:`_WorkerStalled` when it hung in a call."""
         import execnet
 
         from conformance.worker import BOOTSTRAP
@@ -218,16 +254,26 @@ class WorkerSession:
         path, token = self._share_progress()
         setup = {"sys_path": [p or os.getcwd() for p in sys.path], "cwd": os.getcwd(),
                  "spec": self.spec, "config": self.config.as_dict(),
-                 "progress_file": path, "progress_token": token}
+                 "progress_file": path, "progress_token": token, "preflight": preflight}
+        timeout = LOAD_TIMEOUT_S * self.config.timeout_scale
         try:
             self._channel.send(json.dumps(setup))
-            message = self._receive(LOAD_TIMEOUT_S * self.config.timeout_scale)
+            message = self._await_result(PREFLIGHT, 0, timeout, loading=True)
         except Stopped:
             raise
         except _WorkerGone as gone:
             self.kill()
             raise LoadFailed(self.spec, f"adapter {self.spec!r} could not be loaded: "
                              f"{gone.reason} before reporting anything") from None
+        except _WorkerStalled:
+            self.kill()
+            raise
+        except _WorkerTimeout:
+            self.kill()
+            raise LoadFailed(self.spec, f"adapter {self.spec!r} did not load within "
+                             f"{_seconds(timeout)} (importing it or its framework hangs, or "
+                             "is very slow; --timeout-scale gives it longer); the worker was "
+                             "killed") from None
         finally:
             _unlink(path)  # mapped by both processes by now, or never to be
         if message.get("event") != "loaded":
@@ -316,6 +362,9 @@ class WorkerSession:
                 return error_result(check, self.config, self.spec,
                                     f"a fresh worker could not load the adapter: {exc.message}",
                                     time.perf_counter() - start)
+            if self.given_up is not None:  # (its pre-flight call hung, and that ended it)
+                return error_result(check, self.config, self.spec, self.given_up,
+                                    time.perf_counter() - start)
         timeout = check.timeout_s * self.config.timeout_scale
         self._serial += 1
         try:
@@ -368,10 +417,13 @@ class WorkerSession:
             f"worker is lost in {LOST_IN_A_ROW} checks in a row or hangs in {HANGS_IN_ALL}; "
             "the reproduce command runs this check on its own)")
 
-    def _await_result(self, check_id: str, serial: int, timeout: float) -> dict[str, Any]:
+    def _await_result(self, check_id: str, serial: int, timeout: float, *,
+                      loading: bool = False) -> dict[str, Any]:
         """The worker's result for request ``serial``, watching its progress meanwhile:
         :class:`_WorkerStalled` when it makes none for the stall limit, :class:`_WorkerTimeout`
-        after ``timeout`` in all."""
+        after ``timeout`` in all.  ``loading``: the worker is loading the adapter (serial 0);
+        until its first call (the pre-flight call) only ``timeout`` applies, since imports
+        report no progress."""
         started = time.monotonic()
         deadline = started + timeout
         seen: dict[str, Any] | None = None
@@ -382,20 +434,26 @@ class WorkerSession:
             if message is not None:
                 return message
             now = time.monotonic()
-            record, busy = self._record()
             if now >= deadline:
                 raise _WorkerTimeout()
-            if busy or record != seen:
+            record, busy = self._record()
+            if busy:  # (being written: the next look sees it, or it is no progress either)
+                continue
+            if record != seen:
                 seen, changed_at = record, now
                 if record is not None:
+                    self.first_call_s = max(self.first_call_s, record.get("first_s", 0.0))
                     self.slowest_call_s = max(self.slowest_call_s, record["slowest_s"])
                     self.longest_gap_s = max(self.longest_gap_s, record["longest_gap_s"])
                 continue
             current = record if record is not None and record["serial"] == serial else None
+            if loading and (current is None or not current["calls"]):
+                continue  # still importing: the load's own timeout applies
             limit, why = self._stall_limit(current)
             if now - changed_at >= limit:
-                raise _WorkerStalled(self._stall_message(check_id, current, now - changed_at,
-                                                         why))
+                raise _WorkerStalled(
+                    self._stall_message(check_id, current, now - changed_at, why, loading),
+                    preflight=loading and current is not None and current["in_call"])
 
     def _record(self) -> tuple[dict[str, Any] | None, bool]:
         """The worker's progress record as last seen, and whether it was being written."""
@@ -411,12 +469,14 @@ class WorkerSession:
         scale = self.config.timeout_scale
         if record is not None and record["in_call"]:
             # no call of this worker has returned yet: its first, which may start a compiler
-            first = record["slowest_s"] == 0.0
+            first = not record.get("first_s", 0.0)
             floor = FIRST_CALL_FLOOR_S if first else CALL_FLOOR_S
-            base = max(floor, CALL_MULTIPLE * self.slowest_call_s)
+            base = max(floor, CALL_MULTIPLE * self.slowest_call_s,
+                       FIRST_CALL_MULTIPLE * self.first_call_s)
             which = " (a fresh worker's first call)" if first else ""
-            why = (f"the larger of {_seconds(floor)}{which} and {CALL_MULTIPLE:g} x the slowest "
-                   f"call so far, {self.slowest_call_s:.2g} s")
+            why = (f"the largest of {_seconds(floor)}{which}, {CALL_MULTIPLE:g} x the slowest "
+                   f"call so far, {self.slowest_call_s:.2g} s, and {FIRST_CALL_MULTIPLE:g} x "
+                   f"the slowest first call of a worker, {self.first_call_s:.2g} s")
         else:
             base = max(GAP_FLOOR_S, GAP_MULTIPLE * self.longest_gap_s)
             why = (f"the larger of {_seconds(GAP_FLOOR_S)} and {GAP_MULTIPLE:g} x the longest "
@@ -427,8 +487,14 @@ class WorkerSession:
         return base * scale, why
 
     def _stall_message(self, check_id: str, record: dict[str, Any] | None, quiet_s: float,
-                       why: str) -> str:
-        if record is not None and record["in_call"]:
+                       why: str, loading: bool = False) -> str:
+        if loading and record is not None and record["in_call"]:
+            where = f"hung in {record['setting']} while loading the adapter"
+        elif loading:
+            where = ("hung while loading the adapter, after its pre-flight call returned and "
+                     "outside any call of the implementation (info(), or an implementation "
+                     "thread that holds the interpreter lock)")
+        elif record is not None and record["in_call"]:
             where = f"hung in call {record['calls']} of {check_id} ({record['setting']})"
         elif record is not None and record["calls"]:
             where = (f"hung in {check_id} after call {record['calls']} ({record['setting']}) "
@@ -522,9 +588,10 @@ class _WorkerTimeout(Exception):
 
 
 class _WorkerStalled(Exception):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, preflight: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.preflight = preflight  # hung in the pre-flight call, while loading
 
 
 def _exit_status(gateway: Any) -> int | None:

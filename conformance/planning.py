@@ -8,6 +8,8 @@ Sample sizes are closed-form functions of the level, the seed and the adapter's 
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 import time
 from collections import Counter
 from typing import Any
@@ -18,6 +20,12 @@ from conformance import battery
 from conformance.adapters.base import Adapter
 from conformance.checks import CheckContext, calling
 from conformance.checks import space as sp
+from conformance.checks.regions import (
+    Guarantee,
+    format_guarantees,
+    guarantees,
+    region_definitions,
+)
 
 
 def decision_cost(adapter: Adapter, *, budget_s: float = 0.3) -> tuple[float, float]:
@@ -47,7 +55,8 @@ MDE_UNITS = {
     "omnibus-chi2": "rms standardised rate shift",
     "chi2-gof-binomial": "Cohen's w",
     "dispersion-variance-ratio": "relative variance change",
-    "max-abs-z-pooled": "drop rate at one position",
+    "max-abs-z-conditional": "drop rate at one position",
+    "conditional-excess-z": "drop rate of marked maps",
     "positions-chi2": "rms standardised rate shift",
     "max-lag-z": "|phi| between decisions",
     "lag-omnibus-chi2": "rms |phi| over lags",
@@ -124,41 +133,95 @@ def space_summary(level: str, *, adapter: Adapter | None = None, seed: int = 0,
     }
 
 
+def region_guarantees(level: str, *, adapter: Adapter | None = None, seed: int = 0,
+                      family_alpha: float = battery.FAMILY_ALPHA,
+                      beta: float = battery.BETA) -> list[Guarantee]:
+    """The drop-rate MDE the run reaches in each region of its space (checks/regions.py), at
+    rate-homogeneity's share of the budget: what a CONFORMANT verdict guarantees where."""
+    ctx = _context(level, adapter or Adapter(), seed, family_alpha, beta)
+    dtypes = [str(d) for d in ctx.dtypes]
+    regions = region_definitions(dtypes)
+    return guarantees([(c.setting, c.decisions) for c in sp.space(ctx).cells], regions,
+                      alpha=ctx.alpha / len(regions), beta=beta)
+
+
+def region_lines(level: str, *, adapter: Adapter | None = None, seed: int = 0,
+                 width: int | None = None) -> list[str]:
+    """The region table as ``power`` prints it, headed by the level's targets (wrapped to
+    ``width``, default :func:`plan_width`)."""
+    lvl = battery.LEVELS[level]
+    head = (f"guarantee per region (drop-rate MDE at power {1 - battery.BETA:g}; target "
+            f"{lvl.region_mde:g} absolute, {lvl.region_rel_mde:.0%} of min(p, 1-p) next to "
+            "0 and 1):")
+    table = format_guarantees(region_guarantees(level, adapter=adapter, seed=seed),
+                              absolute=lvl.region_mde, relative=lvl.region_rel_mde)
+    return [*_fill(head, width or plan_width(), "   "), *table]
+
+
+def _fill(text: str, width: int, indent: str, hang: str | None = None) -> list[str]:
+    """``text`` wrapped to ``width`` (no word broken, so no "2 cal" or "52 setting")."""
+    return textwrap.wrap(text, width=width, initial_indent=indent,
+                         subsequent_indent=hang if hang is not None else indent + "  ",
+                         break_long_words=False, break_on_hyphens=False) or [indent]
+
+
+def plan_width() -> int:
+    """The width ``power`` writes to: the terminal's (or ``COLUMNS``), 100 in a pipe, within
+    [60, 160]."""
+    return min(max(shutil.get_terminal_size((100, 24)).columns, 60), 160)
+
+
 def format_plan(levels: list[str] | str, adapter: Adapter | None = None, *, seed: int = 0,
-                timing: bool = True) -> str:
-    """The plan as text: per level the space, then every check's sub-tests (n, MDE, alpha)."""
+                timing: bool = True, width: int | None = None) -> str:
+    """The plan as text: per level the space, then every check's sub-tests (n, MDE, alpha),
+    wrapped to ``width`` columns (default :func:`plan_width`)."""
     adapter = adapter or Adapter()
+    width = width or plan_width()
     levels = [levels] if isinstance(levels, str) else list(levels)
-    lines = []
+    lines: list[str] = []
     per_call = per_decision = 0.0
     if timing:
         per_call, per_decision = decision_cost(adapter)
-        lines.append(f"expected times from {adapter.name}: {per_call * 1e6:.0f} us per call + "
-                     f"{per_decision * 1e9:.0f} ns per channel decision (as the checks call); "
-                     f"F = {battery.FAMILY_ALPHA:g}, beta = {battery.BETA:g}, seed {seed}")
+        lines += _fill(f"expected times from {adapter.name}: {per_call * 1e6:.0f} us per call "
+                       f"+ {per_decision * 1e9:.0f} ns per channel decision (as the checks "
+                       f"call); F = {battery.FAMILY_ALPHA:g}, beta = {battery.BETA:g}, "
+                       f"seed {seed}", width, "")
+    units = ", ".join(f"{test}: {unit}" for test, unit in MDE_UNITS.items())
+    lines += _fill(f"MDE units: {units}", width, "")
     for level in levels:
         summary = space_summary(level, adapter=adapter, seed=seed)
         seconds = summary["calls"] * per_call + summary["decisions"] * per_decision
         lines.append("")
-        lines.append(
-            f"== {level}: {summary['settings']} settings, {summary['decisions']:,} decisions in "
-            f"{summary['calls']:,} calls (drawn once, read by every check)"
-            + (f", about {seconds:.1f} s of drawing" if timing else "")
-        )
-        lines.append(f"   {summary['distinct_p']} distinct p in [{summary['p_range'][0]:.3g}, "
-                     f"{summary['p_range'][1]:.3g}]; dtypes {summary['dtypes']}; layouts "
-                     f"{summary['memories']}; inputs {summary['kinds']}")
+        lines += _fill(
+            f"== {level}: {summary['settings']} settings, {summary['decisions']:,} decisions "
+            f"in {summary['calls']:,} calls (drawn once, read by every check)"
+            + (f", about {seconds:.1f} s of drawing" if timing else ""), width, "", "   ")
+        lines += _fill(f"{summary['distinct_p']} distinct p in [{summary['p_range'][0]:.3g}, "
+                       f"{summary['p_range'][1]:.3g}]; dtypes {', '.join(summary['dtypes'])}; "
+                       f"layouts {', '.join(summary['memories'])}; inputs "
+                       f"{', '.join(summary['kinds'])}", width, "   ", "     ")
+        w_family = max(len(f) for f in summary["families"])
         for family, (cells, decisions, calls) in summary["families"].items():
-            lines.append(f"   {family:<28} {cells:>4} settings {decisions:>13,} decisions "
-                         f"{calls:>7,} calls")
+            lines.append(f"   {family:<{w_family}} {cells:>4} settings {decisions:>11,} "
+                         f"decisions {calls:>7,} calls")
+        lines += region_lines(level, adapter=adapter, seed=seed, width=width)
         for row in plan(level, adapter=adapter, seed=seed):
-            lines.append(f"  {row['check']} ({row['subtests']} sub-tests, alpha "
-                         f"{row['alpha']:.3g} in all; reads {row['decisions']:,} decisions)")
+            lines += _fill(f"{row['check']} ({row['subtests']} sub-tests, alpha "
+                           f"{row['alpha']:.3g} in all; reads {row['decisions']:,} decisions)",
+                           width, "  ", "      ")
+            w_test = max(len(s["test"]) for s in row["subtest_rows"])
             for s in row["subtest_rows"]:
                 mde = f"{s['mde']:.4g}" if s["mde"] is not None else "-"
-                lines.append(f"     {s['test']:<24} n={s['n']:>12,}  MDE {mde:>9} "
-                             f"{s['unit']:<28} alpha {s['alpha']:.3g}  {s['setting'][:70]}")
+                head = (f"     {s['test']:<{w_test}}  n={s['n']:>11,}  MDE {mde:>9}  "
+                        f"alpha {s['alpha']:<8.3g}")
+                # the setting follows on the same line where it fits, else on its own lines
+                if len(head) + 2 + len(s["setting"]) <= width:
+                    lines.append(f"{head}  {s['setting']}".rstrip())
+                else:
+                    lines.append(head.rstrip())
+                    lines += _fill(s["setting"], width, " " * 8, " " * 10)
     return "\n".join(lines)
 
 
-__all__ = ["MDE_UNITS", "decision_cost", "format_plan", "plan", "space_summary"]
+__all__ = ["MDE_UNITS", "decision_cost", "format_plan", "plan", "plan_width", "region_guarantees",
+           "region_lines", "space_summary"]

@@ -61,9 +61,62 @@ def error_root_cause(message: str) -> str:
     return "error: " + (head if len(head) <= 100 else head[:99] + "…")
 
 
+_STATISTICAL = ("drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+                "batch-uniformity", "independence-channels", "independence-batch",
+                "independence-calls", "independence-values", "expectation")
+_RATE = ("drop-rate", "rate-homogeneity", "expectation")
+
+#: One fault, one root cause: when a check on the left fails, a failure of a check on its right
+#: is most likely its consequence (the owner is the first failing check in this order that
+#: explains it).  A structure fault corrupts every mask the statistics read; a scale that
+#: overflows to NaN hides dropped maps; dependence inflates every count's variance (the
+#: omnibus tests of the rate and the positions see it); a rate that differs between positions
+#: makes some settings' rates wrong; a wrong rate makes E[y] wrong.  The statistical checks
+#: centre their dependence, uniformity and dispersion tests on observed rates, so a rate fault
+#: does not read as anything else; what still shows twice is grouped here.
+EXPLAINS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("channel-structure", _STATISTICAL),
+    ("scale-exact", _RATE),
+    ("independence-calls", tuple(c for c in _STATISTICAL if not c.startswith("independence"))),
+    ("independence-channels", tuple(c for c in _STATISTICAL if not c.startswith("independence"))),
+    ("independence-batch", tuple(c for c in _STATISTICAL if not c.startswith("independence"))),
+    ("independence-values", _RATE),
+    ("channel-uniformity", (*_RATE, "drop-count-distribution", "independence-channels",
+                            "independence-batch", "independence-calls")),
+    ("batch-uniformity", (*_RATE, "drop-count-distribution", "independence-channels",
+                          "independence-batch", "independence-calls")),
+    ("drop-rate", ("expectation",)),
+    ("rate-homogeneity", ("expectation",)),
+)
+
+
+def attribute_root_causes(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The report dicts with each failure that an earlier owner explains (``EXPLAINS``)
+    attributed to the owner's root cause, and ``explained_by`` naming it (copies)."""
+    failing = {c.get("id"): c for c in checks if c.get("verdict") == Verdict.FAIL.value}
+    out = []
+    for c in checks:
+        owner = None
+        if c.get("id") in failing and not c.get("explained_by"):
+            for candidate, explains in EXPLAINS:
+                if candidate != c.get("id") and candidate in failing and c.get("id") in explains:
+                    owner = failing[candidate]
+                    break
+        if owner is None:
+            out.append(c)
+            continue
+        cause = owner.get("root_cause") or default_root_cause(
+            str(owner.get("requirement", "")), str(owner.get("id", "")))
+        out.append({**c, "root_cause": cause, "explained_by": owner.get("id")})
+    return out
+
+
 def group_by_root_cause(checks: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Failing and erroring checks' ids by root cause (report dicts), in check order."""
+    """Failing and erroring checks' ids by root cause (report dicts), in check order, except
+    that a group lists first the checks that own the cause (those not ``explained_by``
+    another)."""
     groups: dict[str, list[str]] = {}
+    explained = {str(c.get("id", "")) for c in checks if c.get("explained_by")}
     for c in checks:
         if c.get("verdict") == Verdict.ERROR.value:
             cause = c.get("root_cause") or error_root_cause(str(c.get("message", "")))
@@ -74,7 +127,7 @@ def group_by_root_cause(checks: list[dict[str, Any]]) -> dict[str, list[str]]:
         else:
             continue
         groups.setdefault(cause, []).append(str(c.get("id", "")))
-    return groups
+    return {cause: sorted(ids, key=lambda i: i in explained) for cause, ids in groups.items()}
 
 
 @dataclass(frozen=True)
@@ -151,6 +204,7 @@ def adapter_entry(
     info: dict[str, Any], checks: list[dict[str, Any]], load_error: str | None = None
 ) -> dict[str, Any]:
     """One adapter's report entry from its info and its checks' dicts (also used by pytest)."""
+    checks = attribute_root_causes(checks)
     counts = {v.value: 0 for v in Verdict}
     for c in checks:
         counts[c["verdict"]] += 1

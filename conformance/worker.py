@@ -7,7 +7,9 @@ changed working directory) can reach the process that decides verdicts and write
 
 Protocol (JSON text over one execnet channel):
 
-- supervisor -> worker: ``{"sys_path": [...], "cwd": "...", "spec": "...", "config": {...}}``
+- supervisor -> worker: ``{"sys_path": [...], "cwd": "...", "spec": "...", "config": {...},
+  "progress_file": "...", "progress_token": "...", "preflight": true}`` (``preflight``: make
+  the pre-flight call after loading; false once it hung in an earlier worker)
 - worker -> supervisor: ``{"event": "loaded", "info": {...}}`` or
   ``{"event": "load_error", "message": "..."}``
 - supervisor -> worker: ``{"op": "run", "check": "<id>", "serial": n}`` (repeated) or
@@ -17,8 +19,9 @@ Protocol (JSON text over one execnet channel):
 Progress (how the supervisor tells a hang from a slow implementation): the worker's
 :class:`Recorder` is told when each call of the implementation starts and ends
 (``conformance.checks.calling.progress``; the adapter's methods are wrapped too, for calls a
-check makes directly) and keeps a small record: which check (the request's ``serial``), how
-many calls so far, whether one is running and what it is, the slowest call and the longest
+check makes directly; the pre-flight call while loading, as serial 0) and keeps a small
+record: which check (the request's ``serial``), how many calls so far, whether one is running
+and what it is, how long the worker's first call took, the slowest call and the longest
 stretch of the suite's own work between calls.  On the supervisor's host the record lives in
 a file both processes map (``setup["progress_file"]``), so the supervisor reads it even while
 the implementation holds the interpreter lock and no thread of the worker can run, and it
@@ -77,11 +80,20 @@ def serve(channel: Any, setup: dict[str, Any]) -> None:
     # means, so a worker never dies of it (an adapter's own KeyboardInterrupt is an error).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _share_compilations()
+    from conformance.adapters.preflight import SHAPE, preflight
     from conformance.adapters.registry import load_adapter
+    from conformance.checks import calling
     from conformance.runner import RunConfig, run_check
 
+    # Watched from before loading, so that a pre-flight call that hangs is seen as one.
+    recorder = _recorder(setup, channel)
+    calling.progress = recorder
     try:
         adapter = load_adapter(setup["spec"])
+        recorder.begin(0)  # (the imports before it are no stretch between calls)
+        if setup.get("preflight", True):  # callable as documented: one call, watched as one
+            with calling.tracked(_describe_preflight, SHAPE):
+                preflight(adapter)
     except BaseException as exc:  # (whatever loading does is a load failure)
         _send(channel, {"event": "load_error", "message": _load_message(setup["spec"], exc)})
         return
@@ -95,11 +107,7 @@ def serve(channel: Any, setup: dict[str, Any]) -> None:
         _send(channel, {"event": "load_error",
                         "message": f"adapter {setup['spec']!r}: info() raised {exc!r}"})
         return
-    recorder = _recorder(setup, channel)
-    from conformance.checks import calling
-
-    calling.progress = recorder
-    track_methods(adapter, recorder)
+    track_methods(adapter, recorder)  # (after the pre-flight, which reads the call's frames)
     _send(channel, {"event": "loaded", "info": info, "progress": recorder.transport})
     run_cache: dict = {}
     while True:
@@ -145,6 +153,11 @@ def _share_compilations() -> None:
     os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(512 * 2**20))
 
 
+def _describe_preflight(shape: tuple) -> str:
+    return (f"the pre-flight call: dropout2d(x, 0.0, training=True, inplace=False), x of shape "
+            f"{shape}")
+
+
 def _load_message(spec: str, exc: BaseException) -> str:
     from conformance.errors import SpecError
 
@@ -157,9 +170,10 @@ def _load_message(spec: str, exc: BaseException) -> str:
 
 # --- progress ---------------------------------------------------------------------------------
 
-#: the record: version, check serial, calls, in a call (0/1), slowest call s, longest gap s,
-#: setting length, version again (equal to the first when the record was read whole)
-HEADER = struct.Struct("<QIIBddHQ")
+#: the record: version, check serial, calls, in a call (0/1), the worker's first call s (0
+#: until it returned), slowest call s (the first one aside), longest gap s, setting length,
+#: version again (equal to the first when the record was read whole)
+HEADER = struct.Struct("<QIIBdddHQ")
 SETTING_MAX = 1000
 TOKEN_OFFSET = HEADER.size + SETTING_MAX
 TOKEN_SIZE = 16
@@ -181,9 +195,11 @@ def describe(what: tuple | None) -> str:
 class Recorder:
     """Where the worker is: the call hook (``calling.progress``) of a supervised worker.
 
-    Each call costs two ``perf_counter`` readings and two writes of a 43-byte header into
+    Each call costs two ``perf_counter`` readings and two writes of a 51-byte header into
     the shared record (plus the setting's text when it changed from the previous call's);
-    nested calls (the adapter's own methods inside a tracked call) count once.
+    nested calls (the adapter's own methods inside a tracked call) count once.  The worker's
+    first call (the pre-flight call, or the first call of a check without one) is kept apart
+    from the others: it may start a compiler or a device, which later calls do not repeat.
     """
 
     def __init__(self, buffer: Any = None) -> None:
@@ -193,6 +209,7 @@ class Recorder:
         self.serial = 0
         self.calls = 0
         self.depth = 0
+        self.first_s = 0.0
         self.slowest_s = 0.0
         self.longest_gap_s = 0.0
         self.what: tuple | None = None
@@ -237,7 +254,9 @@ class Recorder:
         self.depth = 0
         now = time.perf_counter()
         took = now - self._mark
-        if took > self.slowest_s:
+        if not self.first_s:
+            self.first_s = max(took, 1e-9)  # (nonzero: it returned)
+        elif took > self.slowest_s:
             self.slowest_s = took
         self._mark = now
         self._publish(None)
@@ -261,12 +280,13 @@ class Recorder:
 
     def _pack(self, buffer: Any) -> None:
         HEADER.pack_into(buffer, 0, self.version, self.serial, self.calls, self.depth > 0,
-                         self.slowest_s, self.longest_gap_s, self._setting_len, self.version)
+                         self.first_s, self.slowest_s, self.longest_gap_s, self._setting_len,
+                         self.version)
 
     def snapshot(self) -> dict[str, Any]:
         """The record as a message (a worker on another host)."""
         return {"event": "progress", "serial": self.serial, "calls": self.calls,
-                "in_call": self.depth > 0, "slowest_s": self.slowest_s,
+                "in_call": self.depth > 0, "first_s": self.first_s, "slowest_s": self.slowest_s,
                 "longest_gap_s": self.longest_gap_s, "setting": describe(self.what)}
 
 
@@ -274,14 +294,14 @@ def read_record(buffer: Any) -> dict[str, Any] | None:
     """The record in ``buffer`` (the supervisor's side), or None while it is being written."""
     for _ in range(20):
         head = HEADER.unpack_from(buffer, 0)
-        version, serial, calls, in_call, slowest, gap, length, again = head
+        version, serial, calls, in_call, first, slowest, gap, length, again = head
         if version != again or version % 2:
             continue
         setting = bytes(buffer[HEADER.size:HEADER.size + length])
         if HEADER.unpack_from(buffer, 0) != head:
             continue
         return {"version": version, "serial": serial, "calls": calls, "in_call": bool(in_call),
-                "slowest_s": slowest, "longest_gap_s": gap,
+                "first_s": first, "slowest_s": slowest, "longest_gap_s": gap,
                 "setting": setting.decode("utf-8", "replace")}
     return None
 
@@ -308,8 +328,8 @@ def _heartbeat(recorder: Recorder, channel: Any) -> None:
     last = None
     while True:
         time.sleep(HEARTBEAT_S)
-        state = (recorder.serial, recorder.calls, recorder.depth > 0, recorder.slowest_s,
-                 recorder.longest_gap_s, recorder.what)
+        state = (recorder.serial, recorder.calls, recorder.depth > 0, recorder.first_s,
+                 recorder.slowest_s, recorder.longest_gap_s, recorder.what)
         if state != last:
             last = state
             try:

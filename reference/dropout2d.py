@@ -40,8 +40,10 @@ def is_floating(dtype: np.dtype) -> bool:
 
 
 def scale_for(p: float, dtype: np.dtype | type) -> np.generic:
-    """The keep scale ``1 / (1 - p)`` rounded to ``dtype`` (R2 allows this rounding)."""
-    return np.dtype(dtype).type(1.0 / (1.0 - p))
+    """The keep scale ``1 / (1 - p)`` rounded to ``dtype`` (R2 allows this rounding); inf
+    where it overflows the dtype (float16 above p = 0.99998), which is that rounding too."""
+    with np.errstate(over="ignore"):
+        return np.dtype(dtype).type(1.0 / (1.0 - p))
 
 
 def dropout2d(
@@ -72,9 +74,12 @@ def dropout2d(
         factor = np.zeros(decision_shape, dtype=x.dtype)
     else:
         keep = rng.random(decision_shape) >= p
-        factor = keep.astype(x.dtype) * scale_for(p, x.dtype)
-    # Inf * 0 is NaN by design (multiplicative mask); do not warn about it.
-    with np.errstate(invalid="ignore"):
+        # a select, not keep * scale: where the scale overflows the dtype (1 / (1 - p) above
+        # 65504 in float16) a dropped map must still be 0, not 0 * inf = NaN
+        factor = np.where(keep, scale_for(p, x.dtype), x.dtype.type(0))
+    # Inf * 0 is NaN by design (multiplicative mask), and a kept value times the scale may
+    # round to inf in its dtype (R2): neither is an error, so neither warns nor raises.
+    with np.errstate(invalid="ignore", over="ignore"):
         if inplace:
             np.multiply(x, factor, out=x)
             return x

@@ -232,6 +232,27 @@ def imported_frameworks(fn: Callable[..., Any]) -> dict[str, str]:
     }
 
 
+def _type_name(value: Any) -> str:
+    """The public name of an array type: torch.Tensor, jax.Array, ... (not jaxlib's)."""
+    cls = type(value)
+    root = (cls.__module__ or "").partition(".")[0]
+    if root in ("jax", "jaxlib"):
+        return "jax.Array"
+    if root == "builtins":
+        return cls.__qualname__
+    return f"{root}.{cls.__qualname__}"
+
+
+def output_type_finding(adapter: Adapter) -> dict[str, str]:
+    """``{"output_type": ...}`` when a plain function returned something other than a NumPy
+    array (a torch tensor, a JAX array) and the suite converted it; empty otherwise."""
+    seen = sorted(getattr(adapter, "foreign_outputs", None) or ())
+    if not seen:
+        return {}
+    return {"output_type": f"{' and '.join(seen)}, not a NumPy array as the interface says: "
+                           "accepted, converted with numpy.asarray"}
+
+
 class CallableAdapter(Adapter):
     """An Adapter around a NumPy function; see the module docstring."""
 
@@ -278,6 +299,8 @@ class CallableAdapter(Adapter):
             self.framework = "python"
             self.framework_version = sys.version.split()[0]
         self.defined_in = getattr(fn, "__module__", None) or ""
+        #: the non-NumPy types its outputs came back as (converted with np.asarray)
+        self.foreign_outputs: set[str] = set()
 
     def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
         kwargs: dict[str, Any] = {}
@@ -303,6 +326,10 @@ class CallableAdapter(Adapter):
         return self._grad(x, p, upstream)
 
     def to_numpy(self, y: Any) -> np.ndarray:
+        if type(y) is not np.ndarray and not isinstance(y, (np.ndarray, np.generic)):
+            # the interface says NumPy; a torch tensor or a JAX array converts, and is
+            # accepted, but the report says so (output_type_finding)
+            self.foreign_outputs.add(_type_name(y))
         return np.asarray(y)
 
     def info(self) -> dict[str, Any]:

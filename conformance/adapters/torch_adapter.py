@@ -37,6 +37,7 @@ class TorchAdapter(Adapter):
             torch.set_num_threads(int(os.environ.get("DROPOUT2D_TORCH_THREADS", "1")))
         if self.device != "cpu":
             self.name = f"torch@{self.device}"
+            _require_cuda(torch, torch.device(device))
             torch.empty(0, device=self.device)  # fail at load time if the device is absent
 
     def to_native(self, x: np.ndarray) -> Any:
@@ -79,3 +80,26 @@ class TorchAdapter(Adapter):
         # torch.fx's symbolic shapes and sympy on first use (0.4 s a run)
         (y * upstream).sum().backward()
         return y, x.grad
+
+
+def _require_cuda(torch: Any, device: Any) -> None:
+    """A usage error naming what is missing, where torch itself would raise
+    ``AssertionError: Torch not compiled with CUDA enabled`` or a driver's error text."""
+    if device.type != "cuda":
+        return
+    from conformance.errors import SpecError
+
+    if torch.version.cuda is None:
+        raise SpecError(
+            f"torch@{device}: no CUDA device is available: torch {torch.__version__} is a "
+            "build without CUDA. Use --adapter torch for the CPU, or install a CUDA build "
+            "of torch on a machine with an NVIDIA GPU")
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        raise SpecError(
+            f"torch@{device}: no CUDA device is available: torch {torch.__version__} "
+            f"(CUDA {torch.version.cuda}) finds no GPU (torch.cuda.is_available() is False: "
+            "no device, no driver, or CUDA_VISIBLE_DEVICES hides them)")
+    if device.index is not None and device.index >= count:
+        raise SpecError(f"torch@{device}: there is no CUDA device {device.index}; this "
+                        f"machine has {count} (cuda:0..cuda:{count - 1})")

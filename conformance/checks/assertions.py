@@ -79,8 +79,11 @@ def lower_precision_match(
                 (xl / lower.type(1.0 - p)).astype(np.float64),
                 x.astype(np.float64) * float(keep_scale(p, lower)),
             )
-        tolerance = ulp(got, lower)
-        for cand in candidates:
+        # done in the lower dtype: within its ulps; only the scale rounded to it (the third):
+        # within the input dtype's, or any scale error smaller than the lower dtype's ulp
+        # (a typo in a float64 table) would read as "computed in float32"
+        narrow, wide = ulp(got, lower), SCALE_ULPS * ulp(got, x.dtype)
+        for cand, tolerance in zip(candidates, (narrow, narrow, wide), strict=True):
             if np.all(np.abs(cand[sel] - got) <= tolerance):
                 return lower.name
     return None

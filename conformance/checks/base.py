@@ -32,6 +32,17 @@ class Level:
     sweep_cells: int = 200
     sweep_decisions: int = 30_000
     sequence_calls: int = 1024
+    #: where users live (checks/usersizes.py): decisions at each round rate in each dtype,
+    #: p-strata per side in [extreme_low, 1e-3] (and mirrored), settings of CNN-sized maps
+    round_decisions: int = 16_000
+    extreme_strata: int = 3
+    extreme_low: float = 1e-6
+    cnn_cells: int = 12
+    #: the guarantee per region of the space (map size, channels, batch, dtype, layout, input
+    #: kind, p band): the drop-rate MDE each reaches at power 1 - beta, absolute, and relative
+    #: to min(p, 1 - p) in the bands near 0 and 1
+    region_mde: float = 0.02
+    region_rel_mde: float = 0.25
 
 
 @dataclass(frozen=True)

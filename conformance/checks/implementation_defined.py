@@ -23,6 +23,22 @@ from conformance.errors import AdapterError, CheckFailed, CheckSkipped
 ROOT_STRUCTURE = f"R2 {REQUIREMENTS['R2'].title}"
 
 
+def require_valid_call(ctx: CheckContext, x: np.ndarray, p: float, what: str) -> None:
+    """Call with valid input first, for a check that passes when the implementation raises
+    (R8, a 4D-only implementation's 3D input): if the valid call raises too, the raising says
+    nothing, and the check's verdict is an error, not a pass."""
+    try:
+        ctx.forward(x, p)
+    except AdapterError as exc:
+        cause = exc.__cause__
+        did = (f"called sys.exit({cause.code!r})" if isinstance(cause, SystemExit)
+               else f"raised ({exc})")
+        raise AdapterError(
+            f"a valid call (4D input {x.shape}, {x.dtype}, p={p}, training=True) {did}, so "
+            f"whether {what} is rejected cannot be judged"
+        ) from exc
+
+
 @check("three-d-input", requirement="impl-defined", title="How 3D input is interpreted")
 def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
     """3D input is unbatched (C, H, W), legacy (N, C, L), or rejected with an error (a 4D-only
@@ -32,6 +48,9 @@ def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
     (wrong shape, partial maps, one decision for the whole tensor, a wrong scale)."""
     rng = ctx.rng()
     a, b, length = 16, 12, 7
+    # "rejects 3D input" means something only if 4D input is accepted.
+    valid = nonzero_values(ctx.rng(1), (4, 8, 3, 3), ctx.dtypes[0])  # (rng: 3D inputs unchanged)
+    require_valid_call(ctx, valid, 0.5, "3D input")
     if not adapter.capabilities.three_d:
         # 4D only: whether it says so with an error is worth reporting; what it returns for
         # 3D input is outside what it implements and is not judged.

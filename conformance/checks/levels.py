@@ -22,6 +22,12 @@ LEVELS: dict[str, Level] = {
         sweep_cells=24,
         sweep_decisions=4_000,
         sequence_calls=128,
+        round_decisions=1_000,
+        extreme_strata=1,
+        extreme_low=1e-4,
+        cnn_cells=6,
+        region_mde=0.06,
+        region_rel_mde=0.6,
     ),
     "default": Level(
         "default",
@@ -36,6 +42,12 @@ LEVELS: dict[str, Level] = {
         sweep_cells=200,
         sweep_decisions=30_000,
         sequence_calls=1024,
+        round_decisions=16_000,
+        extreme_strata=3,
+        extreme_low=1e-6,
+        cnn_cells=12,
+        region_mde=0.02,
+        region_rel_mde=0.25,
     ),
     "thorough": Level(
         "thorough",
@@ -50,6 +62,12 @@ LEVELS: dict[str, Level] = {
         sweep_cells=600,
         sweep_decisions=250_000,
         sequence_calls=4096,
+        round_decisions=100_000,
+        extreme_strata=6,
+        extreme_low=1e-6,
+        cnn_cells=24,
+        region_mde=0.01,
+        region_rel_mde=0.1,
     ),
 }
 

@@ -1,5 +1,6 @@
 """R1: the output has the input's shape and dtype (shape-dtype), and a call's result is not
-modified by later calls (results-kept)."""
+modified by later calls (results-kept), on small tensors and, for results-kept, on the CNN-sized
+ones users run (checks/usersizes.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from conformance.adapters.base import Adapter
+from conformance.adapters.callable import output_type_finding
+from conformance.checks import calling, usersizes
 from conformance.checks.assertions import ROOT_DTYPE, ROOT_SHAPE, describe_difference
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import SHAPES, bits, nonzero_values
@@ -47,7 +50,7 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
                     if x.size == 0 and training and p == 0.5:
                         empty_alias.add(f.aliased)
                     cases += 1
-    findings = {}
+    findings = output_type_finding(adapter)  # a torch tensor returned for NumPy, say
     if empty_alias:
         findings["empty_return"] = (
             "returns the input object" if empty_alias == {True} else "returns a new array"
@@ -66,8 +69,10 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
     return Outcome(f"{cases} calls, empty tensors included: shape and dtype preserved", findings)
 
 
-def _native_call(adapter: Adapter, x: np.ndarray, p: float, training: bool) -> Any:
-    native = adapter.to_native(np.array(_layout_in(adapter, x), copy=True))
+def _native_call(
+    adapter: Adapter, x: np.ndarray, p: float, training: bool, memory: str = "contiguous"
+) -> Any:
+    native = adapter.to_native(calling._lay_out(_layout_in(adapter, x), memory))
     return adapter.dropout2d(native, p, training, False)
 
 
@@ -127,6 +132,56 @@ def results_kept(adapter: Adapter, ctx: CheckContext) -> Outcome:
             f"{len(changed)} of {len(kept)} kept results changed after later calls; first: "
             f"the result of {where} is no longer what was returned: {looks}"
         )
+    large = _large_results_kept(adapter, ctx)
     return Outcome(
-        f"{len(kept)} results (training, eval and p=0) kept bit for bit across later calls"
+        f"{len(kept)} results (training, eval and p=0) kept bit for bit across later calls, "
+        f"and {large}"
     )
+
+
+def _call(adapter: Adapter, x: np.ndarray, where: str, memory: str) -> tuple[Any, np.ndarray]:
+    try:
+        out = _native_call(adapter, x, 0.5, True, memory)
+        return out, np.array(_read(adapter, out), copy=True)
+    except (Exception, SystemExit) as exc:
+        raise AdapterError(f"{type(exc).__name__}: {exc} ({where})") from exc
+
+
+def _large_results_kept(adapter: Adapter, ctx: CheckContext) -> str:
+    """The largest tensor in every dtype (layouts in turn), each result kept; then each again,
+    a later call of the same shape and dtype (a workspace reused by size, or by size and
+    dtype, is overwritten by it); then every kept result read again.  The largest only: a
+    buffer reused from some size on is reused at the largest (the other sizes would add calls,
+    not faults)."""
+    rng = ctx.rng(1)
+    large = [c for c in usersizes.large_cases(ctx.dtypes) if c.largest]
+    kept = []
+    for case in large:
+        where = f"p=0.5, training=True, {case.label()}"
+        kept.append((where, *_call(adapter, usersizes.large_input(rng, case)[0], where,
+                                   case.memory)))
+    again = large
+    for case in again:
+        where = f"p=0.5, training=True, {case.label()} (again)"
+        _call(adapter, usersizes.large_input(rng, case)[0], where, case.memory)
+    changed = []
+    for where, out, snapshot in kept:
+        try:
+            now = _read(adapter, out)
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(f"reading a kept result again raised {exc!r} ({where})") from exc
+        if now.shape != snapshot.shape or (bits(now) != bits(snapshot)).any():
+            changed.append((where, now, snapshot))
+    if changed:
+        where, now, snapshot = changed[0]
+        looks = (f"it now has shape {now.shape}" if now.shape != snapshot.shape else
+                 f"{int((bits(now) != bits(snapshot)).sum())} of {now.size} elements differ")
+        raise CheckFailed(
+            f"{len(changed)} of {len(kept)} kept results of the largest tensor changed after "
+            f"later calls of the same shape and dtype; first: the result of "
+            f"{where} is no longer what was returned: {looks} (an output buffer reused by "
+            "later calls of the same size)"
+        )
+    return (f"{len(kept)} results of the largest tensor ({large[0].shape}, up to "
+            f"{max(c.nbytes for c in large) / 1e6:.1f} MB) in every dtype kept across "
+            f"{len(again)} more calls of the same shapes and dtypes")

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -21,7 +20,7 @@ import numpy as np
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.pooled import excess_rate_test
+from conformance.checks.regions import Region, region_definitions
 from conformance.checks.subtests import tag, verdict
 from conformance.stats import (
     StatResult,
@@ -30,6 +29,7 @@ from conformance.stats import (
     binomial_test,
     clopper_pearson,
     dispersion_test,
+    excess_rate_test,
     homogeneity_chi2_test,
     max_abs_z_test,
 )
@@ -96,45 +96,31 @@ def binomial_pvalues_each(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.nda
                      for i in range(k.size)])
 
 
-#: the kinds of setting whose rate must equal everyone else's: (label, predicate)
-def groups(dtypes: list[str]) -> list[tuple[str, Callable[[sp.Cell], bool]]]:
-    out: list[tuple[str, Callable[[sp.Cell], bool]]] = [
-        ("batch size 1", lambda c: c.setting.batch == 1 and not c.setting.unbatched),
-        ("unbatched 3D input", lambda c: c.setting.unbatched),
-        ("1x1 maps", lambda c: c.setting.map_size == 1),
-        ("H*W >= 64", lambda c: c.setting.map_size >= 64),
-        ("C >= 512", lambda c: c.setting.channels >= 512),
-        ("C = 1", lambda c: c.setting.channels == 1),
-        ("N >= 1024", lambda c: c.setting.batch >= 1024),
-        ("p < 0.05", lambda c: c.setting.p < 0.05),
-        ("p > 0.95", lambda c: c.setting.p > 0.95),
-    ]
-    out += [(f"dtype {d}", lambda c, d=d: c.setting.dtype == d) for d in dtypes]
-    out += [(f"memory {m}", lambda c, m=m: c.setting.memory == m) for m in sp.MEMORIES]
-    out += [(f"input {k}", lambda c, k=k: c.setting.kind == k) for k in sp.KINDS]
-    return out
-
-
-def homogeneity_groups(ctx: CheckContext) -> list[tuple[str, list[sp.Cell]]]:
-    """The non-empty groups of the run's space (fixed by the space: no draw decides them)."""
+def homogeneity_groups(ctx: CheckContext) -> list[tuple[Region, list[sp.Cell]]]:
+    """The non-empty regions of the run's space (fixed by the space: no draw decides them)."""
     cells = _testable(list(sp.space(ctx).cells))
-    found = [(name, [c for c in cells if pred(c)]) for name, pred in groups(
+    found = [(r, [c for c in cells if r.member(c.setting)]) for r in region_definitions(
         [str(d) for d in ctx.dtypes])]
-    return [(name, members) for name, members in found if members]
+    return [(r, members) for r, members in found if members]
 
 
 @check("rate-homogeneity", requirement="R3",
        title="Drop rate does not depend on shape, dtype, layout or input kind",
        kind="statistical", timeout_s=900)
 def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> Outcome:
+    """One excess-rate test per region of the space (checks/regions.py); each sub-test's MDE
+    is the guarantee the run reached in that region (``relative_mde`` near p = 0 and 1)."""
     found = homogeneity_groups(ctx)
-    alpha = ctx.share(len(found))
+    # the share of every defined region, empty or not: the space was sized with the same
+    alpha = ctx.share(len(region_definitions([str(d) for d in ctx.dtypes])))
     results = []
-    for name, members in found:
+    for region, members in found:
         k, n, p, _ = _counts(sp.draws(ctx, members))
-        label = f"{name}: {len(members)} settings, p in [{p.min():.3g}, {p.max():.3g}]"
-        results.append(excess_rate_test(k, n, p, alpha=alpha, beta=ctx.beta, label=label))
-    return verdict(results, f"the drop rate is the same in {len(found)} kinds of setting")
+        label = f"{region.label}: {len(members)} settings, p in [{p.min():.3g}, {p.max():.3g}]"
+        result = excess_rate_test(k, n, p, alpha=alpha, beta=ctx.beta, label=label)
+        results.append(result.annotated(region=region.label, guarantee=(
+            "relative" if region.relative else "never-drops" if region.extreme else "absolute")))
+    return verdict(results, f"the drop rate is the same in {len(found)} regions of the space")
 
 
 #: counts need at least this many decisions at a non-extreme rate to enter the dispersion
@@ -155,27 +141,35 @@ def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
     for d in sp.draws(ctx, space.family("channel-positions")):
         s = d.cell.setting
         counts = d.dropped().sum(axis=-1).reshape(-1)
+        # the shape of the distribution at the setting's own rate: a wrong rate is drop-rate's
         results.append(tag(binomial_count_gof_test(counts, s.channels, s.p, alpha=alpha,
-                                                   beta=ctx.beta), s))
+                                                   beta=ctx.beta, fit_rate=True), s))
     cells = [c for c in _testable(list(space.cells)) if 0.01 <= c.setting.p <= 0.99]
     draws = sp.draws(ctx, cells)
-    levels = {"per sample": [], "per call": [], "per channel across the batch": []}
+    levels: dict[str, list] = {"per sample": [], "per call": [],
+                               "per channel across the batch": []}
     share = max(1000, MAX_COUNTS // max(1, len(draws)))
     for d in draws:
         s = d.cell.setting
         dropped = d.dropped()
         if s.channels >= MIN_TRIALS:
             counts = dropped.sum(axis=2).reshape(-1)[:share]
-            levels["per sample"].append((counts, s.channels, s.p))
-        levels["per call"].append((dropped.sum(axis=(1, 2)), s.per_call, s.p))
+            levels["per sample"].append((counts, s.channels))
+        levels["per call"].append((dropped.sum(axis=(1, 2)), s.per_call))
         if s.batch >= MIN_TRIALS:
             counts = dropped.sum(axis=1).reshape(-1)[:share]
-            levels["per channel across the batch"].append((counts, s.batch, s.p))
+            levels["per channel across the batch"].append((counts, s.batch))
     for name, parts in levels.items():
+        # each setting at its own observed rate (conditional on its count): dispersion, not
+        # the rate, is what this test sees
+        parts = [(c, m, c.sum() / (c.size * m)) for c, m in parts]
+        parts = [(c, m, r) for c, m, r in parts if 0.0 < r < 1.0]
         counts = np.concatenate([c.reshape(-1) for c, _, _ in parts])
         trials = np.concatenate([np.full(c.size, m) for c, m, _ in parts])
-        rates = np.concatenate([np.full(c.size, p) for c, _, p in parts])
-        result = dispersion_test(counts, trials, rates, alpha=alpha, beta=ctx.beta)
-        label = f"counts {name}, {len(parts)} settings"
+        rates = np.concatenate([np.full(c.size, r) for c, _, r in parts])
+        strata = np.concatenate([np.full(c.size, i) for i, (c, _, _) in enumerate(parts)])
+        result = dispersion_test(counts, trials, rates, alpha=alpha, beta=ctx.beta,
+                                 fitted=strata)
+        label = f"counts {name}, {len(parts)} settings, each at its observed rate"
         results.append(result.annotated(setting=label, p=None))
     return verdict(results, "dropped counts are binomial per sample, per call and per channel")

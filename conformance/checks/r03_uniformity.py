@@ -2,100 +2,59 @@
 
 A position is a channel index (or a batch index) counted from the start and, separately, from
 the end (an off-by-one at the last channel is as likely as one at the first).  Each position's
-drops are pooled over every setting of the space that has it, each count standardised by its
-own setting's p, and tested by a per-position max-|z| (Bonferroni over positions, powerful
-against one bad position) beside the omnibus chi-square (powerful against many small
-deviations).  The ``*-positions`` cells of the space (40 positions at each p of the short grid)
+drops are pooled over every setting of the space that has it, each compared with its own
+setting's *observed* rate (conditional on the setting's count, ``stats.conditional_z``: a rate
+that is wrong for a whole setting is drop-rate's fault, not a position's), and tested by a
+per-position max-|z| (Bonferroni over positions, powerful against one bad position) beside the
+omnibus chi-square (powerful against many small deviations): ``stats.positions_test``.
+The ``*-positions`` cells of the space (40 positions at each p of the short grid)
 give every position the level's ``position_mde``; every other setting adds to it.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.pooled import bonferroni_p, bonferroni_z, omnibus_chi2, significant
 from conformance.checks.subtests import verdict
-from conformance.stats import StatResult
-from conformance.stats._scipy import stats  # imported on first use
+from conformance.stats import ConditionalZ, StatResult, conditional_z, positions_test
 
 
 def position_counts(
     draws: list[sp.Draw], axis: int, positions: int, from_end: bool,
-    trials: np.ndarray | None = None, expected: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per position (0..positions-1): sum of (k - m p) and of m p q over every setting.
-
-    ``trials`` and ``expected``, if given, receive each position's decisions m and expected
-    drops m p (for the report's per-position picture).
-    """
-    excess = np.zeros(positions)
-    var = np.zeros(positions)
-    for d in draws:
-        s = d.cell.setting
+) -> tuple[ConditionalZ, np.ndarray, np.ndarray]:
+    """Per position (0..positions-1): conditional z pooled over every setting, each
+    position's drops compared with its setting's own observed rate; and each position's
+    decisions and drops (for the report's picture)."""
+    k = np.zeros((positions, len(draws)))
+    m = np.zeros_like(k)
+    big_k = np.zeros(len(draws))
+    big_m = np.zeros(len(draws))
+    for j, d in enumerate(draws):
         dropped = d.dropped()
         other = 3 - axis
-        k = dropped.sum(axis=(0, other)).astype(np.float64)
-        m = dropped.shape[0] * dropped.shape[other]
+        counts = dropped.sum(axis=(0, other)).astype(np.float64)
         if from_end:
-            k = k[::-1]
-        use = min(positions, k.size)
-        excess[:use] += k[:use] - m * s.p
-        var[:use] += m * s.p * (1 - s.p)
-        if trials is not None and expected is not None:
-            trials[:use] += m
-            expected[:use] += m * s.p
-    return excess, var
+            counts = counts[::-1]
+        use = min(positions, counts.size)
+        k[:use, j] = counts[:use]
+        m[:use, j] = dropped.shape[0] * dropped.shape[other]
+        big_k[j], big_m[j] = float(d.k), float(d.n)
+    return conditional_z(k, m, big_k, big_m), m.sum(axis=1), k.sum(axis=1)
 
 
-def _picture(excess: np.ndarray, trials: np.ndarray, expected: np.ndarray) -> dict:
-    """Per-position rates for the report's plot: each position's excess drop rate over its
-    own expected rate, shown around the pooled expected rate (the settings' p differ)."""
+def _picture(c: ConditionalZ, trials: np.ndarray, drops: np.ndarray) -> dict:
+    """Per-position rates for the report's plot: each position's excess over its settings'
+    own rates, shown around the pooled rate (the settings' p differ)."""
     ok = trials > 0
     if ok.sum() < 2:
         return {}
-    p_bar = float(expected[ok].sum() / trials[ok].sum())
-    rates = p_bar + excess[ok] / trials[ok]
+    p_bar = float(drops[ok].sum() / trials[ok].sum())
+    rates = p_bar + c.excess[ok] / trials[ok]
     return {"rates": [round(float(r), 6) for r in rates], "p": round(p_bar, 6),
             "trials": [int(t) for t in trials[ok]]}
-
-
-def _tests(
-    excess: np.ndarray, var: np.ndarray, *, alpha: float, beta: float, what: str,
-    picture: dict | None = None,
-) -> list[StatResult]:
-    ok = var > 0
-    z = excess[ok] / np.sqrt(var[ok])
-    positions = int(ok.sum())
-    worst = int(np.argmax(np.abs(z)))
-    za = bonferroni_z(alpha, positions)
-    zb = float(stats.norm.isf(beta))
-    # In rate units at p = 1/2 for the weakest position (sd of a rate is sqrt(pq / m)).
-    weakest = float(var[ok].min())
-    failing = [f"{what} {i}: z {z[i]:.3g}" for i in significant(z, alpha)]
-    index = int(np.flatnonzero(ok)[worst])
-    rate = float(excess[index] / (4 * var[index]))  # excess rate at pq = 1/4
-    maxz = StatResult(
-        test="max-abs-z-pooled",
-        statistic=float(z[worst]),
-        p_value=bonferroni_p(z[worst], positions),
-        alpha=alpha,
-        n=int(4 * var[ok].sum()),
-        mde=(za + zb) * math.sqrt(weakest) / (4 * weakest),
-        estimate=rate,
-        context={"setting": f"{what} {index}", "positions": positions, "failing": failing,
-                "p": None, **(picture or {})},
-    )
-    omnibus = omnibus_chi2(
-        z, alpha=alpha, beta=beta, weight=4 * float(var[ok].sum()), test="positions-chi2",
-        context={"setting": f"positions 0..{positions - 1} ({what})", "positions": positions,
-                "p": None},
-    )
-    return [maxz, omnibus]
 
 
 def _uniformity(ctx: CheckContext, axis: int, what: str) -> Outcome:
@@ -103,15 +62,14 @@ def _uniformity(ctx: CheckContext, axis: int, what: str) -> Outcome:
     alpha = ctx.share(sp.UNIFORMITY_SUBTESTS)
     cells = [c for c in space.cells if 0.0 < c.setting.p < 1.0]
     draws = sp.draws(ctx, cells)
-    results = []
+    results: list[StatResult] = []
     for from_end in (False, True):
-        trials, expected = np.zeros(sp.POSITIONS), np.zeros(sp.POSITIONS)
-        excess, var = position_counts(draws, axis, sp.POSITIONS, from_end, trials, expected)
+        c, trials, drops = position_counts(draws, axis, sp.POSITIONS, from_end)
         label = f"{what} from the end" if from_end else what
-        results += _tests(excess, var, alpha=alpha, beta=ctx.beta, what=label,
-                          picture=_picture(excess, trials, expected))
-    return verdict(results, f"drop rate equals p at every {what} position over "
-                            f"{len(draws)} settings")
+        results += positions_test(c, alpha=alpha, beta=ctx.beta, what=label,
+                                  picture=_picture(c, trials, drops))
+    return verdict(results, f"drop rate is the same at every {what} position over "
+                            f"{len(draws)} settings (each at its own observed rate)")
 
 
 @check("channel-uniformity", requirement="R3", title="Same drop rate at every channel index",

@@ -1,18 +1,23 @@
 """R4, independence, over the settings space: dependence at every lag and repeats anywhere.
 
-* Lags: decisions are standardised by their setting's p and the products of pairs ``k`` apart
-  are summed by FFT over every setting, for every lag ``k`` along the channels, along the batch
-  and across successive calls (max over lags, and an omnibus over lags).  Products of
-  independent decisions have mean 0 and variance 1 and are uncorrelated, so the pooled sums are
-  exact in mean and variance; settings with p in [0.25, 0.75] only, and lags with at least
-  ``MIN_PAIRS`` pairs, keep the normal tails honest.
+* Lags: each setting's decisions are centred on their own position's mean over the setting's
+  calls and scaled by the setting's observed variance (``stats.centred_lag_sums``), and the
+  products of pairs ``k`` apart are summed by FFT over every setting, for every lag ``k``
+  along the channels, along the batch and across successive calls (max over lags, and an
+  omnibus over lags: ``stats.lag_test``).  Centring on observed means, not on the claimed p,
+  keeps a wrong rate -- or a rate that differs between positions, a uniformity fault -- out of
+  these tests: one fault, one failing check.  Settings with p in [0.25, 0.75] only, and lags
+  with at least ``MIN_PAIRS`` pairs, keep the normal tails honest; call lags pool settings of
+  at least ``MIN_CALLS`` calls (their null variance is exact to O(1/T)).
 * The flattened (n, c) order of each call: every lag up to ``FLAT_LAGS`` in each setting (a
-  sample that reuses its neighbour's decisions shifted along the channels shows at lag C +- 1).
+  sample that reuses its neighbour's decisions shifted along the channels shows at lag C +- 1;
+  a channel that copies the one 2048 before it, at lag 2048).
 * Repeats: identical channel vectors, sample vectors and whole-call masks (across *all* calls
   of the run, every setting) compared by hashing, with masks long enough that one repeat is
-  significant (Markov's bound, valid under any dependence between the pairs).
-* Values: the rate of maps of each input sign and magnitude class, pooled over the settings
-  fed value-class inputs.
+  significant (Markov's bound at the larger of the claimed and the observed rate's
+  expectation, valid under any dependence between the pairs).
+* Values: the rate of maps of each input sign and magnitude class against the rest of *their
+  own setting* (conditional on the setting's count, ``stats.conditional_excess_test``).
 """
 
 from __future__ import annotations
@@ -24,21 +29,22 @@ import numpy as np
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.pooled import (
-    bonferroni_p,
-    bonferroni_z,
-    excess_rate_test,
-    identical_test,
-    lag_sums,
-    lag_tests,
-)
 from conformance.checks.settings import VALUE_CLASSES
 from conformance.checks.subtests import verdict
-from conformance.stats import StatResult
-from conformance.stats._scipy import stats  # imported on first use
+from conformance.stats import (
+    LagSums,
+    StatResult,
+    bonferroni_p,
+    centred_lag_sums,
+    conditional_excess_test,
+    identical_pair_probability,
+    identical_repeats_test,
+    lag_mde,
+    lag_test,
+)
 
 #: pooled lag products are tested only at lags with this many pairs (normal tails at 1e-7)
-MIN_PAIRS = 100_000
+MIN_PAIRS = sp.LAG_MIN_PAIRS
 #: flattened-order lags tested in each setting, and the pairs a lag needs there
 FLAT_LAGS = 4096
 FLAT_MIN_PAIRS = 20_000
@@ -50,24 +56,24 @@ P_RANGE = (0.25, 0.75)
 FLAT_P_RANGE = (0.3, 0.7)
 
 
+#: call lags pool only settings of this many calls: the centred products' null variance is
+#: exact to O(1/T) there (the sequences have 1024 calls at default, the sweep up to 128)
+MIN_CALLS = 64
+
+
 def _lag_cells(ctx: CheckContext) -> list[sp.Cell]:
     lo, hi = P_RANGE
     return [c for c in sp.space(ctx).cells if lo <= c.setting.p <= hi]
 
 
-def _standardised(d: sp.Draw) -> np.ndarray:
-    p = d.cell.setting.p
-    return (d.dropped().astype(np.float64) - p) / np.sqrt(p * (1 - p))
-
-
-def _pooled_lags(ctx: CheckContext, axis: int, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
-    sums = np.zeros(max_lag)
-    pairs = np.zeros(max_lag, np.int64)
-    for d in sp.draws(ctx, _lag_cells(ctx)):
-        s, n = lag_sums(_standardised(d), axis, max_lag)
-        sums[:s.size] += s
-        pairs[:n.size] += n
-    return sums, pairs
+def _pooled_lags(ctx: CheckContext, axis: int, max_lag: int) -> LagSums:
+    total = LagSums.empty()
+    cells = _lag_cells(ctx)
+    if axis == 0:
+        cells = [c for c in cells if c.calls >= MIN_CALLS]
+    for d in sp.draws(ctx, cells):
+        total = total + centred_lag_sums(d.dropped(), axis, max_lag)
+    return total
 
 
 def _identical(vectors: np.ndarray) -> int:
@@ -76,8 +82,12 @@ def _identical(vectors: np.ndarray) -> int:
     return sum(m * (m - 1) // 2 for m in counts.values())
 
 
-def _pair_probability(pa: float, pb: float, length: int) -> float:
-    return float(np.exp(length * np.log(pa * pb + (1 - pa) * (1 - pb))))
+def _observed(d: sp.Draw) -> float:
+    """The rate at which a draw's masks repeat most easily: its claimed p or its observed
+    rate, whichever is further from 1/2 (a wrong rate must not read as repeated masks)."""
+    p = d.cell.setting.p
+    observed = d.k / d.n if d.n else p
+    return observed if abs(observed - 0.5) > abs(p - 0.5) else p
 
 
 def _within_calls(
@@ -92,25 +102,28 @@ def _within_calls(
         positions = s.batch if axis == 1 else s.channels
         length = s.channels if axis == 1 else s.batch
         pairs = c.calls * positions * (positions - 1) // 2
-        if pairs and pairs * _pair_probability(s.p, s.p, length) <= alpha / len(cells) / 10:
+        if pairs and pairs * identical_pair_probability(s.p, s.p, length) <= (
+                alpha / len(cells) / 10):
             eligible.append((c, pairs, length))
     identical, expected, n_pairs, where = 0, 0.0, 0, []
     for c, pairs, length in eligible:
-        dropped = sp.draw(ctx, c).dropped()
+        d = sp.draw(ctx, c)
+        dropped = d.dropped()
+        rate = _observed(d)
         found = 0
         for call in dropped:
             vectors = call if axis == 1 else call.T
             found += _identical(np.packbits(vectors, axis=-1))
         identical += found
-        expected += pairs * _pair_probability(c.setting.p, c.setting.p, length)
+        expected += pairs * identical_pair_probability(rate, rate, length)
         n_pairs += pairs
         if found:
             where.append(f"{c.label()}: {found} identical pairs")
     ps = sorted({c.setting.p for c, _, _ in eligible})
     label = (f"identical {what} within a call, {len(eligible)} settings with p in "
              f"[{min(ps, default=0):.3g}, {max(ps, default=0):.3g}]")
-    result = identical_test(identical, expected, alpha=alpha, label=label,
-                            n_pairs=max(1, n_pairs))
+    result = identical_repeats_test(identical, expected, alpha=alpha, label=label,
+                                    n_pairs=max(1, n_pairs))
     return result.annotated(failing=where[:10], p_values_covered=len(ps))
 
 
@@ -121,22 +134,22 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
     for c in cells:
         by_shape[(c.setting.batch, c.setting.channels)].append(c)
     eligible: list[sp.Cell] = []
-    expected = 0.0
+    bound = 0.0
     n_pairs = 0
     for (n, ch), group in by_shape.items():
-        length = n * ch
-        # null expectation of identical pairs among every call of the group (exact)
-        e = 0.0
-        for i, a in enumerate(group):
-            e += a.calls * (a.calls - 1) / 2 * _pair_probability(a.setting.p, a.setting.p,
-                                                                 length)
-            for b in group[i + 1:]:
-                e += a.calls * b.calls * _pair_probability(a.setting.p, b.setting.p, length)
-        if e <= alpha / 10 / len(by_shape):
+        if _repeat_expectation(group, [c.setting.p for c in group], n * ch) <= (
+                alpha / 10 / len(by_shape)):
             eligible += group
-            expected += e
             calls = sum(c.calls for c in group)
             n_pairs += calls * (calls - 1) // 2
+    # the null expectation of repeats at the observed rates (fixed sizes, drawn rates)
+    by_eligible: dict[tuple[int, int], list[sp.Cell]] = defaultdict(list)
+    for c in eligible:
+        by_eligible[(c.setting.batch, c.setting.channels)].append(c)
+    for (n, ch), group in by_eligible.items():
+        rates = [_observed(sp.draw(ctx, c)) for c in group]
+        bound += _repeat_expectation(group, rates, n * ch)
+    expected = bound
     seen: Counter = Counter()
     where: dict[bytes, str] = {}
     for c in eligible:
@@ -149,9 +162,20 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
     identical = sum(m * (m - 1) // 2 for m in seen.values())
     repeats = [f"{where[k]} (x{m})" for k, m in seen.most_common(5) if m > 1]
     label = f"identical whole-call masks across {sum(c.calls for c in eligible)} calls"
-    result = identical_test(identical, expected, alpha=alpha, label=label,
-                            n_pairs=max(1, n_pairs))
+    result = identical_repeats_test(identical, expected, alpha=alpha, label=label,
+                                    n_pairs=max(1, n_pairs))
     return result.annotated(failing=repeats)
+
+
+def _repeat_expectation(group: list[sp.Cell], rates: list[float], length: int) -> float:
+    """Expected identical pairs among every call of ``group`` (one (N, C)), each cell at its
+    rate in ``rates``: exact for independent masks."""
+    e = 0.0
+    for i, (a, ra) in enumerate(zip(group, rates, strict=True)):
+        e += a.calls * (a.calls - 1) / 2 * identical_pair_probability(ra, ra, length)
+        for b, rb in zip(group[i + 1:], rates[i + 1:], strict=True):
+            e += a.calls * b.calls * identical_pair_probability(ra, rb, length)
+    return e
 
 
 def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
@@ -163,20 +187,18 @@ def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
         s = d.cell.setting
         if s.per_call < 3:
             continue
-        x = _standardised(d).reshape(d.cell.calls, -1)
-        sums, pairs = lag_sums(x, 1, FLAT_LAGS)
-        ok = pairs >= FLAT_MIN_PAIRS
+        lags = centred_lag_sums(d.dropped().reshape(d.cell.calls, -1), -1, FLAT_LAGS)
+        ok = lags.pairs >= FLAT_MIN_PAIRS
         if ok.any():
-            z = sums[ok] / np.sqrt(pairs[ok])
+            z = (lags.sums[ok] - lags.mean[ok]) / np.sqrt(lags.var[ok])
             i = int(np.argmax(np.abs(z)))
             found.append((d.cell, int(np.flatnonzero(ok)[i]) + 1, float(z[i]), int(ok.sum()),
-                          int(pairs[ok].min())))
+                          int(lags.pairs[ok].min())))
     if not found:
         raise ValueError(f"no setting has {FLAT_MIN_PAIRS} pairs at any flattened lag: the "
                          "space is too small for this test at this level")
     total = sum(f[3] for f in found)
     cell, lag, z, _, _ = max(found, key=lambda f: abs(f[2]))
-    za = bonferroni_z(alpha, total)
     fewest = min(f[4] for f in found)
     failing = [f"{c.label()}: lag {k} z {zz:.3g}" for c, k, zz, _, _ in found
                if bonferroni_p(zz, total) <= alpha][:10]
@@ -186,7 +208,7 @@ def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
         p_value=bonferroni_p(z, total),
         alpha=alpha,
         n=total,
-        mde=(za + float(stats.norm.isf(beta))) / np.sqrt(fewest),
+        mde=lag_mde(fewest, total, alpha=alpha, beta=beta),
         estimate=z,
         context={"setting": f"{cell.label()}, flattened (n, c) lag {lag}", "p": None,
                 "failing": failing, "lags": total},
@@ -194,9 +216,10 @@ def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
 
 
 def _lags(ctx: CheckContext, axis: int, max_lag: int, alpha: float, what: str) -> list:
-    sums, pairs = _pooled_lags(ctx, axis, max_lag)
-    maxed, omnibus = lag_tests(sums, pairs, alpha=alpha, beta=ctx.beta, min_pairs=MIN_PAIRS,
-                               label=f"{what}, pooled over settings with p in {P_RANGE}")
+    maxed, omnibus = lag_test(_pooled_lags(ctx, axis, max_lag), alpha=alpha, beta=ctx.beta,
+                              min_pairs=MIN_PAIRS,
+                              label=f"{what}, pooled over settings with p in {P_RANGE}, "
+                                    "each centred on its own positions' means")
     return [maxed, omnibus]
 
 
@@ -227,7 +250,7 @@ def independence_batch(adapter: Adapter, ctx: CheckContext) -> Outcome:
        kind="statistical", timeout_s=900)
 def independence_calls(adapter: Adapter, ctx: CheckContext) -> Outcome:
     alpha = ctx.share(3)
-    longest = max(c.calls for c in _lag_cells(ctx)) - 1
+    longest = max(c.calls for c in _lag_cells(ctx) if c.calls >= MIN_CALLS) - 1
     results = _lags(ctx, 0, longest, alpha, "call lags")
     results.append(_across_run(ctx, alpha))
     return verdict(results, "decisions independent across calls at every lag; no mask repeats")
@@ -250,9 +273,13 @@ def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
              if c.setting.kind == VALUE_CLASSES and 0.0 < c.setting.p < 1.0]
     k = np.zeros((len(VALUE_GROUPS), len(cells)), np.int64)
     n = np.zeros_like(k)
+    big_k = np.zeros(len(cells), np.int64)
+    big_n = np.zeros(len(cells), np.int64)
     for j, c in enumerate(cells):
         s = c.setting
-        dropped = sp.draw(ctx, c).dropped()
+        d = sp.draw(ctx, c)
+        dropped = d.dropped()
+        big_k[j], big_n[j] = d.k, d.n
         firsts = [x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
                   for x in sp.inputs(ctx.space_seed, c)]
         for g, (_, member) in enumerate(VALUE_GROUPS):
@@ -261,11 +288,10 @@ def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 calls = dropped[i::len(firsts)]
                 k[g, j] += int(calls[:, mask].sum())
                 n[g, j] += int(mask.sum()) * calls.shape[0]
-    p = np.array([c.setting.p for c in cells])
     results = []
     for g, (name, _) in enumerate(VALUE_GROUPS):
         use = n[g] > 0
-        label = f"maps with {name}, {int(use.sum())} settings"
-        results.append(excess_rate_test(k[g][use], n[g][use], p[use], alpha=alpha,
-                                        beta=ctx.beta, label=label))
+        label = f"maps with {name} against the rest of their setting, {int(use.sum())} settings"
+        results.append(conditional_excess_test(k[g][use], n[g][use], big_k[use], big_n[use],
+                                               alpha=alpha, beta=ctx.beta, label=label))
     return verdict(results, "decisions independent of the input's sign and magnitude")

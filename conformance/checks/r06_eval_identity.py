@@ -1,23 +1,28 @@
-"""R6: evaluation mode returns the input bit for bit (eval-identity)."""
+"""R6: evaluation mode returns the input bit for bit (eval-identity), on small tensors and on
+the CNN-sized ones users run (checks/usersizes.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from conformance.adapters.base import Adapter
-from conformance.checks import calling
+from conformance.checks import calling, usersizes
 from conformance.checks.assertions import DtypeWatch, assert_bitwise_equal
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import SHAPES, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
 
-def _with_specials(x: np.ndarray) -> np.ndarray:
+def _with_specials(x: np.ndarray, *, copy: bool = True) -> np.ndarray:
     """Add NaN, +-Inf and -0.0 so that 'identical' is tested bit for bit, not by value."""
-    x = x.copy()
+    x = x.copy() if copy else x
     flat = x.reshape(-1)
     flat[:4] = [np.nan, np.inf, -np.inf, -0.0]
     return x
+
+
+#: p of the large calls, in turn
+LARGE_P = (0.2, 0.5, 0.9)
 
 
 @check("eval-identity", requirement="R6", title="Evaluation mode returns the input bit for bit")
@@ -47,8 +52,30 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
                     if not inplace:
                         aliased.add(f.aliased)
                     cases += 1
+    # CNN-sized tensors in every dtype and layout, the in-place flag in turn (one call each)
+    modes = calling.inplace_modes(adapter)
+    large = usersizes.large_cases(ctx.dtypes)
+    for i, case in enumerate(large):
+        p, inplace = LARGE_P[i % len(LARGE_P)], modes[i % len(modes)]
+        x = _with_specials(usersizes.large_input(rng, case)[0], copy=False)
+        where = f"training=False, p={p}, inplace={inplace}, {case.label()}"
+        try:
+            f = ctx.forward(x, p, training=False, inplace=inplace, memory=case.memory)
+        except AdapterError as exc:
+            raise CheckFailed(f"eval mode must return the input; {exc}") from exc
+        with watch.attribute():
+            y = watch.cast(actual=f.y, expected=x, where=where)
+            assert_bitwise_equal(actual=y, expected=x, what="eval output", where=where)
+            assert_bitwise_equal(actual=f.x_after, expected=x, what="input after eval",
+                                 where=where)
+        if not inplace:
+            aliased.add(f.aliased)
+        cases += 1
+        x = f = y = None  # type: ignore[assignment]  # free tens of MB before the next input
     return Outcome(
         watch.message(f"{cases} eval-mode calls (p in 0..1, every dtype, NaN/Inf/-0.0 "
-                      "included) returned the input bit for bit"),
+                      f"included; {len(large)} of them on CNN-sized tensors up to "
+                      f"{max(c.nbytes for c in large) / 1e6:.1f} MB in every dtype and "
+                      "layout) returned the input bit for bit"),
         findings={"eval_return": calling.alias_finding(aliased)},
     )

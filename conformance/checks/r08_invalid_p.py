@@ -10,6 +10,7 @@ from conformance.adapters.base import Adapter, dtype_finfo
 from conformance.checks import calling
 from conformance.checks.assertions import describe_difference
 from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.implementation_defined import require_valid_call
 from conformance.checks.inputs import SHAPES, maps, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
@@ -52,6 +53,9 @@ INVALID_P: tuple[float, ...] = (-0.1, -1e-7, 1.0000001, 1.1, 2.0, math.nan, math
 def invalid_p(adapter: Adapter, ctx: CheckContext) -> Outcome:
     rng = ctx.rng()
     x = nonzero_values(rng, SHAPES[0], ctx.dtypes[0])
+    # Raising is what passes here: only an implementation seen to work on a valid p has
+    # rejected the invalid ones (one that raises on every call has validated nothing).
+    require_valid_call(ctx, x, 0.5, "invalid p")
     accepted = []
     raised: dict[str, str] = {}
     for p in INVALID_P:

@@ -48,15 +48,20 @@ import numpy as np
 
 from conformance.checks import calling
 from conformance.checks.base import CheckContext, Level
-from conformance.checks.inputs import extract_keep_mask, keep_from_zeros, maps
+from conformance.checks.inputs import extract_keep_mask, first_offender, keep_from_zeros, maps
+from conformance.checks.regions import EXTREME, guarantees, region_definitions
 from conformance.checks.settings import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
+from conformance.checks.usersizes import CNN_MAPS, LONG_MAPS, MAX_BATCH, MAX_CHANNELS, ROUND_RATES
+from conformance.contract import ROOT_STRUCTURE
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
+from conformance.errors import CheckFailed
 from conformance.stats import (
     binomial_count_gof_sample_size,
+    binomial_pvalues,
     binomial_sample_size,
     identical_masks_min_length,
-    max_abs_z_sample_size,
-    phi_sample_size,
+    lag_sample_size,
+    positions_sample_size,
 )
 
 #: input kinds the space rotates through (value classes feed independence-values)
@@ -65,7 +70,12 @@ KINDS: tuple[str, ...] = (*INPUT_KINDS, VALUE_CLASSES)
 #: shape categories, each given an equal share of the sweep's settings
 CATEGORIES: tuple[str, ...] = (
     "batch-1", "unbatched", "1x1", "wide", "large-map", "long-batch", "single-channel", "square",
+    "many-channels", "huge-batch",
 )
+#: the extreme-p settings' decisions per call (1x1 maps: 16 MB in float32, 32 MB in float64)
+EXTREME_PER_CALL = 1 << 22
+#: elements per call of a CNN-map setting (a few MB: large maps cost bandwidth, not decisions)
+CNN_ELEMENTS = 1 << 20
 #: categories with many decisions per call, for the anchor cells (few calls for their n)
 ANCHOR_CATEGORIES: tuple[str, ...] = ("square", "wide", "long-batch", "1x1")
 #: at least this many decisions per anchor call
@@ -81,6 +91,8 @@ MAX_ELEMENTS = 1_500_000
 #: space sizes its cells with the same shares, so the planned power is the power of the test.
 POSITIONS = 40  # positions per uniformity cell (channels of channel-positions, samples of batch)
 UNIFORMITY_SUBTESTS = 4  # max-|z| and chi-square, positions counted from the start and the end
+#: pooled lag products are tested only at lags with this many pairs (normal tails at 1e-7)
+LAG_MIN_PAIRS = 100_000
 
 
 def drop_rate_subtests(level: Level) -> int:
@@ -175,6 +187,13 @@ def category_shape(rng: np.random.Generator, category: str) -> tuple[int, ...]:
     if category == "square":
         return (_log_uniform(rng, 16, 256), _log_uniform(rng, 16, 256),
                 int(rng.integers(1, 10)), int(rng.integers(1, 10)))
+    if category == "many-channels":
+        # past any power-of-two chunk of channels a kernel may process (2048, 4096)
+        return (int(rng.integers(1, 5)), int(rng.integers(2049, MAX_CHANNELS + 1)),
+                *_small_map(rng))
+    if category == "huge-batch":
+        return (int(rng.integers(8193, MAX_BATCH + 1)), int(rng.integers(1, 4)),
+                *_small_map(rng))
     raise ValueError(f"unknown shape category {category!r}; known: {list(CATEGORIES)}")
 
 
@@ -182,6 +201,12 @@ def _balanced(rng: np.random.Generator, levels: Sequence[str], n: int) -> list[s
     """``n`` values with every level equally often (up to one), in an order drawn from rng."""
     values = [levels[i % len(levels)] for i in range(n)]
     return [values[i] for i in rng.permutation(n)]
+
+
+def strata_count(strata: int) -> int:
+    """How many p ``sweep_ps`` draws for ``strata`` (without drawing them)."""
+    edge = max(1, strata // 10)
+    return max(1, strata - 2 * edge) + 2 * edge
 
 
 def sweep_ps(rng: np.random.Generator, strata: int) -> list[float]:
@@ -260,7 +285,9 @@ def build_space(
     # torch.compile) then compile a few dozen programs, not one per setting.
     ps = sweep_ps(rng, level.sweep_cells)
     m = len(ps)
-    per_category = max(2, m // (len(categories) * 4))
+    # a multiple of the dtypes, so that cycling through a category's vocabulary gives each
+    # dtype an equal share of the sweep
+    per_category = len(dtypes) * max(1, m // (len(categories) * 4 * len(dtypes)))
     vocabulary = {
         cat: [(category_shape(rng, cat), dtypes[(j + ci) % len(dtypes)])
               for j in range(per_category)]
@@ -283,8 +310,8 @@ def build_space(
     p_dtypes, p_memory = _balanced(rng, dtypes, n_pos), _balanced(rng, MEMORIES, n_pos)
     i = 0
     for p in level.short_grid:
-        trials = max_abs_z_sample_size(level.position_mde, POSITIONS, p,
-                                         alpha=alpha / UNIFORMITY_SUBTESTS, beta=beta)
+        trials = positions_sample_size(level.position_mde, POSITIONS, p,
+                                       alpha=alpha / UNIFORMITY_SUBTESTS, beta=beta)
         # sized by the df that pooling the count's bins leaves, not by C
         samples = binomial_count_gof_sample_size(level.gof_w, POSITIONS, p,
                                                  alpha=alpha / drop_count_subtests(level),
@@ -303,18 +330,147 @@ def build_space(
     # sequences: many calls of a small input, long enough masks that one repeat is damning
     for j, p in enumerate(level.short_grid):
         calls = level.sequence_calls
-        pairs_needed = phi_sample_size(level.phi_mde, alpha=alpha / 3, beta=beta,
-                                       rates=(p, p))
+        pairs_needed = lag_sample_size(level.phi_mde, calls, alpha=alpha / 3, beta=beta)
         # one repeat among all pairs of the sequence's calls is significant at a tenth of
         # independence-calls' share (so the whole run's comparison keeps its power)
         length = max(256, identical_masks_min_length(calls * calls, p, alpha=alpha / 3 / 10))
-        length = max(length, math.ceil(pairs_needed / max(1, calls - 1)))
+        # ... and enough pairs at every lag that independence-calls may test (LAG_MIN_PAIRS)
+        length = max(length, math.ceil(max(pairs_needed, LAG_MIN_PAIRS) / max(1, calls - 1)))
         n = 2 ** (j % 3)  # N = 1, 2, 4: successive calls of the same small input
         c = math.ceil(length / n)
         s = Setting(p, (n, c, 1, int(rng.integers(1, 4))), "normal", dtypes[j % len(dtypes)],
                     MEMORIES[j % len(MEMORIES)])
         add("sequence", "sequence", s, calls)
+
+    # channel lags past 2048 and 4096 (a kernel that wraps its uniforms per chunk of
+    # channels): two settings of ~8000 channels at p in the lag tests' range, with
+    # LAG_MIN_PAIRS pairs at every lag up to 4096
+    for j, p in enumerate((0.5, 0.4)):
+        c = int(rng.integers(MAX_CHANNELS - 256, MAX_CHANNELS + 1))
+        n = 4
+        calls = max(2, math.ceil(LAG_MIN_PAIRS / ((c - 4096) * n)))
+        s = Setting(p, (n, c, 1, 1), KINDS[j], dtypes[j % len(dtypes)], MEMORIES[j])
+        add("wide-lags", "many-channels", s, calls)
+
+    # drop-rate's every-setting share, over every setting the space will hold (closed form)
+    total = (len(cells) + len(ROUND_RATES) * len(dtypes) + strata_count(level.cnn_cells)
+             + 2 * level.extreme_strata)
+    per_setting = alpha / k_rate / total
+    _round_rates(rng, level, dtypes, per_setting, add)
+    _cnn_maps(rng, level, dtypes, alpha, beta, add)
+    _extremes(rng, level, dtypes, per_setting, add)
+    cells = _top_up(cells, level, dtypes, alpha, beta)
     return Space(level.name, seed, tuple(cells))
+
+
+def _round_rates(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...],
+                 per_setting: float, add) -> None:
+    """Every round rate (usersizes.ROUND_RATES) exactly, once in every dtype: a fast path for
+    p = 0.2 or 0.25 meets the per-setting test of drop-rate in each dtype it may take.  Rates
+    below 0.01 (or above 0.99) get at least the decisions that make "never drops" there fail
+    drop-rate (so a rate ten times too high, as float16 uniforms of 10 bits give at 1e-4,
+    fails with power ~1)."""
+    n = len(ROUND_RATES) * len(dtypes)
+    mems, kinds = _balanced(rng, MEMORIES, n), _balanced(rng, KINDS, n)
+    # a few shapes (compiled once by frameworks that compile per shape), each of about a
+    # quarter of the setting's decisions per call, from batch size 1 to one channel
+    per_call = max(1, level.round_decisions // 4)
+    shapes = []
+    for _ in range(4):
+        c = _log_uniform(rng, 1, per_call)
+        shapes.append((max(1, per_call // c), c, int(rng.integers(1, 4)), int(rng.integers(1, 4))))
+    i = 0
+    for p in ROUND_RATES:
+        for dtype in dtypes:
+            s = Setting(p, shapes[i % len(shapes)], kinds[i], dtype, mems[i])
+            need = level.round_decisions
+            if min(p, 1 - p) < 0.01:
+                need = max(need, never_drops_decisions(p, per_setting))
+            add("round", "round-rate", s, _calls(need, s, capped=False))
+            i += 1
+
+
+def _cnn_maps(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...], alpha: float,
+              beta: float, add) -> None:
+    """Feature maps of CNN size (32x32 to 224x224, long 1xL), a few MB a call: the 32x32 and
+    1xL settings carry the decisions the region of large maps needs (``level.region_mde``),
+    the larger maps two calls each (their structure and rate, at little bandwidth)."""
+    maps = (*CNN_MAPS, *LONG_MAPS)
+    ps = sweep_ps(rng, level.cnn_cells)
+    m = len(ps)
+    mems, kinds = _balanced(rng, MEMORIES, m), _balanced(rng, KINDS, m)
+    for j, p in enumerate(ps):
+        h, w = maps[j % len(maps)]
+        # a few MB a call at default, less at quick
+        per_call = max(1, min(CNN_ELEMENTS, 64 * level.sweep_decisions) // (h * w))
+        n = max(1, per_call // int(rng.integers(1, 9)))
+        shape = (n, max(1, per_call // n), h, w)
+        s = Setting(p, shape, kinds[j], dtypes[j % len(dtypes)], mems[j])
+        # two calls each; _top_up then grows the cheapest (32x32, 1x1031) to the region's MDE
+        add("cnn", "cnn-map", s, 2)
+
+
+def never_drops_decisions(p: float, alpha: float) -> int:
+    """Decisions at ``p`` (or ``1 - p``) for which an implementation that never drops (always
+    drops) fails the exact binomial test at ``alpha`` with certainty: the smallest n whose
+    two-sided p-value of 0 drops (n drops) is at most ``alpha`` (power 1 > 0.999)."""
+    q = min(p, 1.0 - p)
+    n = max(1, math.ceil(math.log(2.0 / alpha) / -math.log1p(-q)))
+    while float(binomial_pvalues(np.array([0]), n, q)[0]) > alpha:
+        n = math.ceil(n * 1.05)
+    return n
+
+
+def _extremes(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...],
+              per_setting: float, add) -> None:
+    """p log-evenly in [level.extreme_low, 1e-3] and mirrored near 1, each dtype in turn:
+    sized so that "never drops" below 1e-3 (or "always drops" above 1 - 1e-3) fails drop-rate's
+    every-setting test (Bonferroni over every testable setting) with power 0.999."""
+    k = level.extreme_strata
+    sides = 2 * k
+    lo, hi = math.log(level.extreme_low), math.log(EXTREME)
+    dts = _balanced(rng, dtypes, sides)
+    mems = _balanced(rng, MEMORIES, sides)
+    for i in range(sides):
+        j = i // 2
+        q = round(math.exp(lo + (hi - lo) * (j + rng.random()) / k), 9)
+        p = q if i % 2 == 0 else round(1.0 - q, 12)
+        need = never_drops_decisions(q, per_setting)
+        calls = max(2, math.ceil(need / EXTREME_PER_CALL))
+        per_call = math.ceil(need / calls)
+        n = int(rng.integers(8193, MAX_BATCH + 1)) if per_call > MAX_BATCH else per_call
+        s = Setting(p, (n, math.ceil(per_call / n), 1, 1), "ones", dts[i], mems[i])
+        add("extreme", "extreme-p", s, calls)
+
+
+def _top_up(cells: list[Cell], level: Level, dtypes: tuple[str, ...], alpha: float,
+            beta: float) -> list[Cell]:
+    """Grow the settings of any region short of the level's guarantee (closed form: the
+    sizes follow from the cells, never from a draw) until every region reaches it."""
+    regions = region_definitions(dtypes)
+    share = alpha / len(regions)
+    for _ in range(20):
+        rows = guarantees([(c.setting, c.decisions) for c in cells], regions, alpha=share,
+                          beta=beta)
+        short = [g for g in rows if not g.meets(level.region_mde, level.region_rel_mde)]
+        if not short:
+            return cells
+        grow: dict[int, float] = {}
+        for g in short:
+            factor = max(g.mde / level.region_mde,
+                         g.relative_mde / level.region_rel_mde if g.region.relative else 0.0)
+            members = [c for c in cells
+                       if c.family in ("sweep", "round", "cnn") and g.region.member(c.setting)]
+            # the cheapest members grow (fewest elements per decision): large maps cost
+            # bandwidth, and the region's guarantee is about its rate, not its map size
+            cheapest = min(c.setting.map_size for c in members)
+            for c in members:
+                if c.setting.map_size <= 2 * cheapest:
+                    grow[c.index] = max(grow.get(c.index, 1.0), factor ** 2 * 1.05)
+        cells = [Cell(c.index, c.family, c.category, c.setting,
+                      math.ceil(c.calls * grow[c.index])) if c.index in grow else c
+                 for c in cells]
+    return cells
 
 
 def drop_count_subtests(level: Level) -> int:
@@ -349,8 +505,6 @@ class Draw:
     ratio_sum: float
     ratio_min: float
     ratio_max: float
-    #: kept maps whose output is NaN for a finite input (a numerical bug, never a scale)
-    nan_kept: int = 0
 
     def dropped(self) -> np.ndarray:
         """The dropped decisions: bool (calls, N, C)."""
@@ -428,15 +582,15 @@ def _draw(ctx: CheckContext, cell: Cell) -> Draw:
             tally.add(cell, np.stack(ys), firsts[np.arange(ts.start, ts.stop) % len(xs)],
                       packed[ts.start:ts.stop],
                       f"(the first index counts calls from call {ts.start}) {where}")
-    return Draw(cell, packed, tally.kept, tally.total, tally.lo, tally.hi, tally.nans)
+    return Draw(cell, packed, tally.kept, tally.total, tally.lo, tally.hi)
 
 
 class _Tally:
     """What a cell's calls gave so far: kept count, the kept ratios' sum, smallest and largest
-    value, and kept maps that came back NaN."""
+    value (a NaN map of finite input fails R2 at once)."""
 
     def __init__(self) -> None:
-        self.kept, self.total, self.lo, self.hi, self.nans = 0, 0.0, math.inf, -math.inf, 0
+        self.kept, self.total, self.lo, self.hi = 0, 0.0, math.inf, -math.inf
 
     def add(self, cell: Cell, y: np.ndarray, firsts: np.ndarray, packed: np.ndarray,
             where: str) -> None:
@@ -450,7 +604,16 @@ class _Tally:
         # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
         # correct output and says nothing about the scale, so such maps give no ratio
         finite = keep & np.isfinite(y0)
-        self.nans += int((keep & np.isnan(y0)).sum())
+        nan = keep & np.isnan(y0)
+        if nan.any():
+            # finite input never gives a NaN map: neither dropped (zeros) nor kept (x * s),
+            # e.g. 0 * inf where the scale overflows the dtype; no rate can be read from it
+            index, count = first_offender(nan)
+            raise CheckFailed(
+                f"map {index} is NaN for finite, nonzero input ({count} maps) {where}: a map "
+                f"must be all zeros or x * {float(scale_for(s.p, np.dtype(s.dtype))):.6g} "
+                "(R2; a dropped map computed as 0 * inf where 1/(1-p) overflows the dtype?)",
+                root_cause=ROOT_STRUCTURE)
         self.kept += int(keep.sum())
         if finite.any():
             ratio = y0[finite] / firsts[finite]

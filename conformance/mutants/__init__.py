@@ -6,15 +6,17 @@ branch; its docstring names the real-world bug class it models.  ``MUTANTS`` map
 kebab-case id to a :class:`Mutant` record saying where it lives and which checks must catch it.
 Load one with ``conformance.adapters.load_adapter(MUTANTS[name].target)``.
 
-``expected`` lists the checks that certainly catch the mutant at its ``level`` (and above):
-deterministic faults are caught at every level ("quick"); a statistical fault's level is the
-lowest whose sample sizes give it power close to 1.  Other checks may catch it too.
+``expected`` lists the checks that own the fault and certainly catch it at its ``level`` (and
+above): deterministic faults are caught at every level ("quick"); a statistical fault's level
+is the lowest whose sample sizes give it power close to 1.  ``also`` lists the other checks the
+fault fails at default level (its consequences, reported under the owner's root cause);
+``fails`` is exactly the set that fails at default.
 
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,13 @@ class Mutant:
     expected: tuple[str, ...]  # check ids that certainly catch it at `level` (at least one)
     level: str = "default"  # lowest level at which it is reliably caught (a LEVEL_NAMES entry)
     needs: str | None = None  # framework it needs, e.g. "torch"
+    #: the other checks its fault fails at default, grouped under the owner's root cause
+    also: tuple[str, ...] = ()
+
+    @property
+    def fails(self) -> tuple[str, ...]:
+        """Exactly the checks the fault fails at default level: owners, then consequences."""
+        return (*self.expected, *self.also)
 
 
 def _table(module: str, *rows: tuple) -> list[Mutant]:
@@ -193,14 +202,40 @@ _ALL = [
          ["independence-channels"]),
         ("channel-period-23", "channel_period_23", "channel c+23 repeats channel c's decision",
          ["independence-channels"]),
+        # level default: the lag tests centre each position on its own mean over a setting's
+        # calls, so a position stuck across calls shows where the shapes repeat across settings
         ("calls-half-repeat", "calls_half_repeat",
-         "half the channels of call t+1 repeat call t", ["independence-calls"]),
+         "half the channels of call t+1 repeat call t", ["independence-calls"], "default"),
         ("float16-batch-shared", "float16_batch_shared",
          "float16 only: one mask shared across the batch", ["independence-batch"]),
         ("rng-period-300", "rng_period_300", "masks repeat every 300 calls",
          ["independence-calls"], "default"),
         ("seed-low-16-bits", "SeedLow16Bits", "seed truncated to its low 16 bits",
          ["determinism"]),
+    ),
+    *_table(
+        "edges",
+        ("round-rate-table", "round_rate_table",
+         "p = 0.2 and p = 0.25 take a threshold table with the two entries swapped",
+         ["drop-rate"], "default"),
+        ("never-drops-below-1e-3", "never_drops_below_1e3", "p below 1e-3 treated as 0",
+         ["drop-rate", "rate-homogeneity"], "default"),
+        ("always-drops-above-0.999", "always_drops_above_0999", "p above 0.999 treated as 1",
+         ["drop-rate", "rate-homogeneity"], "default"),
+        ("float16-uniforms", "float16_uniforms",
+         "float16 input draws 10-bit float16 uniforms: drop rate ceil(1024 p) / 1024",
+         ["drop-rate", "rate-homogeneity"], "default"),
+        ("rate-cnn-maps", "rate_cnn_maps", "maps of 32x32 and more: drop rate p + 0.03",
+         ["rate-homogeneity"], "default"),
+        ("channels-repeat-above-2048", "channels_repeat_above_2048",
+         "channel c >= 2048 repeats the decision of channel c mod 2048",
+         ["independence-channels"], "default"),
+        ("last-decisions-kept", "last_decisions_kept",
+         "the last three (n, c) decisions of every call are never dropped",
+         ["channel-uniformity"], "default"),
+        ("calls-overlap", "calls_overlap",
+         "the first half of each call's decisions repeat the second half of the previous call's",
+         ["independence-calls"], "default"),
     ),
     *_table(
         "autograd",
@@ -217,17 +252,182 @@ _ALL = [
          "one output buffer reused by every call: later calls overwrite kept results",
          ["results-kept"]),
     ),
+    # issue 19: faults where users run (CNN maps of 32x32 and up, tensors over 4 MiB, the round
+    # rates), each owned by the one deterministic check listed, at every level; none was caught
+    # by the deterministic checks before they met these sizes and rates
+    *_table(
+        "usersizes",
+        ("element-wise-cnn-maps", "element_wise_cnn_maps",
+         "maps of 32x32 elements or more dropped element-wise", ["channel-structure"]),
+        ("inplace-copies-large", "inplace_copies_large",
+         "inplace=True over 4 MiB returns a new array, input untouched", ["inplace"]),
+        ("workspace-by-size", "workspace_by_size",
+         "results over 4 MiB share a workspace per size: the next call overwrites them",
+         ["results-kept"]),
+        ("eval-float32-large", "eval_float32_large",
+         "eval mode on float64 over 4 MiB copies through float32", ["eval-identity"]),
+        ("p-zero-float32-large", "p_zero_float32_large",
+         "p=0 on float64 over 4 MiB runs the kernel in float32", ["p-zero"]),
+        ("p-one-nan-large", "p_one_nan_large",
+         "p=1 over 4 MiB computes x*mask/(1-p): 0*inf = NaN", ["p-one"]),
+        ("round-rate-table-typo", "round_rate_table_typo",
+         "scale of p=0.15 from a literal table with two digits transposed (float64 off)",
+         ["scale-exact"]),
+        ("tiny-p-unscaled", "tiny_p_unscaled", "p <= 0.001 skips the 1/(1-p) rescale",
+         ["scale-exact"]),
+    ),
 ]
 
-MUTANTS: dict[str, Mutant] = {m.name: m for m in _ALL}
+#: What else each fault fails at default level (seed 0), besides the checks that own it
+#: (``expected``): the consequences that the report groups under the owner's root cause
+#: (``conformance.results.EXPLAINS``) -- a structure fault corrupts every mask the statistics
+#: read, dependence inflates the variance of every count, a rate that differs between
+#: positions makes some settings' rates wrong, a wrong rate makes E[y] wrong.
+#: tests/mutants/test_exact_sets.py holds every mutant to ``expected`` + ``also`` exactly, so
+#: a check that starts (or stops) failing on a fault that is not its own is seen.
+_ALSO: dict[str, tuple[str, ...]] = {
+    "element-wise": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "batch-uniformity", "independence-channels", "independence-batch", "independence-calls",
+        "independence-values", "expectation",
+    ),
+    "nhwc-axis": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "batch-uniformity", "independence-channels", "independence-batch", "independence-calls",
+        "independence-values", "expectation",
+    ),
+    "three-d-columns": (
+        "channel-structure", "drop-rate", "rate-homogeneity", "drop-count-distribution",
+        "channel-uniformity", "batch-uniformity", "independence-channels", "independence-batch",
+        "independence-calls", "independence-values",
+    ),
+    "three-d-channels-last": (
+        "channel-structure", "drop-rate", "rate-homogeneity", "drop-count-distribution",
+        "channel-uniformity", "batch-uniformity", "independence-channels", "independence-batch",
+        "independence-calls", "independence-values",
+    ),
+    "three-d-one-decision": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "independence-channels",
+        "independence-batch", "independence-calls",
+    ),
+    "three-d-unscaled": ("channel-structure",),
+    "ignores-strides": ("expectation",),
+    "no-scaling": ("three-d-input", "channel-structure",),
+    "scale-1-over-p": ("three-d-input", "channel-structure",),
+    "scale-in-eval": ("three-d-input", "channel-structure",),
+    "p-rounded-fp16": ("channel-structure", "drop-rate", "rate-homogeneity", "expectation",),
+    "approx-reciprocal": ("channel-structure", "expectation",),
+    "scale-float32-in-float64": ("channel-structure", "expectation",),
+    "scale-by-realised-keep": (
+        "three-d-input", "channel-structure", "drop-rate", "rate-homogeneity",
+        "channel-uniformity", "batch-uniformity", "independence-values", "expectation",
+    ),
+    "mutates-input": (
+        "channel-structure", "drop-rate", "rate-homogeneity", "drop-count-distribution",
+        "channel-uniformity", "batch-uniformity", "independence-channels", "independence-batch",
+        "independence-calls", "independence-values", "expectation",
+    ),
+    "p-swapped": ("rate-homogeneity",),
+    "rate-off-0.01": ("rate-homogeneity",),
+    "rate-off-0.005": ("rate-homogeneity",),
+    "rate-off-float16": ("rate-homogeneity", "expectation",),
+    "uniform-8bit": ("drop-rate", "rate-homogeneity",),
+    "channel-biased": ("drop-rate", "rate-homogeneity", "drop-count-distribution", "expectation",),
+    "first-sample-kept": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "expectation",
+    ),
+    "value-dependent": ("rate-homogeneity", "expectation",),
+    "drop-count-fixed": ("independence-channels", "independence-batch",),
+    "batch-shared-mask": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "independence-channels", "independence-calls", "expectation",
+    ),
+    "per-sample-mask": (
+        "drop-rate", "rate-homogeneity", "batch-uniformity", "independence-batch",
+        "independence-calls", "expectation",
+    ),
+    "grouped-channels-4": (
+        "drop-rate", "rate-homogeneity", "batch-uniformity", "independence-batch",
+        "independence-calls",
+    ),
+    "adjacent-correlated": ("drop-count-distribution", "independence-batch",),
+    "channel-period-32": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "batch-uniformity",
+        "independence-batch", "independence-calls", "expectation",
+    ),
+    "same-mask-every-call": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "batch-uniformity", "independence-values", "expectation",
+    ),
+    "small-seed-space": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "batch-uniformity", "independence-channels", "independence-batch",
+    ),
+    "mask-period": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "batch-uniformity", "independence-channels", "independence-batch", "expectation",
+    ),
+    "rate-batch-1": ("drop-rate",),
+    "rate-unbatched": ("drop-rate",),
+    "rate-1x1-maps": ("drop-rate", "expectation",),
+    "rate-many-channels": ("drop-rate", "expectation",),
+    "element-wise-large-maps": (
+        "three-d-input", "drop-rate", "rate-homogeneity", "drop-count-distribution",
+        "channel-uniformity", "batch-uniformity", "independence-channels", "independence-batch",
+        "independence-calls", "independence-values",
+    ),
+    "rate-off-float64": ("drop-rate", "expectation",),
+    "rate-strided": ("drop-rate", "expectation",),
+    "last-channel-kept": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "expectation",
+    ),
+    "magnitude-dependent": ("drop-rate", "rate-homogeneity", "expectation",),
+    "shifted-neighbour": (
+        "drop-rate", "drop-count-distribution", "independence-channels", "independence-calls",
+    ),
+    "count-fixed-per-call": ("drop-rate",),
+    "channel-lag-7": ("drop-rate", "drop-count-distribution", "independence-batch",),
+    "channel-period-23": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "batch-uniformity",
+        "independence-batch", "independence-calls",
+    ),
+    "calls-half-repeat": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "batch-uniformity", "expectation",
+    ),
+    "float16-batch-shared": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "independence-channels", "expectation",
+    ),
+    "rng-period-300": ("independence-batch",),
+    "rate-cnn-maps": ("drop-rate",),
+    "channels-repeat-above-2048": ("independence-batch",),
+    "last-decisions-kept": ("drop-rate", "rate-homogeneity", "batch-uniformity",),
+    "calls-overlap": ("drop-rate", "independence-channels", "independence-batch",),
+    # the space's CNN maps read partial maps: grouped under channel-structure, which owns it
+    "element-wise-cnn-maps": (
+        "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
+        "batch-uniformity", "independence-channels", "independence-batch", "independence-calls",
+        "independence-values",
+    ),
+}
+
+MUTANTS: dict[str, Mutant] = {
+    m.name: replace(m, also=_ALSO.get(m.name, ())) for m in _ALL
+}
 
 #: Correct implementations that draw masks in unusual but valid ways (conformance.mutants.
-#: unusual): each must pass every check, so that no test encodes *how* masks are usually drawn.
+#: unusual) or take separate fast paths (conformance.mutants.fastpaths): each must pass every
+#: check, so that no test encodes *how* masks are usually drawn.
 CORRECT_VARIANTS: tuple[str, ...] = (
     "conformance.mutants.unusual:count_then_positions",
     "conformance.mutants.unusual:geometric_gaps",
     "conformance.mutants.unusual:transposed_integer",
     "conformance.mutants.unusual:blockwise_permutation",
+    # separate fast paths for large maps, round rates and large tensors (issue 19)
+    "conformance.mutants.fastpaths:large_maps_integer_draw",
+    "conformance.mutants.fastpaths:round_rate_scale_table",
+    "conformance.mutants.fastpaths:chunked_large_tensors",
 )
 
 __all__ = ["CORRECT_VARIANTS", "MUTANTS", "Mutant"]

@@ -55,7 +55,11 @@ def bernoulli(rng: np.random.Generator, shape: tuple[int, ...], p: float, x: np.
 
 def keep_factor(scale: Callable[[float, np.dtype], Any]) -> Callable[..., np.ndarray]:
     def factor(keep: np.ndarray, p: float, dtype: np.dtype) -> np.ndarray:
-        return keep.astype(dtype) * scale(p, dtype)
+        # a select, as the reference: a dropped map stays 0 where the scale overflows; in the
+        # dtype that keep * scale has (a float64 scale still promotes float32, NEP 50)
+        s = scale(p, dtype)
+        out = np.result_type(np.empty(0, dtype), s)
+        return np.where(keep, s, 0).astype(out)
 
     return factor
 

@@ -65,17 +65,27 @@ def _inf_scale(p, dtype):
         return np.divide(dtype.type(1), dtype.type(1 - p))
 
 
+def _product_at_one(keep, p, dtype):
+    """mask * (1 / (1 - p)) at p = 1 (0 * inf = NaN); the core's select elsewhere."""
+    if p == 1.0:
+        with np.errstate(invalid="ignore"):
+            return keep.astype(dtype) * _inf_scale(p, dtype)
+    return core.keep_factor(core.scale_for)(keep, p, dtype)
+
+
 def p_one_nan(x, p=0.5, training=True, inplace=False, seed=None):
     """p = 1 goes through the general formula x * mask / (1-p): 0 * inf = NaN everywhere (R7).
     Models Flax's Dropout before PR #2055 ("Handle edge-case of rate==1.0")."""
-    return core.dropout2d(x, p, training, inplace, seed, scale=_inf_scale, p_one_zeros=False)
+    return core.dropout2d(x, p, training, inplace, seed, factor=_product_at_one,
+                          p_one_zeros=False)
 
 
 def p_one_nan_inplace(x, p=0.5, training=True, inplace=False, seed=None):
     """Only the in-place path lacks the p = 1 special case (``x.mul_(mask).div_(1 - p)``), so
     p = 1 with ``inplace=True`` gives NaN (R7).  No public issue known."""
     if inplace:
-        return core.dropout2d(x, p, training, True, seed, scale=_inf_scale, p_one_zeros=False)
+        return core.dropout2d(x, p, training, True, seed, factor=_product_at_one,
+                              p_one_zeros=False)
     return core.dropout2d(x, p, training, False, seed)
 
 

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from conformance.contract import (
     IMPL_DEFINED,
     IMPLEMENTATION_DEFINED,
+    IMPLEMENTATION_DEFINED_CHECKS,
     REQUIREMENTS,
     requirement_text,
 )
@@ -27,7 +28,7 @@ from conformance.report import plots
 from conformance.report.jsonreport import adapter_verdict, report_verdict
 from conformance.results import group_by_root_cause
 
-__all__ = ["render_html", "render_selftest_html"]
+__all__ = ["FINDING_LABELS", "finding_label", "render_html", "render_selftest_html"]
 
 VERDICT_SYMBOL = {"pass": "✓", "fail": "✗", "skip": "–", "error": "!"}
 VERDICTS = ("pass", "fail", "skip", "error")
@@ -206,7 +207,7 @@ def _check_view(
         "reproduce": str(check.get("reproduce", "")),
         "warnings": [str(w) for w in check.get("warnings") or ()],
         "decisions": fmt_int(check.get("decisions")) if check.get("decisions") else "",
-        "findings": [(str(k), fmt_value(v)) for k, v in findings.items()],
+        "findings": [(finding_label(str(k)), fmt_value(v)) for k, v in findings.items()],
         "statistical": statistical,
         "stats": _stat_fields(check, estimate="observed") if statistical else None,
         "primary": {
@@ -329,11 +330,39 @@ def _contract(report_adapters: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
         {"id": r.id, "title": r.title, "text": r.text, "checks": checks.get(r.id, [])}
         for r in REQUIREMENTS.values()
     ]
+    ran = {cid for ids in checks.values() for cid in ids}
     for key, text in IMPLEMENTATION_DEFINED.items():
-        rows.append({"id": IMPL_DEFINED, "title": key, "text": text,
-                     "checks": checks.get(IMPL_DEFINED, []) if key in ("three-d", "non-finite")
-                     else []})
+        rows.append({"id": IMPL_DEFINED, "title": IMPL_DEFINED_TITLES.get(key, key),
+                     "text": text,
+                     "checks": [c for c in IMPLEMENTATION_DEFINED_CHECKS.get(key, ())
+                                if c in ran]})
     return rows
+
+
+#: CONTRACT.md's names of the implementation-defined points
+IMPL_DEFINED_TITLES = {"three-d": "3D input", "non-finite": "non-finite values",
+                       "seed-width": "seed width"}
+
+
+#: what each finding key means, as the report's reader says it (the keys are the report's)
+FINDING_LABELS: dict[str, str] = {
+    "empty_return": "empty input: what comes back",
+    "eval_return": "evaluation mode: what comes back",
+    "p_zero_return": "p = 0: what comes back",
+    "three_d": "3D input is read as",
+    "dropped_non_finite": "NaN and Inf in dropped maps",
+    "raises": "error raised for each invalid p",
+    "error_types": "errors raised for invalid p",
+    "eval_mode_accepts": "invalid p accepted in evaluation mode",
+    "seed_width": "seed width",
+    "seed_above_32_bits": "seeds above 32 bits",  # reports written before seed_width
+    "output_type": "output type",
+}
+
+
+def finding_label(key: str) -> str:
+    """A finding key as words: "three_d" -> "3D input is read as"; unknown keys spelt out."""
+    return FINDING_LABELS.get(key, key.replace("_", " "))
 
 
 def _findings(report_adapters: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -357,7 +386,7 @@ def _findings(report_adapters: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
             values.append(fmt_value(found[key]) if isinstance(found, dict) and key in found
                           else None)
         distinct = {v for v in values if v is not None}
-        rows.append({"check": cid, "key": key.replace("_", " "), "values": values,
+        rows.append({"check": cid, "key": finding_label(key), "values": values,
                      "differs": len(distinct) > 1})
     return rows
 

@@ -646,7 +646,8 @@ def effect_figure(check: dict[str, Any]) -> str | None:
 
 #: tests whose estimate is an effect, and the value that means "no effect": only these get an
 #: interval row (an estimate that is a rate or a statistic would be misread against 0)
-NO_EFFECT = {"excess-rate-z": 0.0, "max-lag-z": 0.0, "expectation-exact": 1.0}
+NO_EFFECT = {"excess-rate-z": 0.0, "conditional-excess-z": 0.0, "max-lag-z": 0.0,
+             "expectation-exact": 1.0}
 
 
 def _interval_rows(check: dict[str, Any]) -> str | None:

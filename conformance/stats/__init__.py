@@ -31,6 +31,18 @@ identical_pairs     independence     exact (disjoint pairs) or Markov: size <= a
                                      >= 1 - beta when a fraction ``mde`` of pairs are copies
 identical_masks     independence     Markov over all pairs: size <= alpha; power >= 1 - beta
                                      when a fraction ``mde`` of the masks are copies
+excess_rate         pooled           size ~ alpha (exact mean and variance, normal); power >=
+                                     1 - beta at a common rate shift ``mde`` over strata
+conditional_excess  pooled           conditional on each stratum's count (hypergeometric):
+                                     size ~ alpha; power >= 1 - beta when marked decisions'
+                                     rate is off their stratum's by ``mde``
+positions           pooled           max-|z| (Bonferroni) and omnibus of conditional z's
+                                     per position: size ~ alpha; power at one position
+lag                 pooled           centred on each position's own mean: size ~ alpha
+                                     (normal, Bonferroni over lags); power >= 1 - beta at
+                                     a lag correlation ``mde``
+identical_repeats   pooled           Markov: size <= alpha; power 1 against any repeat of
+                                     masks long enough that ``E[K] <= alpha``
 ==================  ===============  =========================================================
 
 Helpers beside them: ``chi2_gof_mde`` / ``chi2_gof_sample_size`` (power of any chi-square
@@ -112,16 +124,44 @@ from conformance.stats.independence import (
     phi_test,
 )
 from conformance.stats.normal import z_power, z_two_sided, z_upper
+from conformance.stats.pooled import (
+    ConditionalZ,
+    LagSums,
+    bonferroni_p,
+    bonferroni_z,
+    centred_lag_sums,
+    conditional_excess_mde,
+    conditional_excess_sample_size,
+    conditional_excess_test,
+    conditional_z,
+    excess_rate_mde,
+    excess_rate_relative_mde,
+    excess_rate_sample_size,
+    excess_rate_test,
+    identical_pair_probability,
+    identical_repeats_min_length,
+    identical_repeats_test,
+    lag_mde,
+    lag_sample_size,
+    lag_test,
+    omnibus_chi2,
+    positions_mde,
+    positions_sample_size,
+    positions_test,
+    significant,
+)
 from conformance.stats.result import StatResult
 
 __all__ = [
     "AutocorrelationResult",
     "BinomialResult",
+    "ConditionalZ",
     "CountGofResult",
     "DispersionResult",
     "ExpectationResult",
     "HomogeneityChi2Result",
     "IdenticalResult",
+    "LagSums",
     "MaxAbsZResult",
     "Omnibus",
     "PhiResult",
@@ -139,14 +179,25 @@ __all__ = [
     "binomial_pvalues",
     "binomial_sample_size",
     "binomial_test",
+    "bonferroni_p",
+    "bonferroni_z",
+    "centred_lag_sums",
     "chi2_gof_mde",
     "chi2_gof_sample_size",
     "chi2_noncentrality",
     "clopper_pearson",
+    "conditional_excess_mde",
+    "conditional_excess_sample_size",
+    "conditional_excess_test",
+    "conditional_z",
     "count_identical_pairs",
     "dispersion_mde",
     "dispersion_sample_size",
     "dispersion_test",
+    "excess_rate_mde",
+    "excess_rate_relative_mde",
+    "excess_rate_sample_size",
+    "excess_rate_test",
     "expectation_mde",
     "expectation_sample_size",
     "expectation_test",
@@ -160,17 +211,28 @@ __all__ = [
     "identical_masks_min_length",
     "identical_masks_sample_size",
     "identical_masks_test",
+    "identical_pair_probability",
     "identical_pairs_mde",
     "identical_pairs_sample_size",
     "identical_pairs_test",
+    "identical_repeats_min_length",
+    "identical_repeats_test",
+    "lag_mde",
+    "lag_sample_size",
+    "lag_test",
     "max_abs_z_mde",
     "max_abs_z_sample_size",
     "max_abs_z_test",
+    "omnibus_chi2",
     "phi_mde",
     "phi_sample_size",
     "phi_test",
     "pool_bins",
     "pooled_df",
+    "positions_mde",
+    "positions_sample_size",
+    "positions_test",
+    "significant",
     "z_power",
     "z_two_sided",
     "z_upper",

@@ -145,7 +145,8 @@ def pool_bins(expected: np.ndarray, min_expected: float = MIN_EXPECTED) -> list[
 
 
 def binomial_count_gof_test(
-    counts_per_sample: np.ndarray, C: int, p: float, *, alpha: float, beta: float = 1e-3
+    counts_per_sample: np.ndarray, C: int, p: float, *, alpha: float, beta: float = 1e-3,
+    fit_rate: bool = False,
 ) -> CountGofResult:
     """Chi-square goodness of fit of per-sample dropped-channel counts to Binomial(C, p).
 
@@ -166,6 +167,10 @@ def binomial_count_gof_test(
     is the observed ``w = sqrt(X^2 / n)``.  With fewer than two pooled bins the test is not
     testable: ``p_value = 1`` and ``testable`` False.  The result holds the pooled observed /
     expected counts and bin edges for plotting.
+
+    ``fit_rate``: test the *shape* of the distribution only, against Binomial(C, p_hat) with
+    ``p_hat`` the counts' own mean rate (``p`` is then only a fallback), one more degree of
+    freedom spent: a wrong rate then fails the rate checks, not this one.
     """
     alpha, beta = validate.rates(alpha, beta)
     C = validate.count("C", C, minimum=1)
@@ -178,6 +183,16 @@ def binomial_count_gof_test(
     if x.min() < 0 or x.max() > C:
         raise ValueError(f"counts must lie in [0, C={C}], got range [{x.min()}, {x.max()}]")
     n = int(x.size)
+    if fit_rate:
+        fitted = float(x.sum()) / (n * C)
+        if not 0.0 < fitted < 1.0:
+            return not_testable(
+                CountGofResult, test="chi2-gof-binomial", alpha=alpha, n=n,
+                reason=f"observed rate {fitted:g}: no spread to test", beta=beta,
+                testable=False, C=C, p=p, bin_edges=(0, C + 1), observed=(float(n),),
+                expected=(float(n),),
+            )
+        p = fitted
     observed = np.bincount(x, minlength=C + 1)
     pmf = binom_pmf(np.arange(C + 1), C, p)
     groups = pool_bins(n * pmf)
@@ -198,7 +213,12 @@ def binomial_count_gof_test(
             reason=f"fewer than 2 bins with expected >= {MIN_EXPECTED}", beta=beta,
             testable=False, **bins,
         )
-    df = len(groups) - 1
+    df = len(groups) - 1 - int(fit_rate)
+    if df < 1:
+        return not_testable(
+            CountGofResult, test="chi2-gof-binomial", alpha=alpha, n=n,
+            reason="one bin left once the rate is fitted", beta=beta, testable=False, **bins,
+        )
     pearson = float(np.sum((obs - exp) ** 2 / exp))  # = scipy.stats.chisquare, without overhead
     z = binomial_normal_scores(obs, n, prob)
     stat = float(np.sum((1.0 - prob) * z * z))

@@ -69,7 +69,11 @@ def test_the_seed_picks_the_settings():
     assert [c.setting.shape for c in a.cells] != [c.setting.shape for c in b.cells]
 
 
-@pytest.mark.parametrize("level, budget", [("quick", 2_000_000), ("default", 30_000_000),
+# Budgets are a proxy for time.  Quick and default grew (2M -> 4M, 30M -> 32M) when the round
+# rates 1e-4 and 1e-3 (and mirrors) were sized so that "never drops" there fails drop-rate in
+# every dtype: those decisions are 1x1 maps of large batches, a few calls each (torch quick
+# 4.2 s, default 7.6 s on this machine, measured by `run --adapter torch --level L`).
+@pytest.mark.parametrize("level, budget", [("quick", 4_000_000), ("default", 32_000_000),
                                            ("thorough", 500_000_000)])
 def test_levels_stay_within_their_decision_budgets(level, budget):
     space = _space(level)
@@ -163,7 +167,7 @@ def test_a_failing_statistical_check_names_the_settings_where_it_broke():
     adapter = load_adapter(MUTANTS["rate-1x1-maps"].target)
     result = run_check(adapter, CATALOGUE["rate-homogeneity"], RunConfig(level="quick"))
     assert result.verdict.value == "fail"
-    assert "1x1 maps" in result.message
+    assert "map 1x1" in result.message
     rejected = [s for s in result.stats if s.reject]
     assert rejected and all(s.ci and s.estimate is not None for s in rejected)
 

@@ -44,8 +44,13 @@ def test_adapter_that_raises_gives_error_verdicts_not_a_crash(tmp_path, faulty):
     assert code == 1
     checks = json.loads((tmp_path / "conformance.json").read_text())["adapters"][0]["checks"]
     verdicts = {c["id"]: c["verdict"] for c in checks}
-    assert verdicts["scale-exact"] == "error" and verdicts["invalid-p"] == "pass"
+    assert verdicts["scale-exact"] == "error"
     assert "kernel" in next(c["message"] for c in checks if c["id"] == "scale-exact")
+    # raising on every call is not validating p, nor rejecting 3D input: both need a valid
+    # call to succeed first, and say so
+    for cid in ("invalid-p", "three-d-input"):
+        assert verdicts[cid] == "error", cid
+        assert "a valid call" in next(c["message"] for c in checks if c["id"] == cid)
 
 
 # --- usage errors come first -------------------------------------------------------------------

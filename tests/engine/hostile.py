@@ -29,7 +29,12 @@ def _correct(x, p, training=True, inplace=False, seed=None):
     if p == 1:
         return x * 0
     keep = np.random.default_rng(seed).random((*x.shape[:-2], 1, 1)) >= p
-    return x * (keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
+    # a select: where 1/(1-p) overflows float16 (p > 0.99998) a dropped map stays 0, and the
+    # scale's rounding to inf must not trip an adapter that sets np.seterr(all="raise")
+    # and a kept value times the scale may round to inf in float16 (R2 allows it): not an error
+    with np.errstate(over="ignore"):
+        scale = x.dtype.type(1 / (1 - p))
+        return x * np.where(keep, scale, x.dtype.type(0))
 
 
 def _training_call(p: float) -> bool:
@@ -139,7 +144,8 @@ def hangs_on_its_fifth_call(x, p, training=True):
 
 
 def hangs_on_its_first_call(x, p, training=True):
-    """Holds the interpreter lock for ever in the first call of every fresh worker."""
+    """Holds the interpreter lock for ever in the first call of every fresh worker (the
+    pre-flight call, or a check's first call where the pre-flight call is not made)."""
     _CALLS[0] += 1
     if _CALLS[0] == 1:
         re.match(r"(a+)+$", "a" * 40 + "b")
@@ -178,3 +184,11 @@ class RaisesInConstructor(Adapter):
 
     def __init__(self) -> None:
         raise RuntimeError("no device found")
+
+
+class HangsWhenStarted(Adapter):
+    """An Adapter whose constructor never returns and holds the interpreter lock (a framework
+    whose start-up deadlocks): no call of the implementation is ever made."""
+
+    def __init__(self) -> None:
+        re.match(r"(a+)+$", "a" * 40 + "b")

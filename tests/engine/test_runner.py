@@ -20,11 +20,11 @@ def test_hanging_adapter_times_out_and_the_run_continues():
             time.sleep(5)
         return x
 
-    result = conformance.check(hangs, checks=["channel-structure", "invalid-p"],
+    result = conformance.check(hangs, checks=["channel-structure", "p-one"],
                                timeout_scale=0.002)
     assert result["channel-structure"].verdict == "error"
     assert "timeout" in result["channel-structure"].message
-    assert result["invalid-p"].verdict == "fail"  # it accepts invalid p: the run got that far
+    assert result["p-one"].verdict == "fail"  # it returns x at p = 1: the run got that far
 
 
 def test_wrong_dtype_is_a_fail_and_garbage_an_error():

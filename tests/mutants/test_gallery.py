@@ -43,9 +43,9 @@ def verdicts(spec: str) -> dict[str, tuple[str, str]]:
     """Every deterministic check's (verdict, message) for the adapter ``spec`` (computed once)."""
     core.reseed(20261126)  # seed-less mutants draw from the core's generator
     adapter = load_adapter(spec)
-    results = {}
+    results, cache = {}, {}  # one run cache, as in a real run (large calls shared)
     for check_id in battery.DETERMINISTIC:
-        result = run_check(adapter, CATALOGUE[check_id], RunConfig())
+        result = run_check(adapter, CATALOGUE[check_id], RunConfig(), cache)
         results[check_id] = (result.verdict.value, result.message)
     return results
 
@@ -418,7 +418,64 @@ def m_rng_period_300():
     assert len({m.tobytes() for m in d}) == 300
 
 
+def m_round_rate_table():
+    _close(dropped("round-rate-table", (200, 500, 1, 1), 0.2, 2).mean(), 0.25, 0.005, "p 0.2")
+    _close(dropped("round-rate-table", (200, 500, 1, 1), 0.25, 2).mean(), 0.2, 0.005, "p 0.25")
+    _close(dropped("round-rate-table", (200, 500, 1, 1), 0.2001, 2).mean(), 0.2, 0.005,
+           "p 0.2001")
+
+
+def m_never_drops_below_1e3():
+    assert not dropped("never-drops-below-1e-3", (1000, 1000, 1, 1), 9e-4).any()
+    _close(dropped("never-drops-below-1e-3", (1000, 1000, 1, 1), 1e-3).mean(), 1e-3, 2e-4,
+           "p = 1e-3")
+
+
+def m_always_drops_above_0999():
+    assert dropped("always-drops-above-0.999", (1000, 1000, 1, 1), 0.9991).all()
+    _close(dropped("always-drops-above-0.999", (1000, 1000, 1, 1), 0.999).mean(), 0.999, 2e-4,
+           "p = 0.999")
+
+
+def m_float16_uniforms():
+    d16 = dropped("float16-uniforms", (1000, 1000, 1, 1), 1e-4, dtype=np.float16).mean()
+    d32 = dropped("float16-uniforms", (1000, 1000, 1, 1), 1e-4, dtype=np.float32).mean()
+    _close(d16, 1 / 1024, 2e-4, "float16 at p = 1e-4: 1/1024")
+    _close(d32, 1e-4, 5e-5, "float32 at p = 1e-4")
+
+
+def m_rate_cnn_maps():
+    _close(dropped("rate-cnn-maps", (20, 50, 32, 32), 0.5, 4).mean(), 0.53, 0.012, "32x32")
+    _close(dropped("rate-cnn-maps", (200, 500, 31, 1), 0.5, 2).mean(), 0.5, 0.005, "31x1")
+
+
+def m_channels_repeat_above_2048():
+    d = dropped("channels-repeat-above-2048", (20, 5000, 1, 1), 0.5, 2)
+    assert (d[..., 2048:4096] == d[..., :2048]).all() and (d[..., 4096:] == d[..., :904]).all()
+    _close(phi(d[..., :2047], d[..., 1:2048]), 0.0, 0.02, "phi(c, c+1) below 2048")
+
+
+def m_last_decisions_kept():
+    d = dropped("last-decisions-kept", (10, 30, 1, 1), 0.5, 500)
+    assert not d[:, -1, -3:].any(), "the last three decisions of each call are kept"
+    _close(d[:, :-1].mean(), 0.5, 0.01, "the other decisions")
+
+
+def m_calls_overlap():
+    d = dropped("calls-overlap", (8, 50, 1, 1), 0.5, 30).reshape(30, -1)
+    assert (d[1:, :200] == d[:-1, 200:]).all(), "first half repeats the previous second half"
+    _close(d.mean(), 0.5, 0.02, "rate")
+
+
 MEASUREMENTS = {
+    "round-rate-table": m_round_rate_table,
+    "never-drops-below-1e-3": m_never_drops_below_1e3,
+    "always-drops-above-0.999": m_always_drops_above_0999,
+    "float16-uniforms": m_float16_uniforms,
+    "rate-cnn-maps": m_rate_cnn_maps,
+    "channels-repeat-above-2048": m_channels_repeat_above_2048,
+    "last-decisions-kept": m_last_decisions_kept,
+    "calls-overlap": m_calls_overlap,
     "rate-batch-1": m_rate_batch_1,
     "rate-unbatched": m_rate_unbatched,
     "rate-1x1-maps": m_rate_1x1_maps,
@@ -534,3 +591,102 @@ def test_correct_implementations_pass_the_statistical_battery(spec):
     assert sum(s["n"] for s in anchors) > 1_000_000
     assert {"statistic", "p_value", "alpha", "n", "mde", "observed", "ci", "seed"} <= set(rate)
     assert result["drop-rate"].reproduce
+
+
+# ------------------------------------------------ issue 19: faults and fast paths where users run
+
+from fractions import Fraction  # noqa: E402
+
+from conformance.checks.inputs import SHAPES  # noqa: E402
+from conformance.checks.usersizes import ROUND_RATES  # noqa: E402
+from conformance.mutants import fastpaths  # noqa: E402
+from conformance.mutants import usersizes as user_faults  # noqa: E402
+
+USER_SIZE_FAULTS = sorted(n for n, m in MUTANTS.items()
+                          if m.target.startswith("conformance.mutants.usersizes:"))
+
+#: per fault, an input on its path (shape, dtype, p, training, inplace): more than 4 MiB (6.6 MB
+#: here, in every dtype), maps of 32x32, or the round rate of its fault
+USER_SIZE_TRIGGERS = {
+    "element-wise-cnn-maps": ((2, 4, 32, 32), np.float32, 0.5, True, False),
+    "inplace-copies-large": ((2, 64, 160, 160), np.float16, 0.5, True, True),
+    "workspace-by-size": ((2, 64, 160, 160), np.float16, 0.5, True, False),
+    "eval-float32-large": ((2, 16, 160, 160), np.float64, 0.5, False, False),
+    "p-zero-float32-large": ((2, 16, 160, 160), np.float64, 0.0, True, False),
+    "p-one-nan-large": ((2, 64, 160, 160), np.float16, 1.0, True, False),
+    "round-rate-table-typo": ((4, 16, 5, 7), np.float64, 0.15, True, False),
+    "tiny-p-unscaled": ((4, 16, 5, 7), np.float32, 1e-3, True, False),
+}
+
+
+def test_every_user_size_fault_has_a_trigger():
+    assert len(USER_SIZE_FAULTS) >= 8 and set(USER_SIZE_TRIGGERS) == set(USER_SIZE_FAULTS)
+
+
+def _both(fn, x, p, training, inplace, seed=5):
+    a, b = x.copy(), x.copy()
+    return fn(a, p, training, inplace, seed=seed), core.correct(b, p, training, inplace, seed=seed)
+
+
+@pytest.mark.parametrize("name", USER_SIZE_FAULTS)
+def test_user_size_fault_lives_on_its_path_only(name):
+    """Bit for bit the correct core on every small input and p of today's grids (why the
+    deterministic checks missed it before they met these sizes and rates), and different on
+    the input of its path."""
+    fn = _fn(name)
+    rng = np.random.default_rng(3)
+    for shape in SHAPES:
+        for dtype in (np.float16, np.float32, np.float64):
+            x = rng.uniform(0.5, 2, shape).astype(dtype)
+            for p in (0.0, 0.1, 0.25, 0.5, 0.9, 0.99, 1.0):
+                for training in (True, False):
+                    for inplace in (False, True):
+                        got, want = _both(fn, x, p, training, inplace)
+                        assert got.dtype == want.dtype
+                        np.testing.assert_array_equal(got, want, err_msg=f"{name} {p}")
+    shape, dtype, p, training, inplace = USER_SIZE_TRIGGERS[name]
+    x = np.random.default_rng(4).uniform(0.5, 2, shape).astype(dtype)
+    if name == "workspace-by-size":  # each result right; the next call of its size rewrites it
+        first = _fn(name)(x, p, seed=1)
+        kept = first.copy()
+        _fn(name)(x, p, seed=2)
+        assert not np.array_equal(first, kept)
+        return
+    if name == "inplace-copies-large":
+        buffer = x.copy()
+        out = _fn(name)(buffer, p, training, True, seed=1)
+        assert out is not buffer and np.array_equal(buffer, x)
+        return
+    got, want = _both(fn, x, p, training, inplace)
+    assert not np.array_equal(got, want, equal_nan=False)
+
+
+def test_user_size_faults_share_one_threshold():
+    assert user_faults.LARGE_BYTES == fastpaths.LARGE_BYTES == 1 << 22
+    assert user_faults.LARGE_MAP == fastpaths.LARGE_MAP == 32 * 32
+
+
+def test_fast_path_variants_take_their_paths():
+    """Each correct fast path runs where it says (its draws differ from the core's one-shot
+    draw with the same seed) and nowhere else (bit for bit the core)."""
+    small = np.ones((4, 16, 31, 33), np.float32)
+    cnn = np.ones((4, 16, 32, 32), np.float32)
+    big = np.ones((2, 200, 80, 80), np.float32)  # 10 MB: chunks of 96 channels
+    for fn, on, off in ((fastpaths.large_maps_integer_draw, cnn, small),
+                        (fastpaths.chunked_large_tensors, big, small)):
+        got, want = _both(fn, on, 0.5, True, False)
+        assert not np.array_equal(got, want), fn.__name__
+        got, want = _both(fn, off, 0.5, True, False)
+        np.testing.assert_array_equal(got, want, err_msg=fn.__name__)
+    buffer = big.copy()
+    assert fastpaths.chunked_large_tensors(buffer, 0.5, True, True, seed=1) is buffer
+
+
+def test_round_rate_table_is_correctly_rounded_for_every_round_rate():
+    keys = {p for p, _ in fastpaths._TABLE}
+    assert keys == set(ROUND_RATES)
+    for (p, dtype), scale in fastpaths._TABLE.items():
+        exact = 1 / (1 - Fraction(p))
+        assert scale.dtype == dtype
+        error = abs(Fraction(float(scale)) - exact)
+        assert error <= Fraction(float(np.spacing(dtype.type(scale)))) / 2, (p, dtype)

@@ -208,3 +208,52 @@ def test_implementation_defined_findings_are_not_called_failures_while_failing(m
     html = render_html(mixed_report)
     assert "never a failure" not in html
     assert "fail only what the contract forbids" in html
+
+
+def _with_findings(mixed_report: dict) -> dict:
+    report = copy.deepcopy(mixed_report)
+    first, second = report["adapters"][:2]
+    first["findings"] = {
+        "three-d-input": {"three_d": "unbatched (C, H, W)"},
+        "p-zero": {"p_zero_return": "returns the input object"},
+        "invalid-p": {"eval_mode_accepts": []},
+        "determinism": {"seed_width": "32 bits; wider seeds are silently truncated: "
+                        + ", ".join(f"s + 2**{b}" for b in range(32, 64)) + " gave the mask"},
+    }
+    second["findings"] = {"three-d-input": {"three_d": "rejects 3D input"}}
+    return report
+
+
+def test_findings_have_human_labels_and_a_legend_for_none_and_dash(mixed_report):
+    html = render_html(_with_findings(mixed_report))
+    section = html[html.index('id="findings"'):]
+    section = section[: section.index("</section>")]
+    cells = [c.strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", section, re.S)]
+    for label in ("3D input is read as", "p = 0: what comes back", "seed width",
+                  "invalid p accepted in evaluation mode"):
+        assert label in cells, label
+    for key in ("three d", "p zero return", "eval mode accepts"):  # the keys, spelt out
+        assert key not in cells, key
+    assert "none" in cells and "—" in cells  # an empty list, and no finding for an adapter
+    legend = section[section.index('class="legend"'):]
+    assert "<b>none</b>" in legend and "<b>—</b>" in legend and "did not run" in legend
+
+
+def test_one_long_finding_wraps_in_its_cell_instead_of_widening_the_table(mixed_report):
+    html = render_html(_with_findings(mixed_report))
+    assert re.search(r"table\.findings \{ table-layout: fixed; \}", html)
+    assert re.search(r"table\.findings td \{ overflow-wrap: anywhere; \}", html)
+    section = html[html.index('id="findings"'):]
+    table = section[section.index("<table"): section.index("</table>")]
+    assert 'class="facts findings"' in table and "<colgroup>" in table
+    assert table.count("<col") - table.count("<colgroup") == 2 + len(mixed_report["adapters"])
+
+
+def test_the_contract_table_names_the_check_of_each_implementation_defined_point(mixed_report):
+    html = render_html(mixed_report)
+    section = html[html.index('id="contract"'):]
+    section = section[: section.index("</table>")]
+    row = re.search(r"<b>impl-defined</b> seed width.*?</tr>", section, re.S).group(0)
+    assert "determinism" in row  # mixed_report runs determinism
+    row = re.search(r"<b>impl-defined</b> 3D input.*?</tr>", section, re.S).group(0)
+    assert "three-d-input" not in row  # not run in mixed_report: not claimed

@@ -129,7 +129,7 @@ def test_incomplete_run_marks_the_unfinished_adapter(mixed_report):
 
 
 def test_format_1_1_adds_optional_fields_and_1_0_reports_still_load(mixed_report):
-    assert FORMAT_VERSION == "1.1" and mixed_report["format_version"] == "1.1"
+    assert FORMAT_VERSION == "1.2" and mixed_report["format_version"] == "1.2"
     failing = [c for a in mixed_report["adapters"] for c in a["checks"]
                if c["verdict"] in ("fail", "error")]
     assert failing and all(c["root_cause"] for c in failing)
@@ -142,7 +142,32 @@ def test_format_1_1_adds_optional_fields_and_1_0_reports_still_load(mixed_report
             a.pop(key, None)
         for c in a["checks"]:
             c.pop("root_cause", None)
+            c.pop("explained_by", None)
     validate(old)  # a report written before 1.1 still loads
+    old["format_version"] = "1.1"
+    validate(old)
+
+
+def test_a_consequence_is_grouped_under_the_owner_first():
+    """Format 1.2: a failure that an owner explains (results.EXPLAINS) carries the owner's
+    root cause and ``explained_by``, and the owner leads its group."""
+    from conformance.results import adapter_entry
+
+    checks = [
+        {"id": "drop-rate", "requirement": "R3", "kind": "statistical", "verdict": "fail",
+         "message": "omnibus", "root_cause": "R3 rate p at every position"},
+        {"id": "independence-calls", "requirement": "R4", "kind": "statistical",
+         "verdict": "fail", "message": "lag 1", "root_cause": "R4 independent decisions"},
+        {"id": "expectation", "requirement": "R5", "kind": "statistical", "verdict": "pass",
+         "message": ""},
+    ]
+    entry = adapter_entry({"name": "x"}, checks)
+    by_id = {c["id"]: c for c in entry["checks"]}
+    assert by_id["drop-rate"]["explained_by"] == "independence-calls"
+    assert by_id["drop-rate"]["root_cause"] == "R4 independent decisions"
+    assert entry["root_causes"] == {"R4 independent decisions": ["independence-calls",
+                                                                 "drop-rate"]}
+    assert "explained_by" not in by_id["independence-calls"]
 
 
 def test_one_broken_worker_is_one_root_cause_not_one_per_check():

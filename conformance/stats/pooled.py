@@ -1,0 +1,507 @@
+"""Tests pooled over strata: the settings of the space, each with its own rate.
+
+The checks combine decisions from many settings (shapes, dtypes, layouts, p).  Every family
+here standardises each stratum by its own null law, so its size is known whatever the mix, and
+each has its ``_mde`` / ``_sample_size`` siblings:
+
+* ``excess_rate``: is a group's drop rate the *claimed* p?  (a rate test: R3's own);
+* ``conditional_excess``: do marked decisions (one position, one class of input values) drop
+  more or less often than the rest of *their own stratum*?  Conditional on each stratum's
+  count, so a wrong rate -- which shifts every decision of a stratum alike -- cannot fail it:
+  one fault, one failing check.  ``positions_test`` is its max-|z| and omnibus over many
+  positions;
+* ``lags``: standardised products of decisions ``k`` apart (along channels, the batch, the
+  flattened order or the calls), every decision centred on its *own position's* mean over the
+  stratum's calls and scaled by the stratum's observed variance, so that neither a wrong rate
+  nor a rate that differs between positions (a uniformity fault) reads as dependence;
+* ``identical_repeats``: repeats of whole vectors or masks, against Markov's bound.
+
+Normal approximations are used only where a statistic sums many independent terms (callers
+enforce minimum sizes; the docstrings say which).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from conformance.stats import _validate as validate
+from conformance.stats._scipy import special
+from conformance.stats.goodness import chi2_noncentrality
+from conformance.stats.normal import z_power, z_two_sided
+from conformance.stats.result import StatResult
+
+
+def _two_sided_p(z: float) -> float:
+    return float(min(1.0, special.erfc(abs(z) / math.sqrt(2.0))))
+
+
+def bonferroni_p(z: float, tests: int) -> float:
+    """Two-sided p-value of ``z``, Bonferroni-corrected over ``tests`` z-tests (valid under any
+    dependence between them): ``min(1, tests * 2 * sf(|z|))``."""
+    return float(min(1.0, tests * _two_sided_p(z)))
+
+
+def bonferroni_z(alpha: float, tests: int) -> float:
+    """The |z| at which :func:`bonferroni_p` reaches ``alpha``."""
+    return z_two_sided(alpha / tests)
+
+
+def significant(z: np.ndarray, alpha: float, most: int = 5) -> list[int]:
+    """Indices of the largest |z| (at most ``most``) that reject on their own, Bonferroni over
+    all of ``z``: what a failure message lists."""
+    return [int(i) for i in np.argsort(-np.abs(z))[:most] if bonferroni_p(z[i], z.size) <= alpha]
+
+
+def omnibus_chi2(
+    z: np.ndarray, *, alpha: float, beta: float, weight: float, test: str, context: dict
+) -> StatResult:
+    """``sum z_i^2 ~ chi2(K)`` over K independent standard normal z's: the omnibus beside a
+    max-|z|, powerful against deviations spread thinly over many of them.
+
+    ``weight`` is the total behind the z's (pairs, or decisions at pq = 1/4) when each
+    ``z_i = sqrt(w_i) * effect``: the MDE ``sqrt(lambda / weight)`` is the effect, the same in
+    every term, that the test detects with power ``1 - beta``.
+    """
+    total = float((z * z).sum())
+    lam = chi2_noncentrality(z.size, alpha, beta)
+    return StatResult(
+        test=test,
+        statistic=total,
+        p_value=float(special.chdtrc(z.size, total)),
+        alpha=alpha,
+        n=int(weight),
+        mde=math.sqrt(lam / weight),
+        estimate=total / z.size,
+        context=context,
+    )
+
+
+# ----------------------------------------------------------------------------- excess rate
+
+
+def excess_rate_test(
+    k: np.ndarray, n: np.ndarray, p: np.ndarray, *, alpha: float, beta: float, label: str
+) -> StatResult:
+    """Is the drop rate of a group of strata p, each stratum at its own p?  Two-sided z-test.
+
+    ``z = sum(k - n p) / sqrt(sum n p (1 - p))``: exact mean and variance under H0, and normal
+    when the group holds many decisions (callers use groups of >= 10^4).  Guarantee:
+    false-alarm rate ~ ``alpha``; power >= ``1 - beta`` when every stratum's rate is off by
+    ``mde`` in the same direction (``excess_rate_mde``); ``relative_mde`` in the context is
+    the same for a shift proportional to each stratum's ``min(p, 1 - p)``
+    (``excess_rate_relative_mde``).  ``estimate`` is the excess drop rate ``sum(k - n p) /
+    sum n`` with its interval at ``1 - alpha``.
+    """
+    alpha, beta = validate.rates(alpha, beta)
+    k, n, p = (np.asarray(a, dtype=np.float64) for a in (k, n, p))
+    total, var = float(n.sum()), float((n * p * (1 - p)).sum())
+    if total <= 0 or var <= 0:
+        raise ValueError(f"group {label!r} has no decisions of non-degenerate rate (n={total})")
+    excess = float((k - n * p).sum())
+    z = excess / math.sqrt(var)
+    sd = math.sqrt(var) / total
+    za = z_two_sided(alpha)
+    return StatResult(
+        test="excess-rate-z",
+        statistic=z,
+        p_value=_two_sided_p(z),
+        alpha=alpha,
+        n=int(total),
+        mde=excess_rate_mde(n, p, alpha=alpha, beta=beta),
+        estimate=excess / total,
+        ci=(excess / total - za * sd, excess / total + za * sd),
+        context={"setting": label, "settings": int(k.size), "p": None,
+                 "relative_mde": excess_rate_relative_mde(n, p, alpha=alpha, beta=beta)},
+    )
+
+
+def excess_rate_mde(n: np.ndarray, p: np.ndarray, *, alpha: float, beta: float) -> float:
+    """The common absolute rate shift that ``excess_rate_test`` detects with power
+    ``1 - beta`` over strata of ``n[i]`` decisions at rates ``p[i]``:
+    ``(z_{alpha/2} + z_beta) sqrt(sum n p q) / sum n``."""
+    n, p = np.asarray(n, dtype=np.float64), np.asarray(p, dtype=np.float64)
+    var = float((n * p * (1 - p)).sum())
+    return (z_two_sided(alpha) + z_power(beta)) * math.sqrt(var) / float(n.sum())
+
+
+def excess_rate_relative_mde(
+    n: np.ndarray, p: np.ndarray, *, alpha: float, beta: float
+) -> float:
+    """The shift, relative to each stratum's ``min(p, 1 - p)``, that ``excess_rate_test``
+    detects with power ``1 - beta`` (all strata on one side of 1/2: the guarantee near 0 or 1):
+    ``(z_{alpha/2} + z_beta) sqrt(sum n p q) / sum n min(p, q)``."""
+    n, p = np.asarray(n, dtype=np.float64), np.asarray(p, dtype=np.float64)
+    var = float((n * p * (1 - p)).sum())
+    edge = float((n * np.minimum(p, 1 - p)).sum())
+    return (z_two_sided(alpha) + z_power(beta)) * math.sqrt(var) / edge if edge else math.inf
+
+
+def excess_rate_sample_size(mde: float, p: float, *, alpha: float, beta: float) -> int:
+    """Decisions at rate ``p`` for which ``excess_rate_test`` detects an absolute shift
+    ``mde`` with power ``1 - beta``; inverse of ``excess_rate_mde`` for one rate."""
+    alpha, beta = validate.rates(alpha, beta)
+    mde = validate.effect("mde", mde)
+    p = validate.open_probability("p", p)
+    z = z_two_sided(alpha) + z_power(beta)
+    return math.ceil((z / mde) ** 2 * p * (1 - p))
+
+
+# ----------------------------------------------------------------------------- conditional
+
+
+def _hypergeometric(m: np.ndarray, big_k: np.ndarray, big_m: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and variance of the drops among ``m`` marked of ``M`` decisions holding ``K`` drops
+    (each stratum's count given), and the marked decisions' weight ``m (M - m) / M``."""
+    m, big_k, big_m = (np.asarray(a, dtype=np.float64) for a in (m, big_k, big_m))
+    rate = np.divide(big_k, big_m, out=np.zeros_like(big_k), where=big_m > 0)
+    rest = np.maximum(big_m - m, 0.0)
+    mean = m * rate
+    var = np.divide(m * rate * (1 - rate) * rest, big_m - 1, out=np.zeros_like(mean),
+                    where=big_m > 1)
+    weight = np.divide(m * rest, big_m, out=np.zeros_like(mean), where=big_m > 0)
+    return mean, var, weight
+
+
+@dataclass(frozen=True)
+class ConditionalZ:
+    """Pooled conditional z-scores: ``z = sum(k - E) / sqrt(sum Var)`` per entry, with each
+    entry's pooled null variance and the weight ``sum m (M - m) / M`` behind its rate shift."""
+
+    z: np.ndarray
+    var: np.ndarray
+    weight: np.ndarray
+    excess: np.ndarray
+
+
+def conditional_z(k: np.ndarray, m: np.ndarray, big_k: np.ndarray, big_m: np.ndarray
+                  ) -> ConditionalZ:
+    """Entries x strata: ``k[j, s]`` drops among ``m[j, s]`` marked decisions of stratum ``s``,
+    which holds ``big_k[s]`` drops among ``big_m[s]`` decisions in all.  Given each stratum's
+    count, ``k`` is hypergeometric under H0 (all decisions of a stratum exchangeable), with
+    mean ``m K / M`` and variance ``m (K/M) (1 - K/M) (M - m) / (M - 1)``."""
+    k = np.atleast_2d(np.asarray(k, dtype=np.float64))
+    mean, var, weight = _hypergeometric(np.atleast_2d(m), np.asarray(big_k)[None, :],
+                                        np.asarray(big_m)[None, :])
+    excess = (k - mean).sum(axis=1)
+    v = var.sum(axis=1)
+    z = np.divide(excess, np.sqrt(v), out=np.zeros_like(excess), where=v > 0)
+    return ConditionalZ(z, v, weight.sum(axis=1), excess)
+
+
+def conditional_excess_test(
+    k: np.ndarray, m: np.ndarray, big_k: np.ndarray, big_m: np.ndarray, *, alpha: float,
+    beta: float, label: str,
+) -> StatResult:
+    """Do marked decisions drop at their strata's own rate?  Two-sided conditional z-test
+    (Mantel-Haenszel's, pooled over strata).
+
+    ``k[s]`` drops among ``m[s]`` marked decisions (e.g. maps of negative input) of stratum
+    ``s`` (a setting), which holds ``big_k[s]`` drops in ``big_m[s]`` decisions.  Conditional on
+    ``big_k``, each ``k[s]`` is hypergeometric under H0, so a rate that is wrong for a whole
+    stratum cannot reject; the pooled z is normal when the summed variance is large (callers
+    pool >= 10^4 marked decisions).  Guarantee: false-alarm rate ~ ``alpha``; power >=
+    ``1 - beta`` against marked decisions whose rate is off their stratum's by ``mde`` (the
+    others at the stratum's rate; ``conditional_excess_mde``).  ``estimate`` is that shift,
+    ``sum(k - E) / sum m (M - m) / M``.
+    """
+    alpha, beta = validate.rates(alpha, beta)
+    c = conditional_z(np.asarray(k)[None, :], np.asarray(m)[None, :], big_k, big_m)
+    if c.var[0] <= 0:
+        raise ValueError(f"{label!r}: no marked decisions in a stratum of non-degenerate rate")
+    z, shift = float(c.z[0]), float(c.excess[0] / c.weight[0])
+    half = z_two_sided(alpha) * math.sqrt(c.var[0]) / c.weight[0]
+    return StatResult(
+        test="conditional-excess-z",
+        statistic=z,
+        p_value=_two_sided_p(z),
+        alpha=alpha,
+        n=int(np.sum(m)),
+        mde=conditional_excess_mde(float(c.var[0]), float(c.weight[0]), alpha=alpha,
+                                   beta=beta),
+        estimate=shift,
+        ci=(shift - half, shift + half),
+        context={"setting": label, "settings": int(np.size(big_m)), "p": None},
+    )
+
+
+def conditional_excess_mde(var: float, weight: float, *, alpha: float, beta: float,
+                           tests: int = 1) -> float:
+    """The rate shift of marked decisions that a conditional z-test (Bonferroni over ``tests``
+    entries) detects with power ``1 - beta``: ``(z + z_beta) sqrt(var) / weight`` for the
+    pooled null variance ``var`` and weight ``sum m (M - m) / M`` (see ``conditional_z``)."""
+    if weight <= 0 or var <= 0:
+        return math.inf
+    return (bonferroni_z(alpha, tests) + z_power(beta)) * math.sqrt(var) / weight
+
+
+def conditional_excess_sample_size(mde: float, p: float, fraction: float, *, alpha: float,
+                                   beta: float, tests: int = 1) -> int:
+    """Decisions (marked and unmarked) at rate ``p``, a ``fraction`` of them marked, for which
+    the conditional z-test detects a shift ``mde`` of the marked ones' rate with power
+    ``1 - beta``; inverse of ``conditional_excess_mde`` for one large stratum (``var ~ M f (1 -
+    f) p q``, ``weight ~ M f (1 - f)``)."""
+    alpha, beta = validate.rates(alpha, beta)
+    mde = validate.effect("mde", mde)
+    p = validate.open_probability("p", p)
+    fraction = validate.open_probability("fraction", fraction)
+    z = bonferroni_z(alpha, tests) + z_power(beta)
+    return math.ceil((z / mde) ** 2 * p * (1 - p) / (fraction * (1 - fraction)))
+
+
+def positions_test(
+    c: ConditionalZ, *, alpha: float, beta: float, what: str, picture: dict | None = None
+) -> tuple[StatResult, StatResult]:
+    """Same rate at every position: the max-|z| over positions (Bonferroni; powerful against
+    one bad position) and the omnibus ``sum z^2 ~ chi2(J)`` (many small deviations), each at
+    ``alpha``, from conditional z's (``conditional_z`` with one row per position).
+
+    Guarantee: each false-alarm rate ~ ``alpha``; the max detects one position whose rate is
+    off its strata's by ``mde`` (at the weakest position) with power ``1 - beta``
+    (``positions_mde``).  ``estimate`` is the worst position's rate shift.
+    """
+    ok = c.var > 0
+    if not ok.any():
+        raise ValueError(f"no position of {what} has decisions at a non-degenerate rate")
+    z, var, weight = c.z[ok], c.var[ok], c.weight[ok]
+    index = np.flatnonzero(ok)
+    positions = int(ok.sum())
+    worst = int(np.argmax(np.abs(z)))
+    failing = [f"{what} {int(index[i])}: z {z[i]:.3g}" for i in significant(z, alpha)]
+    weakest = int(np.argmin(weight))
+    maxz = StatResult(
+        test="max-abs-z-conditional",
+        statistic=float(z[worst]),
+        p_value=bonferroni_p(float(z[worst]), positions),
+        alpha=alpha,
+        n=int(4 * var.sum()),
+        mde=positions_mde(float(var[weakest]), float(weight[weakest]), positions, alpha=alpha,
+                          beta=beta),
+        estimate=float(c.excess[ok][worst] / weight[worst]),
+        context={"setting": f"{what} {int(index[worst])}", "positions": positions,
+                 "failing": failing, "p": None, **(picture or {})},
+    )
+    omnibus = omnibus_chi2(
+        z, alpha=alpha, beta=beta, weight=4 * float(var.sum()), test="positions-chi2",
+        context={"setting": f"positions 0..{positions - 1} ({what})", "positions": positions,
+                 "p": None},
+    )
+    return maxz, omnibus
+
+
+def positions_mde(var: float, weight: float, positions: int, *, alpha: float,
+                  beta: float) -> float:
+    """The rate shift at one position that ``positions_test``'s max detects with power
+    ``1 - beta`` (Bonferroni over ``positions``), for that position's pooled null variance and
+    weight."""
+    return conditional_excess_mde(var, weight, alpha=alpha, beta=beta, tests=positions)
+
+
+def positions_sample_size(mde: float, positions: int, p: float, *, alpha: float,
+                          beta: float) -> int:
+    """Decisions *per position* at rate ``p`` for which ``positions_test`` detects one position
+    off by ``mde`` among ``positions`` (the other positions carrying the stratum's count)."""
+    total = conditional_excess_sample_size(mde, p, 1.0 / positions, alpha=alpha, beta=beta,
+                                           tests=positions)
+    return math.ceil(total / positions)
+
+
+# ----------------------------------------------------------------------------- lags
+
+#: complex FFT values held at once by lag sums (16 MB): rows are transformed in chunks
+FFT_CHUNK = 1 << 20
+
+
+def _autocorrelation(x: np.ndarray, max_lag: int) -> np.ndarray:
+    """Sum over rows of ``x_i x_{i+k}`` along the last axis, for k = 1..max_lag, by FFT."""
+    rows = x.reshape(-1, x.shape[-1])
+    length = rows.shape[1]
+    size = 1 << (2 * length - 1).bit_length()
+    step = max(1, FFT_CHUNK // size)
+    power = np.zeros(size // 2 + 1)
+    for start in range(0, rows.shape[0], step):
+        f = np.fft.rfft(rows[start:start + step], size, axis=-1)
+        power += (f.real**2 + f.imag**2).sum(axis=0)
+    return np.fft.irfft(power, size)[1:max_lag + 1]
+
+
+@dataclass(frozen=True)
+class LagSums:
+    """Per lag k = 1..L: the sum of standardised products ``k`` apart, its null mean and null
+    variance, and the number of pairs (the weight behind a lag correlation)."""
+
+    sums: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    pairs: np.ndarray
+
+    def __add__(self, other: LagSums) -> LagSums:
+        size = max(self.sums.size, other.sums.size)
+
+        def pad(a: np.ndarray) -> np.ndarray:
+            return np.pad(a, (0, size - a.size))
+
+        return LagSums(*(pad(getattr(self, f)) + pad(getattr(other, f))
+                         for f in ("sums", "mean", "var", "pairs")))
+
+    @staticmethod
+    def empty() -> LagSums:
+        return LagSums(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+
+
+def centred_lag_sums(dropped: np.ndarray, axis: int, max_lag: int) -> LagSums:
+    """Lag sums of one stratum's decisions ``dropped`` (calls T, N, C) along ``axis`` (0 calls,
+    1 batch, 2 channels; ``axis=-1`` with ``dropped`` (T, L): the flattened order).
+
+    Every decision is centred on its own position's mean over the T calls (so a rate that is
+    wrong, or differs between positions, adds nothing) and scaled by the stratum's observed
+    ``sqrt(p q (T - 1) / T)``.  Under H0 (independent decisions of one rate): products of two
+    positions of one call have mean 0 and, summed over the calls, variance ``pairs T / (T -
+    1)`` (the position means tie the calls together); products of one position ``k`` calls
+    apart have mean ``-1 / (T - 1)`` each and variance ~1 (to O(1/T): callers pool call lags
+    only from strata of many calls).  A stratum of one call, or of rate 0 or 1, gives nothing.
+    """
+    d = np.asarray(dropped, dtype=np.float64)
+    calls = d.shape[0]
+    rate = float(d.mean()) if d.size else 0.0
+    if calls < 2 or not 0.0 < rate < 1.0:
+        return LagSums.empty()
+    e = (d - d.mean(axis=0, keepdims=True)) / math.sqrt(rate * (1 - rate) * (calls - 1) / calls)
+    ax = axis % d.ndim
+    length = d.shape[ax]
+    lags = min(max_lag, length - 1)
+    if lags < 1:
+        return LagSums.empty()
+    sums = _autocorrelation(np.moveaxis(e, ax, -1), lags)
+    pairs = (length - np.arange(1, lags + 1)) * (d.size // length)
+    pairs = pairs.astype(np.float64)
+    if ax == 0:
+        return LagSums(sums, -pairs / (calls - 1), pairs.copy(), pairs)
+    return LagSums(sums, np.zeros(lags), pairs * calls / (calls - 1), pairs)
+
+
+def lag_test(
+    lags: LagSums, *, alpha: float, beta: float, label: str, min_pairs: int,
+) -> tuple[StatResult, StatResult]:
+    """Max over lags and omnibus over lags of pooled, centred lag sums (``centred_lag_sums``).
+
+    ``z_k = (sum_k - mean_k) / sqrt(var_k)`` estimates ``sqrt(pairs_k) * phi_k``.  Only lags
+    with at least ``min_pairs`` pairs are tested (normal tails).  The max rejects when any
+    ``|z_k|`` exceeds the Bonferroni bound over the L lags; the omnibus ``sum z_k^2 ~ chi2(L)``
+    collects dependence spread thinly over many lags; each at ``alpha``.  Guarantee: each
+    false-alarm rate ~ ``alpha``; the max detects a correlation ``mde`` at lag 1 with power
+    ``1 - beta`` (``lag_mde``; ``weakest_lag_mde`` in the context at the lag with the fewest
+    pairs).
+    """
+    ok = lags.pairs >= min_pairs
+    index = np.flatnonzero(ok) + 1
+    if index.size == 0:
+        raise ValueError(f"no lag has {min_pairs} pairs ({label})")
+    z = (lags.sums[ok] - lags.mean[ok]) / np.sqrt(lags.var[ok])
+    pairs = lags.pairs[ok]
+    worst = int(np.argmax(np.abs(z)))
+    count = int(index.size)
+    phi = float(z[worst] / math.sqrt(pairs[worst]))
+    half = bonferroni_z(alpha, count) / math.sqrt(pairs[worst])
+    top = [f"lag {int(index[i])}: phi {z[i] / math.sqrt(pairs[i]):.4g}"
+           for i in significant(z, alpha)]
+    maxed = StatResult(
+        test="max-lag-z",
+        statistic=float(z[worst]),
+        p_value=bonferroni_p(float(z[worst]), count),
+        alpha=alpha,
+        n=int(pairs.sum()),
+        mde=lag_mde(int(pairs[0]), count, alpha=alpha, beta=beta),
+        estimate=phi,
+        ci=(phi - half, phi + half),
+        context={"setting": f"{label}, worst lag {int(index[worst])}", "lags": count,
+                 "weakest_lag_mde": lag_mde(int(pairs.min()), count, alpha=alpha, beta=beta),
+                 "worst_lag": int(index[worst]), "failing": top, "p": None},
+    )
+    omnibus = omnibus_chi2(
+        z, alpha=alpha, beta=beta, weight=float(pairs.sum()), test="lag-omnibus-chi2",
+        context={"setting": f"{label}, lags 1..{int(index.max())}", "lags": count, "p": None},
+    )
+    return maxed, omnibus
+
+
+def lag_mde(pairs: int, lags: int, *, alpha: float, beta: float) -> float:
+    """The lag correlation that ``lag_test``'s max (Bonferroni over ``lags``) detects with
+    power ``1 - beta`` at a lag of ``pairs`` pairs: ``(z + z_beta) / sqrt(pairs)``."""
+    if pairs <= 0:
+        return math.inf
+    return (bonferroni_z(alpha, lags) + z_power(beta)) / math.sqrt(pairs)
+
+
+def lag_sample_size(phi: float, lags: int, *, alpha: float, beta: float) -> int:
+    """Pairs at one lag for which ``lag_test`` detects a correlation ``phi``; inverse of
+    ``lag_mde``."""
+    alpha, beta = validate.rates(alpha, beta)
+    phi = validate.effect("phi", phi)
+    return math.ceil(((bonferroni_z(alpha, lags) + z_power(beta)) / phi) ** 2)
+
+
+# ----------------------------------------------------------------------------- repeats
+
+
+def identical_repeats_test(
+    identical: int, expected: float, *, alpha: float, label: str, n_pairs: int
+) -> StatResult:
+    """Repeats of whole masks: ``P(K >= k) <= E[K] / k`` (Markov), valid under any dependence
+    between the pairs.  Callers compare masks long enough that ``E[K] <= alpha``, so one
+    identical pair rejects: power 1 against any repeat (``mde`` None: no effect size)."""
+    pval = 1.0 if identical == 0 else min(1.0, expected / identical)
+    return StatResult(
+        test="identical-masks",
+        statistic=float(identical),
+        p_value=pval,
+        alpha=alpha,
+        n=int(n_pairs),
+        mde=None,
+        estimate=float(identical),
+        context={"setting": label, "expected": expected, "p": None},
+    )
+
+
+def identical_pair_probability(pa: float, pb: float, length: int) -> float:
+    """Probability that two independent masks of ``length`` decisions at rates ``pa`` and
+    ``pb`` are identical: ``(pa pb + (1 - pa)(1 - pb))^length``."""
+    return float(np.exp(length * np.log(pa * pb + (1 - pa) * (1 - pb))))
+
+
+def identical_repeats_min_length(pairs: int, p: float, *, alpha: float) -> int:
+    """Mask length at which ``pairs`` pairs at rate ``p`` expect at most ``alpha`` repeats: one
+    repeat then rejects (the sibling that sizes ``identical_repeats_test``)."""
+    per = p * p + (1 - p) * (1 - p)
+    return max(1, math.ceil(math.log(alpha / max(1, pairs)) / math.log(per)))
+
+
+__all__ = [
+    "ConditionalZ",
+    "LagSums",
+    "bonferroni_p",
+    "bonferroni_z",
+    "centred_lag_sums",
+    "conditional_excess_mde",
+    "conditional_excess_sample_size",
+    "conditional_excess_test",
+    "conditional_z",
+    "excess_rate_mde",
+    "excess_rate_relative_mde",
+    "excess_rate_sample_size",
+    "excess_rate_test",
+    "identical_pair_probability",
+    "identical_repeats_min_length",
+    "identical_repeats_test",
+    "lag_mde",
+    "lag_sample_size",
+    "lag_test",
+    "omnibus_chi2",
+    "positions_mde",
+    "positions_sample_size",
+    "positions_test",
+    "significant",
+]

@@ -1,0 +1,246 @@
+"""Size and power of the pooled families (stats/pooled.py), by simulation on fixed seeds.
+
+Sizes are measured at alpha = 0.05 and powers at beta = 0.1 with enough repetitions that a
+rate of 0.9 is told from 0.85 (sd of the estimate ~0.005-0.01): a wrong MDE formula of that
+size fails here.  Each family is also shown *not* to fail on the faults it must leave to other
+checks (a wrong rate for the conditional families, a rate that differs between positions for
+the lags).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from conformance.stats import (
+    LagSums,
+    binomial_count_gof_test,
+    centred_lag_sums,
+    conditional_excess_mde,
+    conditional_excess_sample_size,
+    conditional_excess_test,
+    conditional_z,
+    dispersion_test,
+    excess_rate_mde,
+    excess_rate_sample_size,
+    excess_rate_test,
+    identical_pair_probability,
+    identical_repeats_min_length,
+    identical_repeats_test,
+    lag_mde,
+    lag_sample_size,
+    lag_test,
+    positions_mde,
+    positions_test,
+)
+
+ALPHA, BETA = 0.05, 0.1
+
+
+def _rate(hits: int, reps: int) -> tuple[float, float]:
+    r = hits / reps
+    return r, 4 * math.sqrt(max(r * (1 - r), 1e-4) / reps)
+
+
+def _assert_size(hits: int, reps: int, alpha: float = ALPHA) -> None:
+    r, _ = _rate(hits, reps)
+    assert r <= alpha + 4 * math.sqrt(alpha * (1 - alpha) / reps), f"size {r:.4f} > {alpha}"
+
+
+def _assert_power(hits: int, reps: int, target: float = 1 - BETA) -> None:
+    r, _ = _rate(hits, reps)
+    # told from 0.85 and from 0.95: the MDE formula is right to a few percent of power
+    assert 0.87 <= r <= 0.94, f"power {r:.4f} at the MDE, claimed {target}"
+
+
+# ----------------------------------------------------------------------------- excess rate
+
+
+def test_excess_rate_size_and_power_at_its_mde():
+    rng = np.random.default_rng(1)
+    n = np.array([2000, 5000, 800, 12000])
+    p = np.array([0.1, 0.5, 0.9, 0.3])
+    mde = excess_rate_mde(n, p, alpha=ALPHA, beta=BETA)
+    reps = 4000
+    null = rng.binomial(n, p, size=(reps, n.size))
+    shifted = rng.binomial(n, p + mde, size=(reps, n.size))
+    size = sum(excess_rate_test(k, n, p, alpha=ALPHA, beta=BETA, label="g").reject
+               for k in null)
+    power = sum(excess_rate_test(k, n, p, alpha=ALPHA, beta=BETA, label="g").reject
+                for k in shifted)
+    _assert_size(size, reps)
+    _assert_power(power, reps)
+
+
+def test_excess_rate_sample_size_inverts_the_mde():
+    n = excess_rate_sample_size(0.01, 0.3, alpha=1e-6, beta=1e-3)
+    assert excess_rate_mde(np.array([n]), np.array([0.3]), alpha=1e-6, beta=1e-3) <= 0.01
+    assert excess_rate_mde(np.array([n - 50]), np.array([0.3]), alpha=1e-6, beta=1e-3) > 0.01
+
+
+# ----------------------------------------------------------------------------- conditional
+
+
+def _strata(rng, reps, sizes, rates, marked_fraction, shift=0.0):
+    """Drops of marked and unmarked decisions per stratum: (k marked, m, K total, M)."""
+    m = np.round(np.array(sizes) * marked_fraction).astype(int)
+    rest = np.array(sizes) - m
+    km = rng.binomial(m, np.clip(np.array(rates) + shift, 0, 1), size=(reps, len(sizes)))
+    kr = rng.binomial(rest, rates, size=(reps, len(sizes)))
+    return km, m, km + kr, np.array(sizes)
+
+
+def test_conditional_excess_size_power_and_blind_to_a_wrong_rate():
+    rng = np.random.default_rng(2)
+    sizes, rates, frac = [4000, 9000, 2500], [0.2, 0.5, 0.7], 0.25
+    reps = 3000
+    km, m, big_k, big_m = _strata(rng, 1, sizes, rates, frac)
+    c = conditional_z(km[0][None, :], m[None, :], big_k[0], big_m)
+    mde = conditional_excess_mde(float(c.var[0]), float(c.weight[0]), alpha=ALPHA, beta=BETA)
+
+    def rejects(shift: float, rate_fault: float = 0.0) -> int:
+        km, m, big_k, big_m = _strata(rng, reps, sizes, np.array(rates) + rate_fault, frac,
+                                      shift)
+        return sum(conditional_excess_test(km[i], m, big_k[i], big_m, alpha=ALPHA, beta=BETA,
+                                           label="g").reject for i in range(reps))
+
+    _assert_size(rejects(0.0), reps)
+    # a rate wrong for whole strata (+0.05 everywhere) is not this test's to find
+    _assert_size(rejects(0.0, rate_fault=0.05), reps)
+    _assert_power(rejects(mde), reps)
+
+
+def test_conditional_excess_sample_size_inverts_the_mde():
+    total = conditional_excess_sample_size(0.02, 0.4, 0.5, alpha=1e-6, beta=1e-3)
+    m = total // 2
+    var = m * 0.4 * 0.6 * (total - m) / (total - 1)
+    assert conditional_excess_mde(var, m * (total - m) / total, alpha=1e-6, beta=1e-3) \
+        <= 0.0201
+
+
+def test_positions_size_and_power_at_one_position():
+    rng = np.random.default_rng(3)
+    positions, calls, rate = 20, 400, 0.3
+    reps = 1500
+
+    def run(shift: float, rate_fault: float = 0.0) -> tuple[int, int]:
+        p = np.full(positions, rate + rate_fault)
+        p[7] += shift
+        k = rng.binomial(calls, p, size=(reps, positions))
+        hits_max = hits_omni = 0
+        for row in k:
+            c = conditional_z(row[:, None], np.full((positions, 1), calls),
+                              np.array([row.sum()]), np.array([calls * positions]))
+            maxz, omni = positions_test(c, alpha=ALPHA, beta=BETA, what="channel")
+            hits_max += maxz.reject
+            hits_omni += omni.reject
+        return hits_max, hits_omni
+
+    # the MDE at one position: its pooled null variance and weight
+    m, big_m = calls, calls * positions
+    var = m * rate * (1 - rate) * (big_m - m) / (big_m - 1)
+    mde = positions_mde(var, m * (big_m - m) / big_m, positions, alpha=ALPHA, beta=BETA)
+    size_max, size_omni = run(0.0, rate_fault=0.1)  # a wrong rate everywhere: not a position's
+    _assert_size(size_max, reps)
+    _assert_size(size_omni, reps)
+    power, _ = run(mde)
+    _assert_power(power, reps)
+
+
+# ----------------------------------------------------------------------------- lags
+
+
+def _markov(rng, shape, p, phi, axis):
+    """Bernoulli(p) decisions whose neighbours along ``axis`` correlate by ``phi`` (a
+    stationary two-state Markov chain: P(d_i = d_{i-1}) raised by phi)."""
+    d = rng.random(shape) < p
+    if phi == 0:
+        return d
+    d = np.moveaxis(d, axis, -1).copy()
+    u = rng.random(d.shape)
+    for i in range(1, d.shape[-1]):
+        copy = u[..., i] < phi
+        d[..., i] = np.where(copy, d[..., i - 1], d[..., i])
+    return np.moveaxis(d, -1, axis)
+
+
+@pytest.mark.parametrize(("axis", "calls"), [(2, 2), (2, 8), (1, 4), (0, 64)])
+def test_lag_size_with_rates_that_differ_between_positions(axis, calls):
+    """Centred on each position's own mean: a rate that differs by position (a uniformity
+    fault) and a wrong rate add nothing, whatever the number of calls."""
+    rng = np.random.default_rng(10 + axis + calls)
+    n, c = (8, 64) if axis else (4, 16)
+    reps = 1500
+    hits_max = hits_omni = 0
+    for _ in range(reps):
+        rate = 0.4 + 0.3 * rng.random((1, n, c))  # every position its own rate
+        d = rng.random((calls, n, c)) < rate
+        maxed, omnibus = lag_test(centred_lag_sums(d, axis, 4), alpha=ALPHA, beta=BETA,
+                                  label="x", min_pairs=1)
+        hits_max += maxed.reject
+        hits_omni += omnibus.reject
+    _assert_size(hits_max, reps)
+    _assert_size(hits_omni, reps)
+
+
+@pytest.mark.parametrize("axis", [2, 0])
+def test_lag_power_at_its_mde(axis):
+    rng = np.random.default_rng(20 + axis)
+    calls, n, c = (16, 4, 256) if axis else (256, 2, 8)
+    pairs = (c - 1) * n * calls if axis else (calls - 1) * n * c
+    phi = lag_mde(pairs, 3, alpha=ALPHA, beta=BETA)
+    reps = 1000
+    hits = 0
+    for _ in range(reps):
+        d = _markov(rng, (calls, n, c), 0.5, phi, axis)
+        maxed, _ = lag_test(centred_lag_sums(d, axis, 3), alpha=ALPHA, beta=BETA, label="x",
+                            min_pairs=1)
+        hits += maxed.reject
+    _assert_power(hits, reps)
+
+
+def test_lag_sample_size_inverts_the_mde_and_sums_add():
+    pairs = lag_sample_size(0.02, 100, alpha=1e-6, beta=1e-3)
+    assert lag_mde(pairs, 100, alpha=1e-6, beta=1e-3) <= 0.02 < lag_mde(pairs - 100, 100,
+                                                                          alpha=1e-6, beta=1e-3)
+    a = LagSums(np.ones(2), np.zeros(2), np.ones(2), np.ones(2))
+    b = LagSums(np.ones(3), np.zeros(3), np.ones(3), np.ones(3))
+    assert list((a + b).pairs) == [2, 2, 1] and (LagSums.empty() + a).sums.size == 2
+
+
+def test_identical_repeats_reject_one_repeat_of_long_masks():
+    length = identical_repeats_min_length(10_000, 0.5, alpha=1e-6)
+    expected = 10_000 * identical_pair_probability(0.5, 0.5, length)
+    assert expected <= 1e-6
+    assert identical_repeats_test(1, expected, alpha=1e-6, label="x", n_pairs=10_000).reject
+    assert not identical_repeats_test(0, expected, alpha=1e-6, label="x", n_pairs=10_000).reject
+
+
+# ----------------------------------------------------------------------------- fitted rates
+
+
+def test_fitted_dispersion_size_and_blind_to_a_wrong_rate():
+    rng = np.random.default_rng(4)
+    reps, strata, counts, trials = 600, 30, 4, 150
+    hits = 0
+    for _ in range(reps):
+        true = rng.uniform(0.1, 0.6, strata)
+        k = rng.binomial(trials, np.repeat(true, counts))
+        label = np.repeat(np.arange(strata), counts)
+        fitted = np.bincount(label, weights=k) / (trials * counts)
+        hits += dispersion_test(k, trials, fitted[label], alpha=ALPHA, beta=BETA,
+                                fitted=label).reject
+    _assert_size(hits, reps)
+
+
+def test_fitted_count_distribution_size_with_a_wrong_claimed_rate():
+    rng = np.random.default_rng(5)
+    reps = 1500
+    hits = sum(binomial_count_gof_test(rng.binomial(40, 0.3, 2000), 40, 0.5, alpha=ALPHA,
+                                       beta=BETA, fit_rate=True).reject for _ in range(reps))
+    _assert_size(hits, reps)
+    # without fitting, the wrong claimed rate is (rightly) a misfit
+    assert binomial_count_gof_test(rng.binomial(40, 0.3, 2000), 40, 0.5, alpha=ALPHA,
+                                   beta=BETA).reject
