@@ -91,20 +91,29 @@ EXPLAINS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def attribute_root_causes(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The report dicts with each failure that an earlier owner explains (``EXPLAINS``)
-    attributed to the owner's root cause, and ``explained_by`` naming it (copies)."""
+    """The report dicts with each failure that an owner explains (``EXPLAINS``) attributed to
+    the owner's root cause, and ``explained_by`` naming it (copies).
+
+    Owners are taken in ``EXPLAINS`` order, and an owner is never itself explained: where two
+    failing checks could each explain the other (channel-uniformity and independence-calls on
+    masks that repeat), the earlier one owns both, so every group is led by its owner."""
     failing = {c.get("id"): c for c in checks if c.get("verdict") == Verdict.FAIL.value}
+    owner_of: dict[Any, Any] = {}
+    owners: set[Any] = set()
+    for candidate, explains in EXPLAINS:
+        if candidate not in failing or candidate in owner_of:
+            continue
+        for e in explains:
+            if (e in failing and e != candidate and e not in owner_of and e not in owners
+                    and not failing[e].get("explained_by")):
+                owner_of[e] = candidate
+                owners.add(candidate)
     out = []
     for c in checks:
-        owner = None
-        if c.get("id") in failing and not c.get("explained_by"):
-            for candidate, explains in EXPLAINS:
-                if candidate != c.get("id") and candidate in failing and c.get("id") in explains:
-                    owner = failing[candidate]
-                    break
-        if owner is None:
+        if c.get("id") not in owner_of:
             out.append(c)
             continue
+        owner = failing[owner_of[c.get("id")]]
         cause = owner.get("root_cause") or default_root_cause(
             str(owner.get("requirement", "")), str(owner.get("id", "")))
         out.append({**c, "root_cause": cause, "explained_by": owner.get("id")})

@@ -54,7 +54,7 @@ def region_definitions(dtypes: Sequence[str]) -> tuple[Region, ...]:
         Region("map", "1x1", lambda s: s.map_size == 1),
         Region("map", "2-63 elements", lambda s: 2 <= s.map_size < 64),
         Region("map", "64-1023 elements", lambda s: 64 <= s.map_size < 1024),
-        Region("map", ">= 1024 elements (CNN maps, long 1xL)", lambda s: s.map_size >= 1024),
+        Region("map", ">= 1024 elements", lambda s: s.map_size >= 1024),
         Region("channels", "C = 1", lambda s: s.channels == 1),
         Region("channels", "C 2-511", lambda s: 2 <= s.channels < 512),
         Region("channels", "C 512-2048", lambda s: 512 <= s.channels <= 2048),
@@ -118,14 +118,22 @@ def guarantees(settings: Sequence[tuple[Setting, int]], regions: Sequence[Region
 
 
 def format_guarantees(rows: Sequence[Guarantee], *, absolute: float, relative: float) -> list[str]:
-    """The table the ``power`` command and the report print: one line per region."""
-    lines = [f"   {'region':<48} {'settings':>8} {'decisions':>13} {'MDE':>8} {'rel. MDE':>9}"]
+    """The table the ``power`` command prints: one line per region, 72 columns at most (an
+    80-column terminal), marks explained in footnotes under it."""
+    lines = [f"   {'region':<24} {'settings':>8} {'decisions':>12} {'MDE':>8} {'rel. MDE':>8}"]
+    marks = set()
     for g in rows:
         rel = f"{g.relative_mde:.3g}" if g.region.relative or g.region.extreme else ""
-        note = (" never/always drops caught (power 0.999)" if g.region.extreme
-                else "" if g.meets(absolute, relative) else "  BELOW TARGET")
-        lines.append(f"   {g.region.label:<48} {g.settings:>8} {g.decisions:>13,} "
-                     f"{g.mde:>8.4f} {rel:>9}{note}")
+        mark = "*" if g.region.extreme else "" if g.meets(absolute, relative) else "!"
+        marks.add(mark)
+        lines.append(f"   {g.region.label:<24} {g.settings:>8} {g.decisions:>12,} "
+                     f"{g.mde:>8.4f} {rel:>8} {mark}".rstrip())
+    if "*" in marks:
+        lines.append("   * sized so that never drops (always drops) fails drop-rate with power "
+                     "0.999;")
+        lines.append("     the MDE is stated, not targeted")
+    if "!" in marks:
+        lines.append("   ! below the level's target")
     return lines
 
 

@@ -33,7 +33,7 @@ def test_every_region_reaches_the_levels_guarantee_on_every_seed(level, dtypes):
         assert not short, (seed, short)
         # every factor level is visited: CNN maps, > 2048 channels, N > 8192, both extremes
         names = {g.region.label for g in rows}
-        assert {"map >= 1024 elements (CNN maps, long 1xL)", "channels C > 2048",
+        assert {"map >= 1024 elements", "channels C > 2048",
                 "batch N > 8192", "p < 0.001", "p > 0.999"} <= names, (seed, names)
 
 
