@@ -324,8 +324,7 @@ _ALSO: dict[str, tuple[str, ...]] = {
     ),
     "mutates-input": (
         "channel-structure", "drop-rate", "rate-homogeneity", "drop-count-distribution",
-        "channel-uniformity", "batch-uniformity", "independence-channels", "independence-batch",
-        "independence-calls", "independence-values", "expectation",
+        "independence-channels", "independence-batch", "independence-calls", "expectation",
     ),
     "p-swapped": ("rate-homogeneity",),
     "rate-off-0.01": ("rate-homogeneity",),
@@ -347,8 +346,7 @@ _ALSO: dict[str, tuple[str, ...]] = {
         "independence-calls", "expectation",
     ),
     "grouped-channels-4": (
-        "drop-rate", "rate-homogeneity", "batch-uniformity", "independence-batch",
-        "independence-calls",
+        "drop-rate", "batch-uniformity", "independence-batch", "independence-calls",
     ),
     "adjacent-correlated": ("drop-count-distribution", "independence-batch",),
     "channel-period-32": (
@@ -357,7 +355,7 @@ _ALSO: dict[str, tuple[str, ...]] = {
     ),
     "same-mask-every-call": (
         "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
-        "batch-uniformity", "independence-values", "expectation",
+        "batch-uniformity", "expectation",
     ),
     "small-seed-space": (
         "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
@@ -385,7 +383,9 @@ _ALSO: dict[str, tuple[str, ...]] = {
     "shifted-neighbour": (
         "drop-rate", "drop-count-distribution", "independence-channels", "independence-calls",
     ),
-    "count-fixed-per-call": ("drop-rate",),
+    "count-fixed-per-call": (
+        "drop-rate", "rate-homogeneity",
+    ),
     "channel-lag-7": ("drop-rate", "drop-count-distribution", "independence-batch",),
     "channel-period-23": (
         "drop-rate", "rate-homogeneity", "drop-count-distribution", "batch-uniformity",
@@ -409,6 +409,9 @@ _ALSO: dict[str, tuple[str, ...]] = {
         "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
         "batch-uniformity", "independence-channels", "independence-batch", "independence-calls",
         "independence-values",
+    ),
+    "rate-band": (
+        "rate-homogeneity",
     ),
 }
 
