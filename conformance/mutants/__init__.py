@@ -433,4 +433,20 @@ CORRECT_VARIANTS: tuple[str, ...] = (
     "conformance.mutants.fastpaths:chunked_large_tensors",
 )
 
-__all__ = ["CORRECT_VARIANTS", "MUTANTS", "Mutant"]
+def fresh_start(seed: int = 0) -> None:
+    """Put every mutant's module-level state back to its start, and seed the generator that
+    seed-less mutants draw from: a mutant without a seed is then as reproducible as one with,
+    whatever ran before it in the process (selftest and tests/mutants run one after another)."""
+    from conformance.mutants import buffers, core, edges, independence, offgrid, usersizes
+
+    core.reseed(seed)
+    buffers._BUFFERS.clear()
+    edges._OVERLAP.tail = None
+    independence._CALLS[0] = 0
+    independence._SEEDED_CALLS[0] = 0
+    offgrid._HALF[0] = None
+    offgrid._PERIOD_CALLS[0] = 0
+    usersizes._WORKSPACE.clear()
+
+
+__all__ = ["CORRECT_VARIANTS", "MUTANTS", "Mutant", "fresh_start"]
