@@ -59,7 +59,7 @@ class Row:
 def selftest(level: str = "default", *, seed: int = 0, names: list[str] | None = None,
              progress=None) -> dict[str, Any]:
     """Run the gallery and the correct adapters; return the kill matrix as a dict."""
-    from conformance.mutants import MUTANTS
+    from conformance.mutants import MUTANTS, fresh_start
 
     start = time.perf_counter()
     rows: list[Row] = []
@@ -75,6 +75,7 @@ def selftest(level: str = "default", *, seed: int = 0, names: list[str] | None =
                             f"needs {m.needs}, not installed"))
             continue
         # The gallery is the suite's own code: it runs in this process, through the public API.
+        fresh_start(seed)
         result = check(m.target, level=level, seed=seed)
         verdicts = {c.id: c.verdict for c in result.checks}
         caught = tuple(c.id for c in result.checks if c.verdict in ("fail", "error"))
@@ -87,6 +88,7 @@ def selftest(level: str = "default", *, seed: int = 0, names: list[str] | None =
     # ...and the gallery's correct implementations that draw masks in unusual but valid ways
     correct_specs = [*CORRECT, *CORRECT_VARIANTS]
     for spec in [s for s in correct_specs if s != "torch" or importlib.util.find_spec("torch")]:
+        fresh_start(seed)
         result = check(spec, level=level, seed=seed)
         correct.append({
             "spec": spec,
