@@ -393,7 +393,7 @@ _ALSO: dict[str, tuple[str, ...]] = {
     ),
     "calls-half-repeat": (
         "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
-        "batch-uniformity", "expectation",
+        "batch-uniformity", "independence-values", "expectation",
     ),
     "float16-batch-shared": (
         "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
@@ -403,7 +403,9 @@ _ALSO: dict[str, tuple[str, ...]] = {
     "rate-cnn-maps": ("drop-rate",),
     "channels-repeat-above-2048": ("independence-batch",),
     "last-decisions-kept": ("drop-rate", "rate-homogeneity", "batch-uniformity",),
-    "calls-overlap": ("drop-rate", "independence-channels", "independence-batch",),
+    "calls-overlap": (
+        "drop-rate", "channel-uniformity", "independence-channels", "independence-batch",
+    ),
     # the space's CNN maps read partial maps: grouped under channel-structure, which owns it
     "element-wise-cnn-maps": (
         "drop-rate", "rate-homogeneity", "drop-count-distribution", "channel-uniformity",
