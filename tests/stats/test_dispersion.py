@@ -88,3 +88,20 @@ def test_round_trip(trials, p):
 def test_validates(counts, trials, p, match):
     with pytest.raises(ValueError, match=match):
         dispersion_test(counts, trials, p, alpha=0.05)
+
+
+def test_tails_next_to_the_mean_are_not_zero():
+    # Regression (calibration, a correct implementation at default seed 13): 163,925 counts
+    # over 202 fitted strata with T 4e-4 sd below its mean gave P(T <= t) = 0 -- Lugannani-Rice
+    # cancelling -- and a false alarm.  Next to the mean both tails are near 1/2.
+    from conformance.stats.dispersion import _Saddlepoint
+
+    rng = np.random.default_rng(5)
+    m = rng.choice([13, 40, 64, 200, 800, 2052, 12890], size=160_000)
+    p = rng.choice(np.linspace(0.02, 0.98, 25), size=m.size)
+    sp = _Saddlepoint(m, p)  # without the normal tails next to the mean: 1.0 at -1e-4 sd
+    _, mean, var = sp.cgf(0.0)
+    for dz in (-0.2, -1e-2, -1e-3, -1e-4, 1e-4, 1e-3, 1e-2, 0.2):
+        lower, upper = sp.tails(mean + dz * np.sqrt(var))
+        assert abs(lower - 0.5) < 0.1 and abs(upper - 0.5) < 0.1, (dz, lower, upper)
+        assert (lower < 0.5) == (dz < 0)
