@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from conformance.adapters.base import dtype_finfo
 from conformance.checks.inputs import bits, first_offender
 from conformance.contract import ROOT_DTYPE, ROOT_SHAPE, keep_scale
 from conformance.errors import CheckFailed
+
+if TYPE_CHECKING:  # calling imports this module
+    from conformance.checks.calling import Forward
 
 #: R2 allows the scale to be rounded to the dtype.  A correct x*fl(s) or fl(x/fl(1-p)) is within
 #: 2 ulps of x/(1-p) (two roundings of at most half an ulp of relative size <= 1 ulp each);
@@ -271,3 +275,14 @@ def assert_scaled(
             root_cause=ROOT_DTYPE if cast_from is not None else None,
         )
     return worst
+
+
+def assert_returns_input(*, watch: DtypeWatch, f: Forward, x: np.ndarray, what: str,
+                         where: str) -> None:
+    """A call that must be the identity (R6 eval mode, R7 p = 0): its output, cast back by
+    ``watch`` if its dtype differs, and the input after it equal ``x`` bit for bit."""
+    with watch.attribute():
+        y = watch.cast(actual=f.y, expected=x, where=where)
+        assert_bitwise_equal(actual=y, expected=x, what=f"{what} output", where=where)
+        assert_bitwise_equal(actual=f.x_after, expected=x, what=f"input after {what}",
+                             where=where)

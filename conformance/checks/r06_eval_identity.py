@@ -7,7 +7,7 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks import calling, usersizes
-from conformance.checks.assertions import DtypeWatch, assert_bitwise_equal
+from conformance.checks.assertions import DtypeWatch, assert_returns_input
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import SHAPES, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
@@ -42,13 +42,7 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
                     except AdapterError as exc:
                         # R6: evaluation mode is the identity for every p in [0, 1]
                         raise CheckFailed(f"eval mode must return the input; {exc}") from exc
-                    with watch.attribute():
-                        y = watch.cast(actual=f.y, expected=x, where=where)
-                        assert_bitwise_equal(actual=y, expected=x, what="eval output",
-                                             where=where)
-                        assert_bitwise_equal(
-                            actual=f.x_after, expected=x, what="input after eval", where=where
-                        )
+                    assert_returns_input(watch=watch, f=f, x=x, what="eval", where=where)
                     if not inplace:
                         aliased.add(f.aliased)
                     cases += 1
@@ -63,15 +57,11 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
             f = ctx.forward(x, p, training=False, inplace=inplace, memory=case.memory)
         except AdapterError as exc:
             raise CheckFailed(f"eval mode must return the input; {exc}") from exc
-        with watch.attribute():
-            y = watch.cast(actual=f.y, expected=x, where=where)
-            assert_bitwise_equal(actual=y, expected=x, what="eval output", where=where)
-            assert_bitwise_equal(actual=f.x_after, expected=x, what="input after eval",
-                                 where=where)
+        assert_returns_input(watch=watch, f=f, x=x, what="eval", where=where)
         if not inplace:
             aliased.add(f.aliased)
         cases += 1
-        x = f = y = None  # type: ignore[assignment]  # free tens of MB before the next input
+        x = f = None  # type: ignore[assignment]  # free tens of MB before the next input
     return Outcome(
         watch.message(f"{cases} eval-mode calls (p in 0..1, every dtype, NaN/Inf/-0.0 "
                       f"included; {len(large)} of them on CNN-sized tensors up to "

@@ -7,7 +7,11 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks import calling, usersizes
-from conformance.checks.assertions import DtypeWatch, assert_bitwise_equal
+from conformance.checks.assertions import (
+    DtypeWatch,
+    assert_bitwise_equal,
+    assert_returns_input,
+)
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.inputs import SHAPES, first_offender, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
@@ -25,11 +29,7 @@ def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
             for inplace_ in calling.inplace_modes(adapter):
                 where = f"p=0, training=True, inplace={inplace_}, {dtype}, {shape}"
                 f = ctx.forward(x, 0.0, inplace=inplace_)
-                with watch.attribute():
-                    y = watch.cast(actual=f.y, expected=x, where=where)
-                    assert_bitwise_equal(actual=y, expected=x, what="p=0 output", where=where)
-                    assert_bitwise_equal(actual=f.x_after, expected=x, what="input after p=0",
-                                         where=where)
+                assert_returns_input(watch=watch, f=f, x=x, what="p=0", where=where)
                 if not inplace_:
                     aliased.add(f.aliased)
     # CNN-sized tensors in every dtype and layout, the in-place flag in turn (one call each)
@@ -41,14 +41,10 @@ def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
         x.reshape(-1)[0] = -0.0
         where = f"p=0, training=True, inplace={inplace_}, {case.label()}"
         f = ctx.forward(x, 0.0, inplace=inplace_, memory=case.memory)
-        with watch.attribute():
-            y = watch.cast(actual=f.y, expected=x, where=where)
-            assert_bitwise_equal(actual=y, expected=x, what="p=0 output", where=where)
-            assert_bitwise_equal(actual=f.x_after, expected=x, what="input after p=0",
-                                 where=where)
+        assert_returns_input(watch=watch, f=f, x=x, what="p=0", where=where)
         if not inplace_:
             aliased.add(f.aliased)
-        x = f = y = None  # type: ignore[assignment]  # free tens of MB before the next input
+        x = f = None  # type: ignore[assignment]  # free tens of MB before the next input
     return Outcome(
         watch.message(f"p=0 returned the input bit for bit for every dtype and shape, CNN-sized "
                       f"tensors up to {_largest(large)} in every dtype and layout included"),
