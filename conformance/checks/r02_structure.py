@@ -138,6 +138,17 @@ def _round_rate_shape(p: float, shape: tuple[int, ...]) -> tuple[int, ...]:
     return (int(np.ceil(_KEPT / (1 - near_one) / shape[1])), shape[1], 1, 1)
 
 
+def _judge_scale(ctx: CheckContext, watch: DtypeWatch, x: np.ndarray, p: float, where: str,
+                 worst: dict[str, float], dtype: str) -> None:
+    """One training call whose kept values must be x times the scale (R2); the worst error in
+    ulps is kept per dtype.  A wrong dtype is shape-dtype's failure: the values are judged
+    cast back."""
+    y = watch.cast(actual=ctx.forward(x, p).y, expected=x, where=where)
+    keep = extract_keep_mask(x=x, y=y, where=where)
+    err = assert_scaled(actual=y, x=x, keep=keep, p=p, where=where)
+    worst[dtype] = max(worst.get(dtype, 0.0), err)
+
+
 @check("scale-exact", requirement="R2", title="Kept maps equal x / (1 - p) within a few ulps")
 def scale_exact(adapter: Adapter, ctx: CheckContext) -> Outcome:
     rng = ctx.rng()
@@ -156,12 +167,7 @@ def scale_exact(adapter: Adapter, ctx: CheckContext) -> Outcome:
             where = f"p={p!r}, {dtype}"
             total += 1
             try:
-                f = ctx.forward(x, p)
-                # a wrong dtype is shape-dtype's failure: judge the values cast back
-                y = watch.cast(actual=f.y, expected=x, where=where)
-                keep = extract_keep_mask(x=x, y=y, where=where)
-                err = assert_scaled(actual=y, x=x, keep=keep, p=p, where=where)
-                worst[str(dtype)] = max(worst.get(str(dtype), 0.0), err)
+                _judge_scale(ctx, watch, x, p, where, worst, str(dtype))
             except CheckFailed as exc:
                 failures.append(exc.message)
                 bad.setdefault(str(dtype), []).append(p)
@@ -185,11 +191,7 @@ def scale_exact(adapter: Adapter, ctx: CheckContext) -> Outcome:
                     usersizes.assert_scaled_tiled(actual=y, x=x, tile=tile, p=p, where=where)
                     continue
                 x = nonzero_values(rng, rate_shape, dtype)
-                f = ctx.forward(x, p)
-                y = watch.cast(actual=f.y, expected=x, where=where)
-                keep = extract_keep_mask(x=x, y=y, where=where)
-                err = assert_scaled(actual=y, x=x, keep=keep, p=p, where=where)
-                worst[str(dtype)] = max(worst.get(str(dtype), 0.0), err)
+                _judge_scale(ctx, watch, x, p, where, worst, str(dtype))
             except CheckFailed as exc:
                 failures.append(exc.message)
                 bad.setdefault(str(dtype), []).append(p)

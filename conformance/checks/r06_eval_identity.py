@@ -25,6 +25,21 @@ def _with_specials(x: np.ndarray, *, copy: bool = True) -> np.ndarray:
 LARGE_P = (0.2, 0.5, 0.9)
 
 
+def _eval_call(ctx: CheckContext, watch: DtypeWatch, x: np.ndarray, p: float, inplace: bool,
+               where: str, aliased: set[bool], memory: str | None = None) -> None:
+    """One evaluation-mode call, which must return ``x`` bit for bit (R6: the identity for
+    every p in [0, 1]; an error is a failure); whether a fresh result aliases the input is
+    recorded in ``aliased``."""
+    kwargs = {} if memory is None else {"memory": memory}
+    try:
+        f = ctx.forward(x, p, training=False, inplace=inplace, **kwargs)
+    except AdapterError as exc:
+        raise CheckFailed(f"eval mode must return the input; {exc}") from exc
+    assert_returns_input(watch=watch, f=f, x=x, what="eval", where=where)
+    if not inplace:
+        aliased.add(f.aliased)
+
+
 @check("eval-identity", requirement="R6", title="Evaluation mode returns the input bit for bit")
 def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
     rng = ctx.rng()
@@ -37,14 +52,7 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 x = _with_specials(nonzero_values(rng, shape, dtype))
                 for inplace in calling.inplace_modes(adapter):
                     where = f"training=False, p={p}, inplace={inplace}, {dtype}, {shape}"
-                    try:
-                        f = ctx.forward(x, p, training=False, inplace=inplace)
-                    except AdapterError as exc:
-                        # R6: evaluation mode is the identity for every p in [0, 1]
-                        raise CheckFailed(f"eval mode must return the input; {exc}") from exc
-                    assert_returns_input(watch=watch, f=f, x=x, what="eval", where=where)
-                    if not inplace:
-                        aliased.add(f.aliased)
+                    _eval_call(ctx, watch, x, p, inplace, where, aliased)
                     cases += 1
     # CNN-sized tensors in every dtype and layout, the in-place flag in turn (one call each)
     modes = calling.inplace_modes(adapter)
@@ -53,15 +61,9 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
         p, inplace = LARGE_P[i % len(LARGE_P)], modes[i % len(modes)]
         x = _with_specials(usersizes.large_input(rng, case)[0], copy=False)
         where = f"training=False, p={p}, inplace={inplace}, {case.label()}"
-        try:
-            f = ctx.forward(x, p, training=False, inplace=inplace, memory=case.memory)
-        except AdapterError as exc:
-            raise CheckFailed(f"eval mode must return the input; {exc}") from exc
-        assert_returns_input(watch=watch, f=f, x=x, what="eval", where=where)
-        if not inplace:
-            aliased.add(f.aliased)
+        _eval_call(ctx, watch, x, p, inplace, where, aliased, memory=case.memory)
         cases += 1
-        x = f = None  # type: ignore[assignment]  # free tens of MB before the next input
+        x = None  # type: ignore[assignment]  # free tens of MB before the next input
     return Outcome(
         watch.message(f"{cases} eval-mode calls (p in 0..1, every dtype, NaN/Inf/-0.0 "
                       f"included; {len(large)} of them on CNN-sized tensors up to "
