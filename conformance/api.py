@@ -16,71 +16,31 @@ process can load: a spec string, or an object importable as ``module:qualname``.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from conformance.defaults import (
-    BETA,
-    FAMILY_ALPHA,
-    GATEWAY,
-    LEVEL_NAMES,
-    family_alpha_problem,
-    timeout_scale_problem,
-)
+from conformance.config import RunConfig, run_config
+from conformance.defaults import FAMILY_ALPHA, GATEWAY
+from conformance.results import AdapterResult, CheckResult
 
 __all__ = ["CheckOutcome", "ConformanceResult", "assert_conformant", "check"]
 
+#: one check's result: ``id``, ``requirement``, ``kind``, ``verdict`` (compares equal to
+#: "pass", "fail", "skip", "error"), ``message``, ``reproduce``, ``findings`` and, for statistical
+#: checks, ``statistics`` (``p_value``, ``alpha``, ``n``, ``mde``, ``observed``, ``ci`` and every
+#: sub-test); the record the engine gives, under the name this API has always used
+CheckOutcome = CheckResult
+
 
 def _frozen(value: Any) -> Any:
-    """A read-only view of nested report data (dicts become mappingproxies, lists tuples)."""
-    if isinstance(value, dict):
+    """A read-only view of nested data (dicts become mappingproxies, lists tuples)."""
+    if isinstance(value, Mapping):
         return MappingProxyType({k: _frozen(v) for k, v in value.items()})
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     return value
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    """One check's result: its id, requirement, verdict and message, the reproduction command,
-    implementation-defined findings, and for statistical checks the statistics (``p_value``,
-    ``alpha``, ``n``, ``mde``, ``observed``, ``ci`` and every sub-test)."""
-
-    id: str
-    requirement: str
-    kind: str
-    verdict: str  # "pass", "fail", "skip" or "error"
-    message: str
-    reproduce: str
-    findings: Mapping[str, Any]
-    statistics: Mapping[str, Any]
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict in ("pass", "skip")
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CheckOutcome:
-        stats_keys = ("statistic", "p_value", "alpha", "n", "mde", "observed", "ci", "subtests",
-                      "seed", "decisions", "duration_s")
-        return cls(
-            id=data["id"],
-            requirement=data.get("requirement", ""),
-            kind=data.get("kind", "deterministic"),
-            verdict=data["verdict"],
-            message=data.get("message", ""),
-            reproduce=data.get("reproduce", ""),
-            findings=_frozen(dict(data.get("findings") or {})),
-            statistics=_frozen({k: data[k] for k in stats_keys if k in data}),
-        )
-
-    def describe(self) -> str:
-        """Two lines for a failure message: verdict, id, requirement, message; reproduction."""
-        return (f"{self.verdict.upper()} {self.id} [{self.requirement}]: {self.message}\n"
-                f"    reproduce: {self.reproduce}")
 
 
 @dataclass(frozen=True)
@@ -91,21 +51,46 @@ class ConformanceResult:
     ``dropout2d-conformance report`` and ``merge`` accept it.
     """
 
-    adapter: Mapping[str, Any]
-    conformant: bool
-    complete: bool
-    checks: tuple[CheckOutcome, ...]
-    findings: Mapping[str, Any]
-    config: Mapping[str, Any]
-    load_error: str | None
-    _entry: Mapping[str, Any]
+    result: AdapterResult
+    run: RunConfig
 
     @property
-    def failures(self) -> tuple[CheckOutcome, ...]:
+    def config(self) -> Mapping[str, Any]:
+        """The run's options as the report's ``config`` (read-only)."""
+        return _frozen(self.run.as_dict())
+
+    @property
+    def adapter(self) -> Mapping[str, Any]:
+        """What the report says about the adapter (name, spec, framework, version, ...)."""
+        return _frozen(self.result.info.to_dict())
+
+    @property
+    def conformant(self) -> bool:
+        return self.result.conformant
+
+    @property
+    def complete(self) -> bool:
+        return self.result.complete
+
+    @property
+    def load_error(self) -> str | None:
+        return self.result.load_error
+
+    @property
+    def checks(self) -> tuple[CheckResult, ...]:
+        """Every check's result, in battery order, failures attributed to their root cause."""
+        return self.result.attributed()
+
+    @property
+    def findings(self) -> Mapping[str, Any]:
+        return _frozen({k: dict(v) for k, v in self.result.findings.items()})
+
+    @property
+    def failures(self) -> tuple[CheckResult, ...]:
         """The checks that failed or errored, in battery order."""
         return tuple(c for c in self.checks if not c.ok)
 
-    def __getitem__(self, check_id: str) -> CheckOutcome:
+    def __getitem__(self, check_id: str) -> CheckResult:
         for c in self.checks:
             if c.id == check_id:
                 return c
@@ -114,13 +99,12 @@ class ConformanceResult:
     def to_json(self) -> dict[str, Any]:
         from conformance.report import build_report
 
-        entry = _thaw(self._entry)
-        return build_report([entry], _thaw(self.config), complete=self.complete)
+        return build_report([self.result], self.run.as_dict(), complete=self.complete)
 
     def summary(self) -> str:
         """What a failing test prints: the verdict, then each failing check with its message
         and reproduction command."""
-        name = self.adapter.get("name", "?")
+        name = self.result.info.name
         if self.load_error:
             return f"adapter {name!r} could not be loaded: {self.load_error}"
         ran = len(self.checks)
@@ -132,60 +116,6 @@ class ConformanceResult:
         if not self.complete:
             lines.append("  (the run was stopped before every check ran)")
         return "\n".join(lines)
-
-    @classmethod
-    def from_entry(cls, entry: dict[str, Any], config: dict[str, Any]) -> ConformanceResult:
-        checks = tuple(CheckOutcome.from_dict(c) for c in entry.get("checks", ()))
-        complete = bool(entry.get("complete", True))
-        info_keys = ("name", "spec", "framework", "framework_version", "layout", "device",
-                     "capabilities")
-        return cls(
-            adapter=_frozen({k: entry[k] for k in info_keys if k in entry}),
-            conformant=bool(entry.get("conformant")) and complete,
-            complete=complete,
-            checks=checks,
-            findings=_frozen({c.id: dict(c.findings) for c in checks if c.findings}),
-            config=_frozen(config),
-            load_error=entry.get("load_error"),
-            _entry=_frozen(entry),
-        )
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _thaw(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return copy.copy(value)
-
-
-def run_config(*, level: str = "default", seed: int = 0, checks: Sequence[str] | None = None,
-               family_alpha: float = FAMILY_ALPHA, timeout_scale: float = 1.0) -> Any:
-    """Validate the options every front door shares; ``ValueError`` says what is wrong."""
-    from conformance.runner import RunConfig
-
-    if level not in LEVEL_NAMES:
-        raise ValueError(f"level must be one of {list(LEVEL_NAMES)}, got {level!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    problem = family_alpha_problem(float(family_alpha))
-    if problem:
-        raise ValueError(f"family_alpha {problem}")
-    problem = timeout_scale_problem(float(timeout_scale))
-    if problem:
-        raise ValueError(f"timeout_scale {problem}")
-    if isinstance(checks, str):
-        checks = [checks]
-    selected = tuple(checks or ())
-    if selected:
-        from conformance.battery import battery
-
-        try:
-            battery(selected)
-        except KeyError as exc:
-            raise ValueError(exc.args[0]) from None
-    return RunConfig(level=level, seed=seed, family_alpha=float(family_alpha), beta=BETA,
-                     checks=selected, timeout_scale=float(timeout_scale))
 
 
 def check(
@@ -216,10 +146,10 @@ def check(
     except engine.LoadFailed as exc:
         raise ValueError(exc.message) from None
     try:
-        run = engine.run_session(session, ids)
+        result = engine.run_session(session, ids)
     finally:
         session.close()
-    return ConformanceResult.from_entry(run.entry(), config.as_dict())
+    return ConformanceResult(result, config)
 
 
 def assert_conformant(adapter: Any, **options: Any) -> ConformanceResult:

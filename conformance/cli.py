@@ -297,10 +297,10 @@ class _Signals:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from conformance.adapters.registry import default_specs, left_out_by_default
-    from conformance.api import run_config
     from conformance.battery import check_ids
+    from conformance.config import run_config
     from conformance.console import Console
-    from conformance.engine import LoadFailed, Supervisor
+    from conformance.engine import LoadFailed, Supervisor, not_run
     from conformance.report import build_report
 
     try:
@@ -327,18 +327,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(exc.message) from None
         for session in supervisor.sessions:
             info = session.info
-            about = " ".join(str(info.get(k) or "") for k in ("framework", "framework_version"))
-            console.expect(info.get("name", session.spec), len(ids), spec=session.spec,
-                           about=f"{about.strip()} on {info.get('device') or 'cpu'}")
+            assert info is not None  # (loaded)
+            about = f"{info.framework} {info.framework_version}".strip()
+            console.expect(info.name, len(ids), spec=session.spec,
+                           about=f"{about} on {info.device or 'cpu'}")
         runs = [] if supervisor.stopped else supervisor.run(ids)
         console.close()
         if supervisor.stopped and not runs:
-            from conformance.engine import AdapterRun
-
-            runs = [AdapterRun(s.spec, s.info, complete=False) for s in supervisor.sessions]
+            runs = [not_run(s) for s in supervisor.sessions]
         complete = not supervisor.stopped and all(r.complete for r in runs)
-        report = build_report([r.entry() for r in runs], config.as_dict(), complete=complete,
-                              expected=ids)
+        report = build_report(runs, config.as_dict(), complete=complete, expected=ids)
         code = _write_and_summarise(report, str(out), console)
     if signals.received is not None:
         print("stopped: the report holds the checks that finished (complete: false)",

@@ -31,20 +31,20 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from conformance.report.jsonreport import adapter_verdict
-from conformance.results import group_by_root_cause
+from conformance.results import AdapterVerdict, CheckResult, Verdict, group_by_root_cause
 
 __all__ = ["Console"]
 
-VERDICTS = ("pass", "fail", "skip", "error")
-SYMBOL = {"pass": "✓", "fail": "✗", "skip": "-", "error": "!"}
+VERDICTS = tuple(v.value for v in Verdict)
+SYMBOL = {Verdict.PASS: "✓", Verdict.FAIL: "✗", Verdict.SKIP: "-", Verdict.ERROR: "!"}
 _COLOUR = {
-    "pass": "\x1b[32m",
-    "fail": "\x1b[31m",
-    "skip": "\x1b[2m",
-    "error": "\x1b[33m",
-    "CONFORMANT": "\x1b[1;32m",
-    "NOT CONFORMANT": "\x1b[1;31m",
-    "INCOMPLETE": "\x1b[1;33m",
+    Verdict.PASS: "\x1b[32m",
+    Verdict.FAIL: "\x1b[31m",
+    Verdict.SKIP: "\x1b[2m",
+    Verdict.ERROR: "\x1b[33m",
+    AdapterVerdict.CONFORMANT: "\x1b[1;32m",
+    AdapterVerdict.NOT_CONFORMANT: "\x1b[1;31m",
+    AdapterVerdict.INCOMPLETE: "\x1b[1;33m",
 }
 _RESET = "\x1b[0m"
 _CLEAR_LINE = "\r\x1b[2K"
@@ -217,7 +217,7 @@ class Console:
                 state.counts[event] += 1
             state.check = None
             if self.live:
-                if event in ("fail", "error"):
+                if not Verdict.parse(event).ok:
                     colour = _COLOUR.get(event, "")
                     self._permanent([f"  {colour}{SYMBOL[event]} {event.upper():5}{_RESET} "
                                      f"{adapter_name}  {check_id}  ({elapsed:.1f} s)"])
@@ -390,11 +390,12 @@ class Console:
             name = str(a.get("label") or a.get("name", "?"))
             if a.get("load_error"):
                 out.write(whole(f"{name}: could not load: ", a["load_error"]) + "\n")
-            shown = [c for c in a.get("checks") or () if c.get("verdict") != "pass"]
+            shown = [c for c in a.get("checks") or () if c.get("verdict") != Verdict.PASS]
             if not shown:
                 continue
             out.write(f"{name}:\n")
-            causes = group_by_root_cause(list(a.get("checks") or ()))
+            causes = group_by_root_cause([CheckResult.from_dict(c)
+                                          for c in a.get("checks") or ()])
             if causes:  # one fault, one line: the checks it broke grouped under it
                 text = "; ".join(f"{cause} ({', '.join(ids)})" for cause, ids in causes.items())
                 out.write(whole("  root causes: ", text) + "\n")
@@ -402,7 +403,7 @@ class Console:
                 v = str(c.get("verdict", "?"))
                 head = f"  {v.upper():5} {c.get('id', '?')}: "
                 message = str(c.get("message", ""))
-                if v in ("fail", "error"):
+                if not Verdict.parse(v).ok:
                     line = whole(head, message)
                 else:
                     line = head + _one_line(message, width - len(head) if width else None)

@@ -35,3 +35,12 @@ class AdapterError(Exception):
 
 class SpecError(Exception):
     """An adapter spec could not be loaded: a usage error (exit code 2)."""
+
+
+class CheckAborted(Exception):
+    """The check could not finish for a reason the engine decided (its worker hung, crashed or
+    exited while drawing what the check needed); ``message`` is the verdict's message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

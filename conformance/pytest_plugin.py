@@ -44,7 +44,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _config(config: pytest.Config) -> Any:
-    from conformance.api import run_config
+    from conformance.config import run_config
 
     try:
         return run_config(
@@ -124,7 +124,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def run_case(request: pytest.FixtureRequest, case: tuple[str, str]) -> None:
     """Run one (adapter spec, check id) and report it the pytest way."""
     from conformance import engine
-    from conformance.api import CheckOutcome
     from conformance.testing import report_outcome
 
     spec, check_id = case
@@ -133,9 +132,10 @@ def run_case(request: pytest.FixtureRequest, case: tuple[str, str]) -> None:
     except engine.LoadFailed as exc:
         pytest.fail(f"the adapter could not be loaded: {exc.message}", pytrace=False)
     result = session.run(check_id)
-    payload = {"spec": spec, "info": session.info, "check": result}
+    # to the controller (from a pytest-xdist worker too) in the report's form
+    payload = {"spec": spec, "info": session.info.to_dict(), "check": result.to_dict()}
     request.node.user_properties.append((PROPERTY, json.dumps(payload, allow_nan=False)))
-    report_outcome(CheckOutcome.from_dict(result))
+    report_outcome(result)
 
 
 class _Recorder:
@@ -161,23 +161,27 @@ class _Recorder:
 
 def write_session_report(config: pytest.Config, results: list[dict[str, Any]], out: Path) -> Path:
     """Assemble the per-test results into the same report the CLI writes."""
+    from conformance.adapters.base import AdapterInfo
     from conformance.battery import check_ids
     from conformance.report import build_report, write_reports
-    from conformance.results import adapter_entry
+    from conformance.results import AdapterResult, CheckResult
 
     specs = config.getoption("dropout2d_adapter")
     selected = check_ids(config.getoption("dropout2d_check"))
     order = {check_id: i for i, check_id in enumerate(selected)}
-    by_spec: dict[str, dict[str, Any]] = {}
+    by_spec: dict[str, tuple[AdapterInfo, dict[str, CheckResult]]] = {}
     for item in results:
-        entry = by_spec.setdefault(item["spec"], {"info": item["info"], "checks": {}})
-        entry["checks"][item["check"]["id"]] = item["check"]
+        info, checks = by_spec.setdefault(item["spec"],
+                                          (AdapterInfo.from_dict(item["info"]), {}))
+        result = CheckResult.from_dict(item["check"])
+        checks[result.id] = result
     entries = []
     for spec in specs:
         if spec in by_spec:
-            checks = sorted(by_spec[spec]["checks"].values(), key=lambda c: order[c["id"]])
-            entries.append(adapter_entry(by_spec[spec]["info"], checks))
-    complete = sum(len(e["checks"]) for e in entries) == len(specs) * len(selected)
+            info, checks = by_spec[spec]
+            ordered = sorted(checks.values(), key=lambda c: order[c.id])
+            entries.append(AdapterResult(info, tuple(ordered)))
+    complete = sum(len(e.checks) for e in entries) == len(specs) * len(selected)
     report = build_report(entries, _config(config).as_dict(), complete=complete,
                           expected=selected)
     return write_reports(report, out)[0]

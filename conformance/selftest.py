@@ -14,6 +14,7 @@ from typing import Any
 from conformance import battery
 from conformance.api import check
 from conformance.defaults import LEVEL_NAMES
+from conformance.results import Verdict
 
 #: implementations known to be correct, which must pass: the reference, the gallery's own
 #: correct core (every mutant differs from it in one place), and PyTorch where installed (the
@@ -77,8 +78,8 @@ def selftest(level: str = "default", *, seed: int = 0, names: list[str] | None =
         # The gallery is the suite's own code: it runs in this process, through the public API.
         fresh_start(seed)
         result = check(m.target, level=level, seed=seed)
-        verdicts = {c.id: c.verdict for c in result.checks}
-        caught = tuple(c.id for c in result.checks if c.verdict in ("fail", "error"))
+        verdicts = {c.id: c.verdict.value for c in result.checks}
+        caught = tuple(c.id for c in result.checks if not c.ok)
         rows.append(Row(name, m.bug, m.expected, m.level, caught, verdicts, True))
         if progress:
             progress(name, caught)
@@ -121,7 +122,8 @@ def format_matrix(result: dict[str, Any]) -> str:
     abbrev = [str(i + 1) for i in range(len(checks))]
     width = max([len(m["name"]) for m in result["mutants"]] + [10])
     lines = [" " * width + "  " + " ".join(f"{a:>4}" for a in abbrev) + "  verdict"]
-    marks = {"fail": "  X ", "error": "  E ", "pass": "  . ", "skip": "  - "}
+    marks = {Verdict.FAIL: "  X ", Verdict.ERROR: "  E ", Verdict.PASS: "  . ",
+             Verdict.SKIP: "  - "}
     for m in result["mutants"]:
         if not m["run"]:
             lines.append(f"{m['name']:<{width}}  ({m['reason']})")

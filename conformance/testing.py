@@ -34,13 +34,16 @@ class AdapterMisbehaved(Exception):
 
 
 def report_outcome(outcome: Any) -> None:
-    """Turn one :class:`~conformance.api.CheckOutcome` into the pytest outcome."""
+    """Turn one check's result (a :class:`~conformance.results.CheckResult`) into the pytest
+    outcome."""
+    from conformance.results import Verdict
+
     message = f"[{outcome.id}] {outcome.message}"
-    if outcome.verdict == "skip":
+    if outcome.verdict == Verdict.SKIP:
         pytest.skip(message)
-    if outcome.verdict == "fail":
+    if outcome.verdict == Verdict.FAIL:
         pytest.fail(f"{message}\nreproduce: {outcome.reproduce}", pytrace=False)
-    if outcome.verdict == "error":
+    if outcome.verdict == Verdict.ERROR:
         raise AdapterMisbehaved(f"{message}\nreproduce: {outcome.reproduce}")
 
 
@@ -76,8 +79,8 @@ def conformance_tests(
 
     Options are those of :func:`conformance.check`; they are validated here, at collection.
     """
-    from conformance.api import CheckOutcome, run_config
     from conformance.battery import check_ids
+    from conformance.config import run_config
 
     config = run_config(level=level, seed=seed, checks=checks, family_alpha=family_alpha,
                         timeout_scale=timeout_scale)
@@ -91,6 +94,6 @@ def conformance_tests(
             session = _session(adapter, config, isolate, gateway)
         except engine.LoadFailed as exc:
             pytest.fail(f"the adapter could not be loaded: {exc.message}", pytrace=False)
-        report_outcome(CheckOutcome.from_dict(session.run(check_id)))
+        report_outcome(session.run(check_id))
 
     return test_conformance

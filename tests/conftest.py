@@ -17,9 +17,10 @@ import pytest
 from conformance import engine
 from conformance.adapters import Adapter, CallableAdapter, load_adapter
 from conformance.checks import CATALOGUE
+from conformance.config import RunConfig
+from conformance.engine.check_runner import run_check
 from conformance.report import build_report
 from conformance.results import CheckResult
-from conformance.runner import RunConfig, run_check
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 HOSTILE_ERROR = "<script>alert('boom')</script> & <img src=x onerror=alert(2)>"
@@ -59,7 +60,7 @@ def run(adapters: list, checks: tuple[str, ...] = DET_CHECKS, level: str = "defa
     for adapter in adapters:
         session = engine.open_session(adapter, config, isolate=False)
         try:
-            entries.append(engine.run_session(session, checks).entry())
+            entries.append(engine.run_session(session, checks))
         finally:
             session.close()
     return build_report(entries, config.as_dict())

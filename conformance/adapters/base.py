@@ -12,6 +12,7 @@ real spacing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,79 @@ class Capabilities:
             "three_d": self.three_d,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Capabilities:
+        """Capabilities read back from :meth:`as_dict` (a report, or a worker's message)."""
+        return cls(inplace=bool(data.get("inplace", False)), seed=bool(data.get("seed", False)),
+                   autograd=bool(data.get("autograd", False)),
+                   dtypes=tuple(data.get("dtypes") or ("float32",)),
+                   three_d=bool(data.get("three_d", True)))
+
+
+@dataclass(frozen=True)
+class AdapterInfo:
+    """What the report says about an adapter: the one list of its fields.
+
+    ``defined_in`` and ``imports`` are a plain callable's (the file that defines it and the
+    frameworks that file imports, name -> version)."""
+
+    name: str
+    spec: str
+    framework: str = ""
+    framework_version: str = ""
+    layout: str = "NCHW"
+    device: str = "cpu"
+    capabilities: Capabilities = Capabilities()
+    defined_in: str | None = None
+    imports: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, adapter: Adapter) -> AdapterInfo:
+        """The info of a loaded adapter, from its :meth:`Adapter.info` (which a subclass may
+        override: fields the report has no place for are left out)."""
+        return cls.from_dict(adapter.info())
+
+    @classmethod
+    def unloaded(cls, spec: str) -> AdapterInfo:
+        """The info of an adapter that never loaded: only its spec is known."""
+        return cls(name=spec, spec=spec, layout="", device="")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "name": self.name,
+            "spec": self.spec,
+            "framework": self.framework,
+            "framework_version": self.framework_version,
+            "layout": self.layout,
+            "device": self.device,
+            "capabilities": self.capabilities.as_dict(),
+        }
+        if self.defined_in is not None:
+            out["defined_in"] = self.defined_in
+            out["imports"] = dict(self.imports)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AdapterInfo:
+        def text(key: str, default: str = "") -> str:
+            value = data.get(key)
+            return default if value is None else str(value)
+
+        caps = data.get("capabilities")
+        defined_in = data.get("defined_in")
+        return cls(
+            name=text("name", "adapter"),
+            spec=text("spec") or text("name", "adapter"),
+            framework=text("framework"),
+            framework_version=text("framework_version"),
+            layout=text("layout"),
+            device=text("device"),
+            capabilities=Capabilities.from_dict(caps) if isinstance(caps, Mapping)
+            else caps if isinstance(caps, Capabilities) else Capabilities(),
+            defined_in=None if defined_in is None else str(defined_in),
+            imports={str(k): str(v) for k, v in (data.get("imports") or {}).items()},
+        )
+
 
 class Adapter:
     """Base class.  Override ``dropout2d``; override the conversions for non-NumPy tensors.
@@ -116,16 +190,10 @@ class Adapter:
         raise NotImplementedError(f"{type(self).__name__} has no autograd capability")
 
     def info(self) -> dict[str, Any]:
-        """What the report says about this adapter."""
-        return {
-            "name": self.name,
-            "spec": self.spec or self.name,
-            "framework": self.framework,
-            "framework_version": self.framework_version,
-            "layout": self.layout,
-            "device": self.device,
-            "capabilities": self.capabilities.as_dict(),
-        }
+        """What the report says about this adapter (the fields of :class:`AdapterInfo`)."""
+        return AdapterInfo(name=self.name, spec=self.spec or self.name, framework=self.framework,
+                           framework_version=self.framework_version, layout=self.layout,
+                           device=self.device, capabilities=self.capabilities).to_dict()
 
 
 @dataclass

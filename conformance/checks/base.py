@@ -77,6 +77,13 @@ class CheckContext:
     #: the run's global seed (``--seed``), which picks the settings every statistical check of
     #: the run shares; ``None`` (a context built by hand) falls back to the check's own seed
     run_seed: int | None = None
+    #: where the space's draws come from when this process does not call the implementation
+    #: (a statistical check run by the supervisor reads a worker's draws): a
+    #: ``checks.space.DrawSource``; None: drawn here, by calling ``adapter``
+    draw_source: Any = None
+    #: warnings the implementation emitted while drawing what this check read elsewhere (in a
+    #: worker), for the check's report
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def space_seed(self) -> int:
@@ -122,20 +129,25 @@ class Check:
     title: str
     fn: CheckFn
     timeout_s: float = 120.0
+    #: a statistical check that reads every setting of the space: when it runs on a worker's
+    #: draws, the whole space is asked for at once, so that the worker draws while the
+    #: statistics are computed
+    reads_whole_space: bool = False
 
 
 CATALOGUE: dict[str, Check] = {}
 
 
 def check(
-    id: str, *, requirement: str, title: str, kind: str = "deterministic", timeout_s: float = 120.0
+    id: str, *, requirement: str, title: str, kind: str = "deterministic", timeout_s: float = 120.0,
+    reads_whole_space: bool = False,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a check function under a stable id (ids, once published, never change)."""
 
     def deco(fn: CheckFn) -> CheckFn:
         if id in CATALOGUE:
             raise ValueError(f"duplicate check id {id!r}")
-        CATALOGUE[id] = Check(id, requirement, kind, title, fn, timeout_s)
+        CATALOGUE[id] = Check(id, requirement, kind, title, fn, timeout_s, reads_whole_space)
         return fn
 
     return deco

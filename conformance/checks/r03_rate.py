@@ -49,7 +49,7 @@ def _testable(cells: list[sp.Cell]) -> list[sp.Cell]:
 
 
 @check("drop-rate", requirement="R3", title="Drop rate equals p (exact binomial, every setting)",
-       kind="statistical", timeout_s=900)
+       kind="statistical", timeout_s=900, reads_whole_space=True)
 def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
     space = sp.space(ctx)
     alpha = ctx.share(sp.drop_rate_subtests(ctx.level))

@@ -43,6 +43,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -533,17 +534,43 @@ def inputs(space_seed: int, cell: Cell, count: int = 2) -> list[np.ndarray]:
     return [make_input(rng, cell.setting) for _ in range(count)]
 
 
+class DrawSource(Protocol):
+    """Where a context's draws come from when its process does not call the implementation:
+    the supervisor's statistical checks read the draws a worker makes
+    (``engine.worker_session``).  ``fetch`` raises what drawing raised (``CheckFailed``,
+    ``AdapterError``) or ``CheckAborted`` when the worker was lost."""
+
+    def prefetch(self, ctx: CheckContext, cells: Sequence[Cell]) -> None: ...
+
+    def fetch(self, ctx: CheckContext, cell: Cell) -> Draw: ...
+
+
+def cell_key(cell: Cell) -> str:
+    """What identifies a cell's draw (its setting and number of calls)."""
+    return f"{cell.setting!r}:{cell.calls}"
+
+
+def _cache_key(ctx: CheckContext, cell: Cell) -> str:
+    return f"space:{ctx.space_seed}:{ctx.dry_run}:{cell_key(cell)}"
+
+
 def draw(ctx: CheckContext, cell: Cell) -> Draw:
-    """The cell's draw: from ``ctx.run_cache`` if a check of this run drew it, else drawn now.
+    """The cell's draw: from ``ctx.run_cache`` if a check of this run drew it, else drawn now
+    (or read from ``ctx.draw_source``).
 
     A seedable adapter is seeded from the run seed and the cell first, so that whichever check
     draws the cell, the data are the same (a single-check run reproduces the full run).
     """
-    key = f"space:{ctx.space_seed}:{ctx.dry_run}:{cell.setting!r}:{cell.calls}"
+    key = _cache_key(ctx, cell)
     cached = ctx.run_cache.get(key)
     if cached is not None:
         return cached
-    result = _simulate(ctx, cell) if ctx.dry_run else _draw(ctx, cell)
+    if ctx.dry_run:
+        result = _simulate(ctx, cell)
+    elif ctx.draw_source is not None:
+        result = ctx.draw_source.fetch(ctx, cell)
+    else:
+        result = draw_cell(ctx, cell)
     ctx.decisions += cell.decisions
     ctx.calls += cell.calls
     ctx.run_cache[key] = result
@@ -556,7 +583,8 @@ def draw(ctx: CheckContext, cell: Cell) -> Draw:
 CHUNK_ELEMENTS = 1 << 20
 
 
-def _draw(ctx: CheckContext, cell: Cell) -> Draw:
+def draw_cell(ctx: CheckContext, cell: Cell) -> Draw:
+    """Draw the cell now, calling ``ctx.adapter`` (what a worker does for the supervisor)."""
     s = cell.setting
     xs = inputs(ctx.space_seed, cell)
     firsts = np.stack([x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
@@ -634,6 +662,10 @@ def _simulate(ctx: CheckContext, cell: Cell) -> Draw:
 
 
 def draws(ctx: CheckContext, cells: Iterable[Cell]) -> list[Draw]:
+    cells = list(cells)
+    if ctx.draw_source is not None and not ctx.dry_run:  # ask for them all at once
+        ctx.draw_source.prefetch(ctx, [c for c in cells if _cache_key(ctx, c) not in
+                                       ctx.run_cache])
     return [draw(ctx, c) for c in cells]
 
 
@@ -642,11 +674,14 @@ __all__ = [
     "KINDS",
     "Cell",
     "Draw",
+    "DrawSource",
     "Setting",
     "Space",
     "build_space",
     "category_shape",
+    "cell_key",
     "draw",
+    "draw_cell",
     "draws",
     "space",
 ]

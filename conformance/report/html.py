@@ -26,12 +26,12 @@ from conformance.contract import (
 )
 from conformance.report import plots
 from conformance.report.jsonreport import adapter_verdict, report_verdict
-from conformance.results import group_by_root_cause
+from conformance.results import AdapterVerdict, CheckResult, Verdict, group_by_root_cause
 
 __all__ = ["FINDING_LABELS", "finding_label", "render_html", "render_selftest_html"]
 
-VERDICT_SYMBOL = {"pass": "✓", "fail": "✗", "skip": "–", "error": "!"}
-VERDICTS = ("pass", "fail", "skip", "error")
+VERDICT_SYMBOL = {Verdict.PASS: "✓", Verdict.FAIL: "✗", Verdict.SKIP: "–", Verdict.ERROR: "!"}
+VERDICTS = tuple(v.value for v in Verdict)
 TITLE_MAX = 300
 #: an adapter's failing checks start expanded when there are at most this many
 OPEN_MAX = 10
@@ -109,7 +109,8 @@ def _truncate(text: str, limit: int = TITLE_MAX) -> str:
 # --- the view model ----------------------------------------------------------------------------
 
 
-_CSS = {"CONFORMANT": "pass", "NOT CONFORMANT": "fail", "INCOMPLETE": "incomplete"}
+_CSS = {AdapterVerdict.CONFORMANT: "pass", AdapterVerdict.NOT_CONFORMANT: "fail",
+        AdapterVerdict.INCOMPLETE: "incomplete"}
 
 
 def _verdict(label: str) -> tuple[str, str]:
@@ -182,7 +183,7 @@ def _subtest_view(s: dict[str, Any]) -> dict[str, Any]:
 def _check_view(
     check: dict[str, Any], anchor: str, with_plots: bool, open_failures: bool = True
 ) -> dict[str, Any]:
-    verdict = check.get("verdict", "error")
+    verdict = Verdict.parse(check.get("verdict")).value
     subtests = [s for s in check.get("subtests") or () if isinstance(s, dict)]
     statistical = check.get("kind") == "statistical"
     primary = _primary(subtests)
@@ -221,8 +222,8 @@ def _check_view(
         "subtests": [_subtest_view(s) for s in subtests],
         "rejected": sum(1 for s in subtests if s.get("reject")),
         "plots": figures,
-        "open": verdict in ("fail", "error") and open_failures,
-        "root_cause": str(check.get("root_cause", "")) if verdict in ("fail", "error") else "",
+        "open": not Verdict.parse(verdict).ok and open_failures,
+        "root_cause": str(check.get("root_cause", "")) if not Verdict.parse(verdict).ok else "",
     }
 
 
@@ -243,7 +244,7 @@ def _adapter_view(
     source_label = None
     if isinstance(source, int) and 0 <= source < len(sources):
         source_label = str(sources[source].get("label", f"run {source + 1}"))
-    bad = summary["fail"] + summary["error"]
+    bad = summary[Verdict.FAIL] + summary[Verdict.ERROR]
     view = {
         "anchor": anchor,
         "label": label,
@@ -270,7 +271,7 @@ def _adapter_view(
     anchors = {c["id"]: c["anchor"] for c in view["checks"]}
     view["root_causes"] = [
         {"cause": cause, "checks": [(cid, anchors.get(cid, anchor)) for cid in ids]}
-        for cause, ids in group_by_root_cause(checks).items()
+        for cause, ids in group_by_root_cause([CheckResult.from_dict(c) for c in checks]).items()
     ]
     view["verdict"] = _verdict(adapter_verdict(entry))
     svg = plots.pvalue_figure(checks) if with_plots else None

@@ -8,14 +8,17 @@ import os
 import platform
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import conformance
+from conformance import results
+from conformance.adapters.base import AdapterInfo
 from conformance.report.schema import FORMAT_VERSION, ReportError, validate
+from conformance.results import AdapterResult, AdapterVerdict, verdict_counts
 
 __all__ = [
     "FORMAT_VERSION",
@@ -33,8 +36,8 @@ __all__ = [
 JSON_NAME = "conformance.json"
 HTML_NAME = "conformance.html"
 
-#: the adapter entry's fields in the order the report lists them
-_INFO_FIELDS = ("name", "spec", "framework", "framework_version", "layout", "device")
+#: the adapter entry's text fields, in the order the report lists them (AdapterInfo's)
+_INFO_FIELDS = tuple(k for k in AdapterInfo(name="", spec="").to_dict() if k != "capabilities")
 
 
 def _version(dist: str) -> str | None:
@@ -66,7 +69,7 @@ def _with_tested_frameworks(env: dict[str, Any], entries: list[dict[str, Any]]) 
     return env
 
 
-def _expected_checks(config: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
+def _expected_checks(config: Mapping[str, Any], entries: list[dict[str, Any]]) -> list[str]:
     """The checks an interrupted run was to give every adapter, when its caller did not say:
     those the config selected, else every check some adapter of the run got to (rendering a
     report never imports the battery)."""
@@ -79,11 +82,11 @@ def _expected_checks(config: dict[str, Any], entries: list[dict[str, Any]]) -> l
 def _normalise_entry(
     entry: dict[str, Any], report_complete: bool, expected: Iterable[str] | None
 ) -> dict[str, Any]:
-    """A copy of one adapter entry with its info fields as strings and ``complete`` set.
+    """A copy of one adapter entry with its info fields as strings, ``complete`` set and its
+    verdict derived by the one rule (:func:`adapter_verdict`).
 
     ``complete`` is kept when the entry has it; otherwise it is true for a complete report
-    and, for an incomplete one, whether every expected check has a result.  An incomplete
-    adapter is never ``conformant``.
+    and, for an incomplete one, whether every expected check has a result.
     """
     out: dict[str, Any] = {}
     for key in _INFO_FIELDS:
@@ -99,26 +102,38 @@ def _normalise_entry(
         have = {c.get("id") for c in entry.get("checks", ())}
         complete = set(expected) <= have
     out["complete"] = complete
-    out["conformant"] = bool(rest.pop("conformant", False)) and complete
+    rest.pop("conformant", None)
+    out["conformant"] = False
     out.update(rest)
-    return out
+    return _judged(out)
+
+
+def _judged(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with its ``summary`` recounted and ``conformant`` derived from its checks by
+    the one rule (a stored flag is never trusted)."""
+    verdicts = [c.get("verdict") for c in entry.get("checks") or ()]
+    entry["summary"] = verdict_counts(verdicts)
+    entry["conformant"] = adapter_verdict(entry) == AdapterVerdict.CONFORMANT
+    return entry
 
 
 def build_report(
-    adapters: list[dict[str, Any]],
-    config: dict[str, Any],
+    adapters: Sequence[AdapterResult | Mapping[str, Any]],
+    config: Mapping[str, Any],
     *,
     complete: bool = True,
     expected: Iterable[str] | None = None,
 ) -> dict[str, Any]:
-    """The whole report as plain JSON-serialisable data, from the adapters' entries.
+    """The whole report as plain JSON-serialisable data, from the adapters' results (typed
+    :class:`~conformance.results.AdapterResult` records, serialised here, or entries already in
+    the report's form).
 
-    ``complete=False`` marks an interrupted run; an adapter entry may carry its own
-    ``complete`` flag (false for the adapter that was running when the run stopped).  An entry
-    without one is complete when it has a result for each of the ``expected`` check ids (by
-    default the ids the config selected, or every id some adapter has a result for).
+    ``complete=False`` marks an interrupted run; an adapter may carry its own ``complete``
+    flag (false for the adapter that was running when the run stopped).  An entry without one
+    is complete when it has a result for each of the ``expected`` check ids (by default the ids
+    the config selected, or every id some adapter has a result for).
     """
-    raw = [_finite(a) for a in adapters]
+    raw = [_finite(a.to_dict() if isinstance(a, AdapterResult) else dict(a)) for a in adapters]
     if complete:
         expected = None
     elif expected is None:
@@ -131,10 +146,15 @@ def build_report(
         "complete": complete,
         "merged": False,
         "environment": _with_tested_frameworks(environment(), entries),
-        "config": config,
-        "conformant": complete and all(e["conformant"] for e in entries),
+        "config": dict(config),
+        "conformant": _report_conformant(entries, complete),
         "adapters": entries,
     }
+
+
+def _report_conformant(entries: list[dict[str, Any]], complete: bool) -> bool:
+    return results.report_verdict([adapter_verdict(e) for e in entries],
+                                  complete=complete) == AdapterVerdict.CONFORMANT
 
 
 def _finite(value: Any) -> Any:
@@ -150,60 +170,30 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def adapter_verdict(entry: dict[str, Any]) -> str:
-    """CONFORMANT, NOT CONFORMANT or INCOMPLETE for one adapter entry.
-
-    A failure or an error makes an adapter NOT CONFORMANT even when its run is incomplete;
-    an incomplete run with no failure so far is INCOMPLETE, never CONFORMANT.
-    """
-    summary = entry.get("summary") or {}
-    if entry.get("load_error") or summary.get("fail") or summary.get("error"):
-        return "NOT CONFORMANT"
-    if not entry.get("complete", True):
-        return "INCOMPLETE"
-    return "CONFORMANT" if entry.get("conformant") else "NOT CONFORMANT"
+def adapter_verdict(entry: Mapping[str, Any]) -> AdapterVerdict:
+    """An adapter entry's verdict, by the one rule (``results.adapter_verdict``) applied to
+    what the entry holds: whether it loaded, whether its run is complete, its checks' verdicts."""
+    return results.adapter_verdict(
+        loaded=not entry.get("load_error"), complete=bool(entry.get("complete", True)),
+        verdicts=[c.get("verdict") for c in entry.get("checks") or ()])
 
 
-def report_verdict(report: dict[str, Any]) -> str:
+def report_verdict(report: Mapping[str, Any]) -> AdapterVerdict:
     """The whole report's verdict: the worst adapter's, INCOMPLETE for an incomplete run."""
-    verdicts = [adapter_verdict(a) for a in report.get("adapters") or ()]
-    if "NOT CONFORMANT" in verdicts:
-        return "NOT CONFORMANT"
-    if not verdicts or "INCOMPLETE" in verdicts or not report.get("complete", True):
-        return "INCOMPLETE"
-    return "CONFORMANT"
+    return results.report_verdict([adapter_verdict(a) for a in report.get("adapters") or ()],
+                                  complete=bool(report.get("complete", True)))
 
 
 def rederive_verdicts(report: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``report`` whose verdicts are derived again from its checks' verdicts.
 
-    A stored ``conformant`` flag is never trusted: every adapter is conformant exactly when it
-    loaded, its run is complete and each of its checks passed or was skipped; its ``summary``
-    counts are recounted; the report is conformant when every adapter is and the run is
-    complete.
+    A stored ``conformant`` flag is never trusted: every adapter's ``summary`` is recounted and
+    its ``conformant`` derived by the one rule; the report is conformant when its verdict is.
     """
-    from conformance.results import Verdict
-
     out = dict(report)
-    ok = {Verdict.PASS.value, Verdict.SKIP.value}
-    entries = []
-    for entry in report.get("adapters") or ():
-        entry = dict(entry)
-        checks = entry.get("checks") or []
-        counts = {v.value: 0 for v in Verdict}
-        for c in checks:
-            counts[c.get("verdict", "error")] = counts.get(c.get("verdict", "error"), 0) + 1
-        entry["summary"] = counts
-        entry["conformant"] = (
-            not entry.get("load_error")
-            and bool(entry.get("complete", True))
-            and all(c.get("verdict") in ok for c in checks)
-        )
-        entries.append(entry)
+    entries = [_judged(dict(entry)) for entry in report.get("adapters") or ()]
     out["adapters"] = entries
-    out["conformant"] = bool(report.get("complete", True)) and all(
-        e["conformant"] for e in entries
-    )
+    out["conformant"] = _report_conformant(entries, bool(report.get("complete", True)))
     return out
 
 

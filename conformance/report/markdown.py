@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-MARK = {"pass": "pass", "fail": "**FAIL**", "error": "**ERROR**", "skip": "skip"}
+from conformance.results import Verdict
+
+MARK = {Verdict.PASS: "pass", Verdict.FAIL: "**FAIL**", Verdict.ERROR: "**ERROR**",
+        Verdict.SKIP: "skip"}
 
 
 def _name(adapter: dict[str, Any]) -> str:

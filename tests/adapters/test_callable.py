@@ -14,8 +14,8 @@ import conformance
 from conformance import battery
 from conformance.adapters import CallableAdapter, load_adapter
 from conformance.adapters.callable import imported_frameworks
+from conformance.config import RunConfig
 from conformance.errors import SpecError
-from conformance.runner import RunConfig
 
 
 def test_callable_seed_stream_reproduces():
@@ -125,12 +125,13 @@ def test_a_pure_numpy_callable_is_numpy_with_its_version():
 
 
 def test_tested_frameworks_are_listed_in_the_report_environment():
+    from conformance.adapters.base import AdapterInfo
     from conformance.report.jsonreport import build_report
-    from conformance.results import adapter_entry
+    from conformance.results import AdapterResult
 
     info = {**CallableAdapter(_readme_dropout2d).info(), "framework": "mlkernel",
             "framework_version": "9.9", "imports": {"mlkernel": "9.9", "numpy": np.__version__}}
-    report = build_report([adapter_entry(info, [])], RunConfig().as_dict())
+    report = build_report([AdapterResult(AdapterInfo.from_dict(info))], RunConfig().as_dict())
     assert report["environment"]["packages"]["mlkernel"] == "9.9"
 
 

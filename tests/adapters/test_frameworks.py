@@ -15,9 +15,10 @@ import pytest
 
 from conformance.adapters import load_adapter, registry
 from conformance.checks import CATALOGUE
+from conformance.config import RunConfig
+from conformance.engine.check_runner import run_check
 from conformance.errors import SpecError
 from conformance.results import Verdict
-from conformance.runner import RunConfig, run_check
 
 CONFIG = RunConfig()
 

@@ -12,7 +12,8 @@ from conformance.adapters.base import Adapter, Capabilities
 from conformance.checks import CATALOGUE, CheckContext
 from conformance.checks import space as sp
 from conformance.checks.levels import LEVELS
-from conformance.runner import RunConfig, run_check
+from conformance.config import RunConfig
+from conformance.engine.check_runner import run_check
 
 DTYPES = ("float16", "float32", "float64", "bfloat16")
 ALPHA = battery.check_alpha(battery.FAMILY_ALPHA)

@@ -21,9 +21,11 @@ import conformance
 from conformance import engine
 from conformance.battery import check_ids
 from conformance.cli import main
+from conformance.config import RunConfig
+from conformance.engine import worker_session
+from conformance.engine.progress import HEADER, RECORD_SIZE, Recorder, read_record
+from conformance.engine.protocol import Progress
 from conformance.report import load_report
-from conformance.runner import RunConfig
-from conformance.worker import HEADER, RECORD_SIZE, Recorder, read_record
 
 HOSTILE = Path(__file__).with_name("hostile.py")
 
@@ -197,7 +199,7 @@ def test_a_worker_that_cannot_share_its_record_sends_it(monkeypatch):
     def no_file(*args: object, **kwargs: object) -> None:
         raise OSError("no temporary directory")
 
-    monkeypatch.setattr(engine.tempfile, "mkstemp", no_file)
+    monkeypatch.setattr(worker_session.tempfile, "mkstemp", no_file)
     sent = conformance.check(spec, **options)
     assert hung_call(shared).startswith("hung in call "), hung_call(shared)
     assert hung_call(sent) == hung_call(shared)
@@ -255,27 +257,33 @@ def test_a_given_up_session_answers_without_a_worker():
     session._note("shape-dtype", "hung")
     session._note("results-kept", "crashed")
     result = session.run("p-zero")
-    assert result["verdict"] == "error" and result["id"] == "p-zero"
-    assert result["message"].startswith(
+    assert result.verdict == "error" and result.id == "p-zero"
+    assert result.message.startswith(
         "not run, the implementation hung in shape-dtype and crashed in results-kept")
     assert session._channel is None  # no worker was started for it
 
 
 def test_the_stall_limit_follows_what_the_implementation_has_shown():
     session = engine.WorkerSession("reference", RunConfig(timeout_scale=0.5))
-    in_call = {"in_call": True, "first_s": 0.001}
-    first_call = {"in_call": True, "first_s": 0.0}  # no call of this worker returned yet
-    assert session._stall_limit(in_call)[0] == engine.CALL_FLOOR_S * 0.5
-    assert session._stall_limit(first_call)[0] == engine.FIRST_CALL_FLOOR_S * 0.5
-    assert engine.FIRST_CALL_FLOOR_S > engine.CALL_FLOOR_S
-    assert session._stall_limit(None)[0] == engine.GAP_FLOOR_S * 0.5
+    in_call = Progress(serial=1, calls=3, in_call=True, first_s=0.001, slowest_s=0.0,
+                       longest_gap_s=0.0, setting="")
+    # no call of this worker returned yet
+    first_call = Progress(serial=1, calls=1, in_call=True, first_s=0.0, slowest_s=0.0,
+                          longest_gap_s=0.0, setting="")
+    limits = worker_session
+    assert session._stall_limit(in_call)[0] == limits.CALL_FLOOR_S * 0.5
+    assert session._stall_limit(first_call)[0] == limits.FIRST_CALL_FLOOR_S * 0.5
+    assert limits.FIRST_CALL_FLOOR_S > limits.CALL_FLOOR_S
+    assert session._stall_limit(None)[0] == limits.GAP_FLOOR_S * 0.5
     session.first_call_s = 20.0  # a start-up of 20 s alone: twice that for a later call
     assert session._stall_limit(in_call)[0] == pytest.approx(40 * 0.5)
     session.slowest_call_s = 12.0  # a slow device: ten times its slowest call
     session.longest_gap_s = 8.0
     assert session._stall_limit(in_call)[0] == pytest.approx(120 * 0.5)
     assert session._stall_limit(first_call)[0] == pytest.approx(120 * 0.5)
-    assert session._stall_limit({"in_call": False})[0] == pytest.approx(80 * 0.5)
+    between = Progress(serial=1, calls=3, in_call=False, first_s=0.001, slowest_s=0.0,
+                       longest_gap_s=0.0, setting="")
+    assert session._stall_limit(between)[0] == pytest.approx(80 * 0.5)
     assert "--timeout-scale 0.5" in session._stall_limit(in_call)[1]
 
 
@@ -288,22 +296,22 @@ def test_the_record_counts_calls_and_says_what_runs():
     time.sleep(0.1)
     recorder.leave()
     record = read_record(buffer)  # kept apart: not the slowest call
-    assert record["first_s"] >= 0.1 and record["slowest_s"] == 0.0
+    assert record.first_s >= 0.1 and record.slowest_s == 0.0
     recorder.begin(7)
-    assert read_record(buffer)["serial"] == 7 and read_record(buffer)["calls"] == 0
+    assert read_record(buffer).serial == 7 and read_record(buffer).calls == 0
     recorder.enter((lambda p: f"p={p}", 0.5))
     recorder.enter((str, "nested: an adapter method inside a tracked call"))
     record = read_record(buffer)
-    assert record["in_call"] and record["calls"] == 1 and record["setting"] == "p=0.5"
+    assert record.in_call and record.calls == 1 and record.setting == "p=0.5"
     recorder.leave()
-    assert read_record(buffer)["in_call"]  # still in the outer call
+    assert read_record(buffer).in_call  # still in the outer call
     time.sleep(0.01)
     recorder.leave()
     record = read_record(buffer)
-    assert not record["in_call"] and 0.01 <= record["slowest_s"] < record["first_s"]
+    assert not record.in_call and 0.01 <= record.slowest_s < record.first_s
     recorder.enter((lambda p: f"p={p}", 0.5))  # same setting: not written again
     recorder.leave()
     record = read_record(buffer)
-    assert record["calls"] == 2 and record["setting"] == "p=0.5"
+    assert record.calls == 2 and record.setting == "p=0.5"
     buffer[0:HEADER.size] = HEADER.pack(9, 0, 0, 0, 0.0, 0.0, 0.0, 0, 9)  # odd: being written
     assert read_record(buffer) is None

@@ -11,7 +11,8 @@ import numpy as np
 import conformance
 from conformance.adapters import CallableAdapter
 from conformance.checks import CATALOGUE
-from conformance.runner import RunConfig, derive_seed, run_check
+from conformance.config import RunConfig
+from conformance.engine.check_runner import derive_seed, run_check
 
 
 def test_hanging_adapter_times_out_and_the_run_continues():

@@ -17,9 +17,10 @@ import conformance
 from conformance import battery
 from conformance.adapters import Adapter, load_adapter
 from conformance.checks import CATALOGUE
+from conformance.config import RunConfig
 from conformance.defaults import LEVEL_NAMES
+from conformance.engine.check_runner import run_check
 from conformance.mutants import CORRECT_VARIANTS, MUTANTS, core, offgrid, rates
-from conformance.runner import RunConfig, run_check
 
 DETERMINISTIC = frozenset(battery.DETERMINISTIC)
 STATISTICAL = frozenset(battery.STATISTICAL)

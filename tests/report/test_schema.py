@@ -151,7 +151,8 @@ def test_format_1_1_adds_optional_fields_and_1_0_reports_still_load(mixed_report
 def test_a_consequence_is_grouped_under_the_owner_first():
     """Format 1.2: a failure that an owner explains (results.EXPLAINS) carries the owner's
     root cause and ``explained_by``, and the owner leads its group."""
-    from conformance.results import adapter_entry
+    from conformance.adapters.base import AdapterInfo
+    from conformance.results import AdapterResult, CheckResult
 
     checks = [
         {"id": "drop-rate", "requirement": "R3", "kind": "statistical", "verdict": "fail",
@@ -161,7 +162,8 @@ def test_a_consequence_is_grouped_under_the_owner_first():
         {"id": "expectation", "requirement": "R5", "kind": "statistical", "verdict": "pass",
          "message": ""},
     ]
-    entry = adapter_entry({"name": "x"}, checks)
+    entry = AdapterResult(AdapterInfo(name="x", spec="x"),
+                          tuple(CheckResult.from_dict(c) for c in checks)).to_dict()
     by_id = {c["id"]: c for c in entry["checks"]}
     assert by_id["drop-rate"]["explained_by"] == "independence-calls"
     assert by_id["drop-rate"]["root_cause"] == "R4 independent decisions"
@@ -171,7 +173,7 @@ def test_a_consequence_is_grouped_under_the_owner_first():
 
 
 def test_one_broken_worker_is_one_root_cause_not_one_per_check():
-    from conformance.results import group_by_root_cause
+    from conformance.results import CheckResult, group_by_root_cause
 
     checks = [
         {"id": f"c{i}", "requirement": f"R{i + 1}", "verdict": "error",
@@ -181,7 +183,7 @@ def test_one_broken_worker_is_one_root_cause_not_one_per_check():
          {"id": "x", "requirement": "R1", "verdict": "fail", "message": "m",
           "root_cause": "R1 output dtype"},
          {"id": "ok", "requirement": "R1", "verdict": "pass", "message": ""}]
-    assert group_by_root_cause(checks) == {
+    assert group_by_root_cause([CheckResult.from_dict(c) for c in checks]) == {
         "error: the worker failed": ["c0", "c1", "c2"],
         "R7 p = 0 and p = 1": ["p-one"],
         "R1 output dtype": ["x"],

@@ -1,0 +1,136 @@
+"""Running a battery: one session's checks in order, and several adapters' sessions at once.
+
+:func:`run_session` runs check ids on any started session (in-process or worker) and gives an
+:class:`~conformance.results.AdapterResult`; :class:`Supervisor` runs several adapters in worker
+processes, ``jobs`` at a time, and stops them all on a signal.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from conformance.adapters.base import AdapterInfo
+from conformance.config import RunConfig
+from conformance.defaults import GATEWAY
+from conformance.engine.session import LoadFailed, Session, Stopped
+from conformance.engine.worker_session import WorkerSession
+from conformance.results import AdapterResult, CheckResult
+
+#: ``progress(adapter_name, check_id, event)``: event is "start" or the verdict string
+ProgressFn = Callable[[str, str, str], None]
+
+
+def run_session(session: Session, check_ids: Sequence[str], *,
+                progress: ProgressFn | None = None) -> AdapterResult:
+    """Run ``check_ids`` in order on a started session; stop cleanly on :class:`Stopped`
+    (the result is then ``complete=False``)."""
+    info = session.info or AdapterInfo.unloaded(session.spec)
+    checks: list[CheckResult] = []
+    for check_id in check_ids:
+        if progress:
+            progress(info.name, check_id, "start")
+        try:
+            result = session.run(check_id)
+        except Stopped:
+            return AdapterResult(info, tuple(checks), complete=False)
+        checks.append(result)
+        if progress:
+            progress(info.name, check_id, result.verdict.value)
+    return AdapterResult(info, tuple(checks))
+
+
+def not_run(session: Session) -> AdapterResult:
+    """The result of an adapter whose run never started (a stop before it ran): incomplete,
+    and, if it never loaded, saying so."""
+    if session.info is None:
+        return AdapterResult(AdapterInfo.unloaded(session.spec), complete=False,
+                             load_error="the run was stopped before this adapter was loaded")
+    return AdapterResult(session.info, complete=False)
+
+
+class Supervisor:
+    """Runs several adapters in worker processes, ``jobs`` at a time; ``stop()`` from a signal
+    handler kills every worker and leaves what finished."""
+
+    def __init__(self, specs: Iterable[str], config: RunConfig, *, jobs: int = 1,
+                 gateway: str = GATEWAY, progress: ProgressFn | None = None) -> None:
+        self.specs = list(specs)
+        self.config = config
+        self.jobs = max(1, min(int(jobs), len(self.specs) or 1))
+        self.gateway = gateway
+        self.progress = progress
+        self.sessions = [WorkerSession(s, config, gateway) for s in self.specs]
+        self.runs: list[AdapterResult | None] = [None] * len(self.specs)
+        self._stopped = threading.Event()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        for session in self.sessions:
+            session.stop()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    def load(self) -> None:
+        """Start every worker and load every adapter first: a spec that does not load is a
+        usage error before any check runs (raises :class:`LoadFailed`, the first one)."""
+        failures: list[LoadFailed] = []
+
+        def load_one(session: WorkerSession) -> None:
+            try:
+                session.start()
+            except LoadFailed as exc:
+                failures.append(exc)
+            except Stopped:
+                pass
+
+        self._in_threads(load_one, self.sessions)
+        if failures and not self.stopped:
+            for session in self.sessions:
+                session.close()
+            first = min(failures, key=lambda f: self.specs.index(f.spec))
+            raise first
+
+    def run(self, check_ids: Sequence[str]) -> list[AdapterResult]:
+        """Run the checks on every loaded adapter; after a stop, the runs so far."""
+
+        def run_one(index: int) -> None:
+            session = self.sessions[index]
+            if self.stopped:
+                return
+            try:
+                self.runs[index] = run_session(session, check_ids, progress=self.progress)
+            finally:
+                session.close()
+
+        self._in_threads(run_one, list(range(len(self.sessions))))
+        return [run or not_run(session) for session, run in zip(self.sessions, self.runs,
+                                                                  strict=True)]
+
+    def _in_threads(self, fn: Callable[[Any], None], items: list[Any]) -> None:
+        """``fn`` over ``items`` with at most ``jobs`` threads; the main thread stays free to
+        take signals (it waits in short joins)."""
+        pending = list(items)
+        lock = threading.Lock()
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    if not pending or self.stopped:
+                        return
+                    item = pending.pop(0)
+                fn(item)
+
+        threads = [threading.Thread(target=worker, daemon=True, name=f"dropout2d-job-{i}")
+                   for i in range(self.jobs)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            while t.is_alive():
+                t.join(0.1)
+
+
+__all__ = ["ProgressFn", "Supervisor", "not_run", "run_session"]
