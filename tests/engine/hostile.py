@@ -192,3 +192,15 @@ class HangsWhenStarted(Adapter):
 
     def __init__(self) -> None:
         re.match(r"(a+)+$", "a" * 40 + "b")
+
+
+def exits_once_while_drawing(x, p, training=True, seed=None):
+    """Correct and seedable, but the first worker exits on its 200th training call (while it
+    draws the settings space); the workers after it never do (a marker file says so)."""
+    marker = os.environ.get("DROPOUT2D_TEST_MARKER", "")
+    if marker and training and _training_call(p) and not os.path.exists(marker):
+        _CALLS[0] += 1
+        if _CALLS[0] == 200:
+            open(marker, "w").close()
+            os._exit(3)
+    return _correct(x, p, training, seed=seed)

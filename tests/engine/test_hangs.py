@@ -15,16 +15,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-
 import conformance
-from conformance import engine
 from conformance.battery import check_ids
 from conformance.cli import main
-from conformance.config import RunConfig
 from conformance.engine import worker_session
-from conformance.engine.progress import HEADER, RECORD_SIZE, Recorder, read_record
-from conformance.engine.protocol import Progress
 from conformance.report import load_report
 
 HOSTILE = Path(__file__).with_name("hostile.py")
@@ -223,95 +217,3 @@ def test_the_pytest_door_detects_the_hang_and_applies_the_rule(pytester):
     out = result.stdout.str()
     assert "hung in call 4 of channel-structure" in out
     assert "not run, the implementation hung in channel-structure and eval-identity" in out
-
-
-# --- the rule and the record, directly -------------------------------------------------------
-
-
-def _session() -> engine.WorkerSession:
-    return engine.WorkerSession("reference", RunConfig())
-
-
-def test_two_lost_checks_in_a_row_give_up_one_alone_does_not():
-    session = _session()
-    session._note("a", "crashed")
-    session._note("b", None)
-    session._note("c", "exited")
-    assert session.given_up is None
-    session._note("d", "hung")
-    assert session.given_up is not None
-    assert session.given_up.startswith("not run, the implementation exited in c and hung in d")
-
-
-def test_three_hangs_in_all_give_up():
-    session = _session()
-    for check_id in ("a", "b", "c"):
-        session._note(check_id, "hung")
-        session._note("ok", None)
-    assert session.given_up is not None
-    assert session.given_up.startswith("not run, the implementation hung in a, b and c")
-
-
-def test_a_given_up_session_answers_without_a_worker():
-    session = _session()
-    session._note("shape-dtype", "hung")
-    session._note("results-kept", "crashed")
-    result = session.run("p-zero")
-    assert result.verdict == "error" and result.id == "p-zero"
-    assert result.message.startswith(
-        "not run, the implementation hung in shape-dtype and crashed in results-kept")
-    assert session._channel is None  # no worker was started for it
-
-
-def test_the_stall_limit_follows_what_the_implementation_has_shown():
-    session = engine.WorkerSession("reference", RunConfig(timeout_scale=0.5))
-    in_call = Progress(serial=1, calls=3, in_call=True, first_s=0.001, slowest_s=0.0,
-                       longest_gap_s=0.0, setting="")
-    # no call of this worker returned yet
-    first_call = Progress(serial=1, calls=1, in_call=True, first_s=0.0, slowest_s=0.0,
-                          longest_gap_s=0.0, setting="")
-    limits = worker_session
-    assert session._stall_limit(in_call)[0] == limits.CALL_FLOOR_S * 0.5
-    assert session._stall_limit(first_call)[0] == limits.FIRST_CALL_FLOOR_S * 0.5
-    assert limits.FIRST_CALL_FLOOR_S > limits.CALL_FLOOR_S
-    assert session._stall_limit(None)[0] == limits.GAP_FLOOR_S * 0.5
-    session.first_call_s = 20.0  # a start-up of 20 s alone: twice that for a later call
-    assert session._stall_limit(in_call)[0] == pytest.approx(40 * 0.5)
-    session.slowest_call_s = 12.0  # a slow device: ten times its slowest call
-    session.longest_gap_s = 8.0
-    assert session._stall_limit(in_call)[0] == pytest.approx(120 * 0.5)
-    assert session._stall_limit(first_call)[0] == pytest.approx(120 * 0.5)
-    between = Progress(serial=1, calls=3, in_call=False, first_s=0.001, slowest_s=0.0,
-                       longest_gap_s=0.0, setting="")
-    assert session._stall_limit(between)[0] == pytest.approx(80 * 0.5)
-    assert "--timeout-scale 0.5" in session._stall_limit(in_call)[1]
-
-
-def test_the_record_counts_calls_and_says_what_runs():
-    import mmap
-
-    buffer = mmap.mmap(-1, RECORD_SIZE)
-    recorder = Recorder(buffer)
-    recorder.enter((str, "the worker's first call"))
-    time.sleep(0.1)
-    recorder.leave()
-    record = read_record(buffer)  # kept apart: not the slowest call
-    assert record.first_s >= 0.1 and record.slowest_s == 0.0
-    recorder.begin(7)
-    assert read_record(buffer).serial == 7 and read_record(buffer).calls == 0
-    recorder.enter((lambda p: f"p={p}", 0.5))
-    recorder.enter((str, "nested: an adapter method inside a tracked call"))
-    record = read_record(buffer)
-    assert record.in_call and record.calls == 1 and record.setting == "p=0.5"
-    recorder.leave()
-    assert read_record(buffer).in_call  # still in the outer call
-    time.sleep(0.01)
-    recorder.leave()
-    record = read_record(buffer)
-    assert not record.in_call and 0.01 <= record.slowest_s < record.first_s
-    recorder.enter((lambda p: f"p={p}", 0.5))  # same setting: not written again
-    recorder.leave()
-    record = read_record(buffer)
-    assert record.calls == 2 and record.setting == "p=0.5"
-    buffer[0:HEADER.size] = HEADER.pack(9, 0, 0, 0, 0.0, 0.0, 0.0, 0, 9)  # odd: being written
-    assert read_record(buffer) is None

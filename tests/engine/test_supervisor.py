@@ -1,0 +1,46 @@
+"""Running a battery on sessions, and several adapters at once."""
+
+from __future__ import annotations
+
+from conformance.config import RunConfig
+from conformance.engine import InProcessSession, Stopped, Supervisor, not_run, run_session
+from conformance.results import AdapterVerdict
+
+
+def test_run_session_gives_a_typed_result_in_battery_order():
+    events = []
+    session = InProcessSession("reference", RunConfig(level="quick"))
+    result = run_session(session, ["p-zero", "p-one"],
+                         progress=lambda name, cid, event: events.append((cid, event)))
+    assert [c.id for c in result.checks] == ["p-zero", "p-one"]
+    assert result.verdict == AdapterVerdict.CONFORMANT and result.complete
+    assert events == [("p-zero", "start"), ("p-zero", "pass"), ("p-one", "start"),
+                      ("p-one", "pass")]
+
+
+def test_a_stop_keeps_what_finished_and_marks_the_run_incomplete():
+    class StopsSecond(InProcessSession):
+        def run(self, check_id):
+            if check_id == "p-one":
+                raise Stopped()
+            return super().run(check_id)
+
+    result = run_session(StopsSecond("reference", RunConfig(level="quick")), ["p-zero", "p-one"])
+    assert [c.id for c in result.checks] == ["p-zero"] and not result.complete
+    assert result.verdict == AdapterVerdict.INCOMPLETE
+
+
+def test_an_adapter_stopped_before_it_loaded_says_so():
+    supervisor = Supervisor(["reference"], RunConfig(level="quick"))
+    result = not_run(supervisor.sessions[0])
+    assert result.load_error == "the run was stopped before this adapter was loaded"
+    assert result.verdict == AdapterVerdict.NOT_CONFORMANT
+
+
+def test_two_adapters_at_once_in_workers():
+    supervisor = Supervisor(["reference", "conformance.mutants.core:correct"],
+                            RunConfig(level="quick"), jobs=2)
+    supervisor.load()
+    results = supervisor.run(["p-one", "expectation"])
+    assert [r.info.spec for r in results] == ["reference", "conformance.mutants.core:correct"]
+    assert all(r.conformant for r in results)
