@@ -1,5 +1,6 @@
 """Fixtures of the check tests: an adapter that records every call it receives, so a test can
-say which shapes, dtypes, layouts and p values a check really visits."""
+say which shapes, dtypes, layouts and p values a check really visits; checks run through the
+public API at quick level (``quick``), and the sub-tests a check rejected (``rejected``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+import conformance
 from conformance.adapters.base import Capabilities
 from conformance.adapters.reference_adapter import ReferenceAdapter
+from conformance.mutants import fresh_start
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,54 @@ class Recording(ReferenceAdapter):
 def recording() -> Callable[..., Recording]:
     """``recording(dtypes=None, inplace=True)``: a fresh recording reference adapter."""
     return Recording
+
+
+#: results of spec strings, which name the same implementation every time (results are
+#: immutable): a test that asks again what a mutant failed on does not run it again
+_BY_SPEC: dict[tuple[str, tuple[str, ...]], Any] = {}
+
+
+def run_quick(adapter: Any, *check_ids: str) -> Any:
+    """``check_ids`` on ``adapter`` (a spec, callable or Adapter) at quick level, seed 0, in this
+    process, through the public API; the mutants' module state is reset first, so that a
+    seed-less mutant gives the same masks whatever ran before it."""
+    key = (adapter, check_ids) if isinstance(adapter, str) else None
+    if key in _BY_SPEC:
+        return _BY_SPEC[key]
+    fresh_start(0)
+    result = conformance.check(adapter, level="quick", seed=0, checks=list(check_ids))
+    if key is not None:
+        _BY_SPEC[key] = result
+    return result
+
+
+@pytest.fixture
+def quick() -> Callable[..., Any]:
+    """``quick(adapter, *check_ids) -> ConformanceResult`` (see ``run_quick``)."""
+    return run_quick
+
+
+@dataclass(frozen=True)
+class Sub:
+    """One sub-test of a check's outcome, as the report carries it."""
+
+    test: str
+    setting: str
+    failing: tuple[str, ...]
+    reject: bool
+
+
+def subtests(outcome: Any) -> list[Sub]:
+    """Every sub-test of a statistical check's outcome (``CheckOutcome``), in order."""
+    out = []
+    for s in outcome.statistics.get("subtests", ()):
+        detail = s["detail"]
+        failing = detail.get("failing") or detail.get("scale_off") or ()
+        out.append(Sub(s["test"], str(detail.get("setting")), tuple(failing), bool(s["reject"])))
+    return out
+
+
+@pytest.fixture
+def subs() -> Callable[[Any], list[Sub]]:
+    """``subs(outcome) -> [Sub]``: the sub-tests of a check's outcome (see ``subtests``)."""
+    return subtests
