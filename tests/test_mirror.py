@@ -1,7 +1,8 @@
-"""The tests mirror the code: every module of conformance/checks and conformance/stats has its
-test module (tests/checks/test_<module>.py, tests/stats/test_<module>.py), and no test module
-there outlives the module it tests.  The modules are listed from the packages at run time, so a
-module added (or removed) is seen without editing this file."""
+"""The tests mirror the code: every module of conformance/checks, conformance/stats,
+conformance/engine and conformance/report has its test module (tests/checks/test_<module>.py,
+...), and no test module there outlives the module it tests (a test of a whole scenario that
+crosses modules is listed in SCENARIOS with what it tests).  The modules are listed from the
+packages at run time, so a module added (or removed) is seen without editing this file."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ TESTS = Path(__file__).resolve().parent
 MIRRORED = {
     "conformance.checks": TESTS / "checks",
     "conformance.stats": TESTS / "stats",
+    "conformance.engine": TESTS / "engine",
+    "conformance.report": TESTS / "report",
+}
+
+#: test modules of a mirrored folder that test a scenario across modules, not one module
+SCENARIOS = {
+    "engine/test_hangs.py": "hangs told from slow implementations, through every front door",
+    "engine/test_hostile_adapters.py": "implementations that exit, crash, leak threads or "
+                                       "change process state, through the CLI",
 }
 
 #: private modules (``_x.py``) are mirrored too (``test_x.py``), unless listed here with why
@@ -57,7 +67,8 @@ def test_every_module_has_its_test_module(package):
 def test_every_test_module_tests_a_module_that_exists(package):
     folder = MIRRORED[package]
     mirrored = {mirror_name(name) for name in modules(package)}
-    orphans = sorted(p.name for p in folder.glob("test_*.py") if p.name not in mirrored)
+    orphans = sorted(p.name for p in folder.glob("test_*.py") if p.name not in mirrored
+                     and f"{folder.name}/{p.name}" not in SCENARIOS)
     assert not orphans, (f"test modules in {folder.relative_to(TESTS.parent)} with no module "
                          f"in {package} (renamed or removed? move or delete them): {orphans}")
 
@@ -67,3 +78,8 @@ def test_every_unmirrored_module_is_a_private_module_that_exists():
         package, _, name = dotted.rpartition(".")
         assert name.startswith("_") and why, dotted
         assert name in modules(package), f"{dotted} is gone: drop it from UNMIRRORED"
+
+
+def test_every_scenario_exists():
+    for path, why in SCENARIOS.items():
+        assert (TESTS / path).is_file() and why, f"{path} is gone: drop it from SCENARIOS"
