@@ -167,7 +167,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_power(args: argparse.Namespace) -> int:
     from conformance.adapters.registry import load_adapter
-    from conformance.planning import format_plan
+    from conformance.power import format_plan
 
     # Timing the adapter's draws means calling it here; `power` decides no verdict.
     print(format_plan(args.level or list(LEVEL_NAMES), load_adapter(args.adapter)))

@@ -189,7 +189,7 @@ def test_an_adapter_without_3d_is_never_given_3d_input():
 
 
 def test_the_power_plan_lists_the_space_and_every_subtest():
-    from conformance.planning import format_plan
+    from conformance.power import format_plan
 
     text = format_plan("quick", load_adapter("reference"), timing=False)
     assert "settings" in text and "decisions" in text

@@ -164,7 +164,7 @@ def test_a_failure_message_is_printed_whole_in_a_log(home):
 
 def test_power_fits_the_terminal_and_cuts_no_word(home):
     from conformance.adapters import load_adapter
-    from conformance.planning import plan
+    from conformance.power import plan
 
     done = cli(home, "power", "--level", "quick", COLUMNS="80")
     assert done.returncode == 0, done.stderr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import battery
-from conformance.planning import plan
+from conformance.power import plan
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The plan behind ``dropout2d-conformance power``: the run's settings space, and each
+"""The `power` command: the plan of a run at each level -- the settings space, and each
 statistical check's sub-tests with their n, MDE and alpha, computed by the checks' own code on a
 simulated correct implementation (dry run), and the expected time of drawing it all.
 
