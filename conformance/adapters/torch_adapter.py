@@ -52,14 +52,16 @@ class TorchAdapter(Adapter):
         return t if self.device == "cpu" else t.to(self.device)
 
     def to_numpy(self, y: Any) -> np.ndarray:
+        # A view of the tensor's memory, not a copy: the array keeps the tensor alive, so the
+        # result stays as the call left it unless the implementation itself writes to it again
+        # (which results-kept is there to see); copying every output would double the suite's
+        # memory traffic on large tensors.
         if not isinstance(y, self.torch.Tensor):
             raise TypeError(f"expected a torch.Tensor, got {type(y).__name__}")
         y = y.detach().cpu()
         if y.dtype == self.torch.bfloat16:
-            return np.array(y.view(self.torch.int16).numpy(), copy=True).view(
-                np.dtype("bfloat16")
-            )
-        return np.array(y.numpy(), copy=True)
+            return y.view(self.torch.int16).numpy().view(np.dtype("bfloat16"))
+        return y.numpy()
 
     def dropout2d(self, x: Any, p: float, training: bool = True, inplace: bool = False) -> Any:
         return self.torch.nn.functional.dropout2d(x, p, training, inplace)

@@ -166,6 +166,68 @@ def _forward(adapter: Adapter, x: np.ndarray, p: float, training: bool, inplace:
     return Forward(_from_layout(adapter, y), after, out is native)
 
 
+class RepeatedCall:
+    """The same training call made again and again on a few inputs (the statistical draws:
+    thousands of calls of one setting), with what :func:`forward` does once per call done once
+    per setting.
+
+    Each input is laid out once (``memory``) into a buffer of its own, which is refreshed from
+    the input (which the caller must leave alone) before every call, so no call sees what an
+    earlier one did to its input and no call allocates (fresh memory costs a page fault per
+    4 KB: on the tens of MB of a large setting that is most of the time of a copy).  A result
+    that aliases the buffer (an implementation that returns its input) is valid until the next
+    call: the caller reads it first.  Errors are :class:`AdapterError` with the call's
+    description, as in :func:`forward`; the caller guards the loop (:func:`guarded`).
+    """
+
+    def __init__(self, adapter: Adapter, xs: list[np.ndarray], p: float, *, memory: str) -> None:
+        self.adapter, self.p, self.memory = adapter, p, memory
+        self._pristine = [_to_layout(adapter, x) for x in xs]  # (views of the caller's inputs)
+        self._buffers = [_lay_out(x, memory) for x in self._pristine]
+        self._what = [(_describe_forward, p, True, False, x.shape, x.dtype, memory) for x in xs]
+        self._nhwc = adapter.layout == "NHWC"
+
+    def __call__(self, i: int) -> np.ndarray:
+        """Call the implementation on input ``i``; its output in NCHW."""
+        buffer = self._buffers[i]
+        np.copyto(buffer, self._pristine[i])
+        tracker = progress
+        if tracker is not None:  # (reading back is part of the call: JAX computes then)
+            tracker.enter(self._what[i])
+        try:
+            y = self._call(buffer, i)
+        finally:
+            if tracker is not None:
+                tracker.leave()
+        return np.moveaxis(y, -1, -3) if self._nhwc and y.ndim >= 3 else y
+
+    def _call(self, buffer: np.ndarray, i: int) -> np.ndarray:
+        adapter = self.adapter
+        try:
+            native = adapter.to_native(buffer)
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(f"to_native raised {exc!r} ({self._where(i)})") from exc
+        try:
+            out = adapter.dropout2d(native, self.p, True, False)
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(
+                f"dropout2d raised {type(exc).__name__}: {exc} ({self._where(i)})") from exc
+        try:
+            y = np.asarray(adapter.to_numpy(out))
+        except (Exception, SystemExit) as exc:
+            raise AdapterError(
+                f"the output could not be read back as an array: {exc!r} "
+                f"(got {type(out).__name__}; {self._where(i)})") from exc
+        if y.dtype.kind not in "biufc" and y.dtype.name != "bfloat16":  # ml_dtypes: kind "V"
+            raise AdapterError(
+                f"the output is not a numeric array: got {type(out).__name__} "
+                f"(as array: dtype {y.dtype}, shape {y.shape}) ({self._where(i)})")
+        return y
+
+    def _where(self, i: int) -> str:
+        return _describe_forward(*self._what[i][1:])
+
+
 def _describe_expecting(p: float, training: bool, shape: tuple, dtype: Any) -> str:
     return f"expecting an error for p={p!r}, training={training}, shape={shape}, dtype={dtype}"
 

@@ -18,12 +18,17 @@ def nonzero_values(
     rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype | type = np.float32
 ) -> np.ndarray:
     """Values with |x| in [0.5, 2] and random signs: never zero, so a zero means dropped."""
-    # one float32 uniform per element gives both (the draws' inputs are their hot path):
-    # u < 1/2 is the sign, 0.5 + 3 * (u mod 1/2) the magnitude
+    # one float32 uniform per element gives both (the draws' inputs are their hot path): u < 1/2
+    # is the sign, 0.5 + 3 * (u mod 1/2) the magnitude; in float64 every step is exact (3u
+    # needs 26 bits), so the one rounding is the cast to ``dtype``
     u = rng.random(shape, dtype=np.float32)
     negative = u >= 0.5
-    magnitude = 0.5 + 3.0 * (u - 0.5 * negative)
-    return np.where(negative, -magnitude, magnitude).astype(dtype)
+    v = u.astype(np.float64)
+    v *= 3.0
+    v += 0.5
+    v -= negative * 1.5
+    v *= 1.0 - 2.0 * negative
+    return v.astype(dtype)
 
 
 def maps(a: np.ndarray) -> np.ndarray:

@@ -584,7 +584,13 @@ CHUNK_ELEMENTS = 1 << 20
 
 
 def draw_cell(ctx: CheckContext, cell: Cell) -> Draw:
-    """Draw the cell now, calling ``ctx.adapter`` (what a worker does for the supervisor)."""
+    """Draw the cell now, calling ``ctx.adapter`` (what a worker does for the supervisor).
+
+    Outputs are read in chunks of calls (one NumPy pass per chunk, not per call).  A call
+    whose output fills a chunk by itself is read at once, before the next call; smaller ones
+    are copied into a chunk buffer reused for the whole cell (an implementation that reuses
+    its output buffer, R1's fault and the results-kept check's, must not also corrupt the
+    decisions read back later, and fresh memory would cost a page fault per 4 KB)."""
     s = cell.setting
     xs = inputs(ctx.space_seed, cell)
     firsts = np.stack([x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
@@ -593,23 +599,32 @@ def draw_cell(ctx: CheckContext, cell: Cell) -> Draw:
     packed = np.empty((cell.calls, (s.per_call + 7) // 8), np.uint8)
     where = f"({s.label()})"
     per_chunk = max(1, CHUNK_ELEMENTS // (s.per_call * s.map_size))
-    tally = _Tally()
+    tally = _Tally(ones=s.kind == "ones")
+    chunk: np.ndarray | None = None
     with calling.guarded():  # one guard for the whole loop, not one per call (hot path)
+        call = calling.RepeatedCall(ctx.adapter, xs, s.p, memory=s.memory)
         for t0 in range(0, cell.calls, per_chunk):
             ts = range(t0, min(cell.calls, t0 + per_chunk))
-            ys = []
-            for t in ts:
+            for j, t in enumerate(ts):
                 x = xs[t % len(xs)]
-                y = calling.forward(ctx.adapter, x, s.p, memory=s.memory, read_input=False,
-                                    guard=False).y
+                y = call(t % len(xs))
                 if y.shape != x.shape:
                     extract_keep_mask(x=x, y=y, where=f"call {t} {where}")  # raises R1's failure
-                # a copy: an implementation that reuses its output buffer (R1's fault, the
-                # results-kept check's) must not also corrupt the decisions read back later
-                ys.append(np.array(y, copy=True))
-            tally.add(cell, np.stack(ys), firsts[np.arange(ts.start, ts.stop) % len(xs)],
-                      packed[ts.start:ts.stop],
-                      f"(the first index counts calls from call {ts.start}) {where}")
+                if per_chunk == 1:
+                    chunk = y[None]
+                    break
+                if chunk is None or chunk.dtype != y.dtype:
+                    if j:  # (a dtype that changes between calls: read what came before)
+                        tally.add(cell, chunk[:j], firsts[np.arange(t0, t) % len(xs)],
+                                  packed[t0:t], f"(the first index counts calls from call "
+                                  f"{t0}) {where}")
+                        t0 = t
+                    chunk = np.empty((per_chunk, *y.shape), y.dtype)
+                chunk[t - t0] = y
+            n = ts.stop - t0
+            tally.add(cell, chunk[:n], firsts[np.arange(t0, ts.stop) % len(xs)],
+                      packed[t0:ts.stop],
+                      f"(the first index counts calls from call {t0}) {where}")
     return Draw(cell, packed, tally.kept, tally.total, tally.lo, tally.hi)
 
 
@@ -617,8 +632,9 @@ class _Tally:
     """What a cell's calls gave so far: kept count, the kept ratios' sum, smallest and largest
     value (a NaN map of finite input fails R2 at once)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ones: bool = False) -> None:
         self.kept, self.total, self.lo, self.hi = 0, 0.0, math.inf, -math.inf
+        self.ones = ones  # every input element is 1: a kept map's y/x is y
 
     def add(self, cell: Cell, y: np.ndarray, firsts: np.ndarray, packed: np.ndarray,
             where: str) -> None:
@@ -626,13 +642,20 @@ class _Tally:
         C): their decisions into ``packed`` (calls, ceil(N * C / 8))."""
         s = cell.setting
         calls = len(y)
-        keep = keep_from_zeros(maps(y) == 0, where=where).reshape(calls, s.batch, s.channels)
+        # compare first, then lay out by map: a channels-last or strided output is then copied
+        # as one byte per element, not its dtype's width
+        keep = keep_from_zeros(maps(y == 0), where=where).reshape(calls, s.batch, s.channels)
         packed[...] = np.packbits(~keep.reshape(calls, -1), axis=-1)
-        y0 = y[..., 0, 0].astype(np.float64).reshape(calls, s.batch, s.channels)
-        # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
-        # correct output and says nothing about the scale, so such maps give no ratio
-        finite = keep & np.isfinite(y0)
-        nan = keep & np.isnan(y0)
+        y0 = y[..., 0, 0].reshape(calls, s.batch, s.channels)
+        if y0.dtype.kind == "f" and y0.dtype.itemsize >= 4:
+            # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then
+            # the correct output and says nothing about the scale, so such maps give no ratio
+            finite = keep & np.isfinite(y0)
+            nan = keep & np.isnan(y0)
+        else:  # (float16, bfloat16, integers: in float64, where NumPy knows them all)
+            y0 = y0.astype(np.float64)
+            finite = keep & np.isfinite(y0)
+            nan = keep & np.isnan(y0)
         if nan.any():
             # finite input never gives a NaN map: neither dropped (zeros) nor kept (x * s),
             # e.g. 0 * inf where the scale overflows the dtype; no rate can be read from it
@@ -642,11 +665,17 @@ class _Tally:
                 f"must be all zeros or x * {float(scale_for(s.p, np.dtype(s.dtype))):.6g} "
                 "(R2; a dropped map computed as 0 * inf where 1/(1-p) overflows the dtype?)",
                 root_cause=ROOT_STRUCTURE)
-        self.kept += int(keep.sum())
-        if finite.any():
-            ratio = y0[finite] / firsts[finite]
+        kept = int(keep.sum())
+        self.kept += kept
+        n_finite = int(finite.sum())
+        if n_finite:
+            # y/x in float64 at every kept, finite map (the input's first element is 1 for
+            # inputs of ones: then y itself)
+            ratio = y0[finite].astype(np.float64)
+            if not self.ones:
+                ratio /= firsts[finite]
             # the kept maps that overflowed count at the mean ratio of the chunk's finite ones
-            self.total += float(ratio.sum()) / finite.sum() * keep.sum()
+            self.total += float(ratio.sum()) / n_finite * kept
             self.lo, self.hi = min(self.lo, float(ratio.min())), max(self.hi, float(ratio.max()))
 
 
