@@ -67,6 +67,14 @@ def decided_elsewhere(check: Check, config: RunConfig, spec: str, message: str,
         alpha=check_alpha(check, config), reproduce=reproduce_command(spec, check.id, config))
 
 
+def space_context(adapter: Adapter, config: RunConfig) -> CheckContext:
+    """A context for the run's settings space alone (what the statistical checks' contexts
+    build it from: the level, the run's seed, their alpha and beta), for drawing it."""
+    return CheckContext(adapter=adapter, level=battery.LEVELS[config.level], seed=config.seed,
+                        run_seed=config.seed, alpha=battery.check_alpha(config.family_alpha),
+                        beta=config.beta)
+
+
 def verdict_of(exc: BaseException) -> tuple[Verdict, str]:
     """The verdict and message of what a check (or a draw it needed) raised."""
     if isinstance(exc, CheckFailed):
@@ -177,4 +185,5 @@ def run_check(
     return replace(result, verdict=verdict, message=message)
 
 
-__all__ = ["decided_elsewhere", "derive_seed", "reproduce_command", "run_check", "verdict_of"]
+__all__ = ["decided_elsewhere", "derive_seed", "reproduce_command", "run_check",
+           "space_context", "verdict_of"]

@@ -24,9 +24,13 @@ ProgressFn = Callable[[str, str, str], None]
 
 def run_session(session: Session, check_ids: Sequence[str], *,
                 progress: ProgressFn | None = None) -> AdapterResult:
-    """Run ``check_ids`` in order on a started session; stop cleanly on :class:`Stopped`
-    (the result is then ``complete=False``)."""
+    """Run ``check_ids`` on a started session, results in that order; stop cleanly on
+    :class:`Stopped` (the result is then ``complete=False``).  A worker session runs the whole
+    battery at once (``WorkerSession.run_all``: its statistics overlap the worker's calls)."""
     info = session.info or AdapterInfo.unloaded(session.spec)
+    if isinstance(session, WorkerSession):
+        results, complete = session.run_all(check_ids, progress)
+        return AdapterResult(info, tuple(results), complete=complete)
     checks: list[CheckResult] = []
     for check_id in check_ids:
         if progress:

@@ -125,15 +125,11 @@ def serve(channel: Any, setup_wire: dict[str, Any]) -> None:
 
 def _draw_cells(channel: Any, adapter: Any, config: Any, request: protocol.DrawCells) -> None:
     """Draw each requested cell of the run's space and send it (or why it failed) at once."""
-    from conformance import battery
-    from conformance.checks import CheckContext
     from conformance.checks import space as sp
-    from conformance.engine.check_runner import verdict_of
+    from conformance.engine.check_runner import space_context, verdict_of
     from conformance.errors import CheckFailed
 
-    ctx = CheckContext(adapter=adapter, level=battery.LEVELS[config.level], seed=config.seed,
-                       run_seed=config.seed, alpha=battery.check_alpha(config.family_alpha),
-                       beta=config.beta)
+    ctx = space_context(adapter, config)
     cells = sp.space(ctx).cells
     for index, key in request.cells:
         cell = cells[index] if 0 <= index < len(cells) else None

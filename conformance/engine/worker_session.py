@@ -133,8 +133,12 @@ class WorkerSession:
         self._serial = 0
         #: what each request of the current worker is, for the messages (serial -> words)
         self._requests: dict[int, str] = {}
-        #: the reply to the request being waited for (Loaded, LoadError, CheckDone)
-        self._reply: protocol.Message | None = None
+        #: replies by the serial of their request (Loaded and LoadError under 0)
+        self._replies: dict[int, protocol.Message] = {}
+        #: a whole battery's deterministic checks sent ahead (check id -> serial), and the
+        #: results of those that lost their worker while this process waited for a draw
+        self._queued: dict[str, int] = {}
+        self._victims: dict[str, CheckResult] = {}
         #: draws received, by cell index (they outlive a lost worker), and the cells asked of
         #: the current worker
         self._drawn: dict[int, protocol.Drawn | protocol.DrawFailed] = {}
@@ -203,7 +207,8 @@ class WorkerSession:
             self._channel = self._gateway.remote_exec(BOOTSTRAP)
         self._requests = {0: PREFLIGHT}
         self._requested = set()
-        self._reply = None
+        self._replies = {}
+        self._queued = {}
         path, token = self._share_progress()
         setup = protocol.Setup(
             spec=self.spec, config=self.config, sys_path=tuple(p or os.getcwd() for p in sys.path),
@@ -211,8 +216,8 @@ class WorkerSession:
         timeout = LOAD_TIMEOUT_S * self.config.timeout_scale
         try:
             self._channel.send(protocol.encode(setup))
-            message = self._watch(PREFLIGHT, time.monotonic() + timeout, self._take_reply,
-                                  loading=True)
+            message = self._watch(PREFLIGHT, time.monotonic() + timeout,
+                                  lambda: self._replies.pop(0, None), loading=True)
         except Stopped:
             raise
         except _WorkerGone as gone:
@@ -318,6 +323,86 @@ class WorkerSession:
             return self._run_here(check)
         return self._run_in_worker(check)
 
+    def run_all(self, check_ids: Sequence[str], progress: Any = None
+                ) -> tuple[list[CheckResult], bool]:
+        """Run a battery, its checks' results in battery order and whether every one ran (a
+        stop ends it early).
+
+        The worker is sent the draws of the settings space first and every deterministic
+        check after them, all at once; this process then computes the statistical checks on
+        the draws as they arrive, while the worker goes on with the deterministic checks, whose
+        results it collects last.  Statistics and the implementation's calls so overlap on two
+        cores.  ``progress(adapter_name, check_id, event)`` is told when each check starts
+        and ends, in the order they are decided."""
+        checks = [self._checks[i] for i in check_ids]
+        deterministic = [c for c in checks if c.kind != "statistical"]
+        statistical = [c for c in checks if c.kind == "statistical"]
+        name = self.info.name if self.info is not None else self.spec
+        done: dict[str, CheckResult] = {}
+        try:
+            if deterministic and statistical and self.given_up is None:
+                self._send_ahead(deterministic, statistical)
+            for check in [*statistical, *deterministic]:
+                if progress:
+                    progress(name, check.id, "start")
+                result = self.run(check.id) if check.kind == "statistical" else (
+                    self._collect(check))
+                done[check.id] = result
+                if progress:
+                    progress(name, check.id, result.verdict.value)
+        except Stopped:
+            return [done[c.id] for c in checks if c.id in done], False
+        return [done[c.id] for c in checks], True
+
+    def _send_ahead(self, deterministic: list[Any], statistical: list[Any]) -> None:
+        """The draws of the whole space (when a statistical check reads it) and then every
+        deterministic check, sent to the worker without waiting."""
+        from conformance.checks import space as sp
+        from conformance.engine.check_runner import space_context
+
+        try:
+            self._ensure_worker()
+        except _Reload:
+            return  # (each check meets it in turn)
+        self._running = statistical[0].id
+        try:
+            if any(c.reads_whole_space for c in statistical):
+                self._request_draws(list(sp.space(space_context(self._adapter,
+                                                                self.config)).cells))
+            for check in deterministic:
+                self._queued[check.id] = self._send(
+                    protocol.RunCheck(check_id=check.id, serial=self._serial + 1), check.id)
+        except _Lost:  # (it died already: the checks meet a fresh worker one at a time)
+            self.kill()
+            self._queued = {}
+
+    def _collect(self, check: Any) -> CheckResult:
+        """A deterministic check's result: the reply to it sent ahead, or run now."""
+        if check.id in self._victims:
+            return self._victims.pop(check.id)
+        serial = self._queued.pop(check.id, None)
+        if serial is None or self.given_up is not None:
+            return self.run(check.id)
+        start = time.perf_counter()
+        timeout = check.timeout_s * self.config.timeout_scale
+        try:
+            reply = self._watch(check.id, time.monotonic() + timeout,
+                                lambda: self._replies.pop(serial, None))
+        except _Lost as lost:
+            record, _ = self._record()
+            ran = record is None or record.serial == serial
+            self.kill()
+            self._queued = {}
+            if not ran:  # (it died in a request before this one: run it in a fresh worker)
+                return self.run(check.id)
+            self._note(check.id, lost.kind)
+            return decided_elsewhere(check, self.config, self.spec,
+                                     _lost_message(lost, check.id, f"{timeout:.0f} s"),
+                                     time.perf_counter() - start)
+        self._note(check.id, None)
+        assert isinstance(reply, protocol.CheckDone)
+        return reply.result
+
     def _ensure_worker(self) -> None:
         """A loaded worker (a fresh one after a loss); raises :class:`_Reload` when it does not
         load (counted as a lost worker by the caller)."""
@@ -344,7 +429,7 @@ class WorkerSession:
             serial = self._send(protocol.RunCheck(check_id=check.id, serial=self._serial + 1),
                                 check.id)
             reply = self._watch(check.id, time.monotonic() + timeout,
-                                lambda: self._take_reply(serial))
+                                lambda: self._replies.pop(serial, None))
         except _Lost as lost:
             self.kill()
             self._note(check.id, lost.kind)
@@ -410,18 +495,44 @@ class WorkerSession:
                     message.ratio_max)
 
     def _with_worker(self, action: Callable[[], None]) -> None:
-        """``action`` with a live worker; a worker lost meanwhile aborts the check (and counts)."""
-        try:
-            self._ensure_worker()
-            action()
-        except _Reload as reload:
-            if not reload.counted:
-                self._lost_while = "reload"
-            raise CheckAborted(reload.message) from None
-        except _Lost as lost:
-            self.kill()
-            self._lost_while = lost.kind
-            raise CheckAborted(_lost_message(lost, self._running, "its total timeout")) from None
+        """``action`` with a live worker.  A worker lost meanwhile aborts the check (and
+        counts), unless the worker was running a deterministic check sent ahead
+        (:meth:`run_all`): that check then has the error, and this one goes on in a fresh
+        worker."""
+        while True:
+            try:
+                self._ensure_worker()
+                action()
+                return
+            except _Reload as reload:
+                if not reload.counted:
+                    self._lost_while = "reload"
+                raise CheckAborted(reload.message) from None
+            except _Lost as lost:
+                victim = self._queued_victim()
+                self.kill()
+                if victim is None:
+                    self._lost_while = lost.kind
+                    raise CheckAborted(_lost_message(lost, self._running, "its total timeout")
+                                       ) from None
+                self._victims[victim.id] = decided_elsewhere(
+                    victim, self.config, self.spec, _lost_message(lost, victim.id, "its timeout"),
+                    0.0)
+                self._note(victim.id, lost.kind)
+                if self.given_up is not None:
+                    raise CheckAborted(self.given_up) from None
+
+    def _queued_victim(self) -> Any:
+        """The deterministic check sent ahead that the worker was running, from its last
+        progress record (None: it was drawing, or nothing says).  Every check sent ahead is
+        forgotten: after a loss the rest run one at a time in a fresh worker."""
+        record, _ = self._record()
+        queued, self._queued = self._queued, {}
+        if record is None:
+            return None
+        by_serial = {serial: check_id for check_id, serial in queued.items()}
+        check_id = by_serial.get(record.serial)
+        return self._checks[check_id] if check_id is not None else None
 
     def _request_draws(self, cells: Sequence[Any]) -> None:
         from conformance.checks.space import cell_key
@@ -444,13 +555,6 @@ class WorkerSession:
         except Exception:  # (the worker died after its last answer)
             raise _WorkerGone(_signal_name(_exit_status(self._gateway))) from None
         return self._serial
-
-    def _take_reply(self, serial: int | None = None) -> protocol.Message | None:
-        reply = self._reply
-        if reply is None or (serial is not None and getattr(reply, "serial", None) != serial):
-            return None
-        self._reply = None
-        return reply
 
     def _note(self, check_id: str, lost: str | None) -> None:
         """Count a check that lost its worker (``lost`` says how), or one that did not; give
@@ -568,7 +672,7 @@ class WorkerSession:
 
     def _receive(self, timeout: float) -> bool:
         """Take the worker's next message within ``timeout``: a draw or a progress record is
-        kept, a reply is left for ``_take_reply``; False when nothing came."""
+        kept, a reply is kept by its request's serial; False when nothing came."""
         import execnet
 
         channel, gateway = self._channel, self._gateway
@@ -595,7 +699,7 @@ class WorkerSession:
         elif isinstance(message, (protocol.Drawn, protocol.DrawFailed)):
             self._drawn[message.index] = message
         elif not isinstance(message, protocol.DrawsDone):
-            self._reply = message
+            self._replies[getattr(message, "serial", 0)] = message
         return True
 
 
