@@ -54,6 +54,22 @@ def not_run(session: Session) -> AdapterResult:
     return AdapterResult(session.info, complete=False)
 
 
+def prepare() -> None:
+    """Import what the supervisor needs after the workers load: scipy for the statistics
+    (about 0.5 s) and the report's template."""
+    try:
+        from conformance.report.html import prepare as prepare_report
+        from conformance.stats._scipy import _optimize, fft, special, stats
+
+        # (each lazy module imports on its first attribute)
+        for module, name in ((stats, "norm"), (special, "ndtri"), (fft, "rfft"),
+                             (_optimize, "brentq")):
+            getattr(module, name)
+        prepare_report()
+    except Exception:  # (best effort: a real problem shows where the thing is used)
+        pass
+
+
 class Supervisor:
     """Runs several adapters in worker processes, ``jobs`` at a time; ``stop()`` from a signal
     handler kills every worker and leaves what finished."""
@@ -82,6 +98,9 @@ class Supervisor:
         """Start every worker and load every adapter first: a spec that does not load is a
         usage error before any check runs (raises :class:`LoadFailed`, the first one)."""
         failures: list[LoadFailed] = []
+        # while the workers import their frameworks, this process (idle, on the other core)
+        # imports what it computes and writes with later
+        threading.Thread(target=prepare, daemon=True, name="dropout2d-prepare").start()
 
         def load_one(session: WorkerSession) -> None:
             try:

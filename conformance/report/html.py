@@ -11,6 +11,7 @@ report is escaped by jinja2's autoescape; the only markup inserted verbatim is t
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -485,7 +486,9 @@ def build_context(report: dict[str, Any], *, plots: bool = True) -> dict[str, An
     }
 
 
+@functools.lru_cache(maxsize=1)
 def _environment() -> Any:
+    """The templates' environment, made once (its templates compile once per process)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     env = Environment(
@@ -500,6 +503,11 @@ def _environment() -> Any:
     env.filters["num"] = fmt_num
     env.filters["int"] = fmt_int
     return env
+
+
+def prepare() -> None:
+    """Compile the report's template now (a run does it while its workers load)."""
+    _environment().get_template("report.html.j2")
 
 
 def render_selftest_html(result: dict[str, Any]) -> str:
