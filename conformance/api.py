@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from conformance.config import RunConfig, run_config
 from conformance.defaults import FAMILY_ALPHA, GATEWAY
 from conformance.results import AdapterResult, CheckResult
+from conformance.results import frozen as _frozen
 
 __all__ = ["CheckOutcome", "ConformanceResult", "assert_conformant", "check"]
 
@@ -32,15 +32,6 @@ __all__ = ["CheckOutcome", "ConformanceResult", "assert_conformant", "check"]
 #: checks, ``statistics`` (``p_value``, ``alpha``, ``n``, ``mde``, ``observed``, ``ci`` and every
 #: sub-test); the record the engine gives, under the name this API has always used
 CheckOutcome = CheckResult
-
-
-def _frozen(value: Any) -> Any:
-    """A read-only view of nested data (dicts become mappingproxies, lists tuples)."""
-    if isinstance(value, Mapping):
-        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
-    return value
 
 
 @dataclass(frozen=True)

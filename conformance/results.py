@@ -149,12 +149,12 @@ EXPLAINS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # --- one check ----------------------------------------------------------------------------------
 
 
-def _frozen(value: Any) -> Any:
+def frozen(value: Any) -> Any:
     """A read-only view of nested report data (dicts become mappingproxies, lists tuples)."""
     if isinstance(value, Mapping):
-        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+        return MappingProxyType({k: frozen(v) for k, v in value.items()})
     if isinstance(value, list):
-        return tuple(_frozen(v) for v in value)
+        return tuple(frozen(v) for v in value)
     return value
 
 
@@ -259,7 +259,7 @@ class CheckResult:
         keys = ("statistic", "p_value", "alpha", "n", "mde", "observed", "ci", "subtests",
                 "seed", "decisions", "duration_s")
         report = self.to_dict()
-        return _frozen({k: report[k] for k in keys if k in report})
+        return frozen({k: report[k] for k in keys if k in report})
 
     def describe(self) -> str:
         """Two lines for a failure message: verdict, id, requirement, message; reproduction."""

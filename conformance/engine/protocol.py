@@ -33,7 +33,12 @@ class Message:
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Message:
-        return cls(**data)
+        # a sequence travels as a list: the messages hold tuples (immutable all the way)
+        return cls(**{k: _tuples(v) for k, v in data.items()})
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 _KINDS: dict[str, type[Message]] = {}
@@ -65,13 +70,12 @@ class Setup(Message):
     preflight: bool = True
 
     def to_wire(self) -> dict[str, Any]:
-        return {**super().to_wire(), "config": self.config.as_dict(),
-                "sys_path": list(self.sys_path)}
+        return {**super().to_wire(), "config": self.config.as_dict()}
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Setup:
         return cls(**{**data, "config": RunConfig.from_dict(data["config"]),
-                      "sys_path": tuple(data["sys_path"])})
+                      "sys_path": _tuples(data["sys_path"])})
 
 
 @_message
@@ -91,14 +95,6 @@ class DrawCells(Message):
 
     serial: int
     cells: tuple[tuple[int, str], ...]
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"serial": self.serial, "cells": [list(c) for c in self.cells]}
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> DrawCells:
-        return cls(serial=int(data["serial"]),
-                   cells=tuple((int(i), str(k)) for i, k in data["cells"]))
 
 
 @_message
@@ -163,10 +159,6 @@ class Drawn(Message):
     ratio_max: float
     warnings: tuple[str, ...] = ()
 
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Drawn:
-        return cls(**{**data, "warnings": tuple(data.get("warnings") or ())})
-
 
 @_message
 @dataclass(frozen=True)
@@ -182,10 +174,6 @@ class DrawFailed(Message):
     root_cause: str | None = None
     findings: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> DrawFailed:
-        return cls(**{**data, "warnings": tuple(data.get("warnings") or ())})
 
 
 @_message

@@ -383,18 +383,24 @@ class WorkerSession:
         serial = self._queued.pop(check.id, None)
         if serial is None or self.given_up is not None:
             return self.run(check.id)
-        start = time.perf_counter()
+        return self._await_check(check, serial, time.perf_counter(), sent_ahead=True)
+
+    def _await_check(self, check: Any, serial: int, start: float, *,
+                     sent_ahead: bool = False) -> CheckResult:
+        """The worker's result of ``check`` (request ``serial``), or the error of a lost
+        worker.  A check ``sent_ahead`` whose worker was lost in an earlier request never ran:
+        it runs now in a fresh worker."""
         timeout = check.timeout_s * self.config.timeout_scale
         try:
             reply = self._watch(check.id, time.monotonic() + timeout,
                                 lambda: self._replies.pop(serial, None))
         except _Lost as lost:
             record, _ = self._record()
-            ran = record is None or record.serial == serial
             self.kill()
-            self._queued = {}
-            if not ran:  # (it died in a request before this one: run it in a fresh worker)
-                return self.run(check.id)
+            if sent_ahead:
+                self._queued = {}
+                if record is not None and record.serial != serial:
+                    return self.run(check.id)
             self._note(check.id, lost.kind)
             return decided_elsewhere(check, self.config, self.spec,
                                      _lost_message(lost, check.id, f"{timeout:.0f} s"),
@@ -424,21 +430,16 @@ class WorkerSession:
                 self._note(check.id, "reload")
             return decided_elsewhere(check, self.config, self.spec, reload.message,
                                      time.perf_counter() - start)
-        timeout = check.timeout_s * self.config.timeout_scale
         try:
             serial = self._send(protocol.RunCheck(check_id=check.id, serial=self._serial + 1),
                                 check.id)
-            reply = self._watch(check.id, time.monotonic() + timeout,
-                                lambda: self._replies.pop(serial, None))
         except _Lost as lost:
             self.kill()
             self._note(check.id, lost.kind)
             return decided_elsewhere(check, self.config, self.spec,
-                                     _lost_message(lost, check.id, f"{timeout:.0f} s"),
+                                     _lost_message(lost, check.id, "its timeout"),
                                      time.perf_counter() - start)
-        self._note(check.id, None)
-        assert isinstance(reply, protocol.CheckDone)
-        return reply.result
+        return self._await_check(check, serial, start)
 
     def _run_here(self, check: Any) -> CheckResult:
         """A statistical check, in this process, on the worker's draws (``self`` is its
