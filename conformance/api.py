@@ -70,7 +70,7 @@ class ConformanceResult:
     @property
     def checks(self) -> tuple[CheckResult, ...]:
         """Every check's result, in battery order, failures attributed to their root cause."""
-        return self.result.attributed()
+        return self.result.checks
 
     @property
     def findings(self) -> Mapping[str, Any]:
@@ -79,13 +79,10 @@ class ConformanceResult:
     @property
     def failures(self) -> tuple[CheckResult, ...]:
         """The checks that failed or errored, in battery order."""
-        return tuple(c for c in self.checks if not c.ok)
+        return self.result.failures
 
     def __getitem__(self, check_id: str) -> CheckResult:
-        for c in self.checks:
-            if c.id == check_id:
-                return c
-        raise KeyError(f"no check {check_id!r} in this result; ran {[c.id for c in self.checks]}")
+        return self.result[check_id]
 
     def to_json(self) -> dict[str, Any]:
         from conformance.report import build_report

@@ -340,7 +340,8 @@ def attribute_root_causes(checks: Sequence[CheckResult]) -> tuple[CheckResult, .
     masks that repeat), the earlier one owns both, so every group is led by its owner."""
     failing = {c.id: c for c in checks if c.verdict == Verdict.FAIL}
     owner_of: dict[str, str] = {}
-    owners: set[str] = set()
+    # (attributed before, e.g. read back from a report: an owner stays an owner)
+    owners: set[str] = {c.explained_by for c in checks if c.explained_by}
     for candidate, explains in EXPLAINS:
         if candidate not in failing or candidate in owner_of:
             continue
@@ -373,13 +374,18 @@ def group_by_root_cause(checks: Sequence[CheckResult]) -> dict[str, list[str]]:
 
 @dataclass(frozen=True)
 class AdapterResult:
-    """One adapter's run: what it is, its checks in battery order, whether the run finished
-    (``complete``) and, for an adapter that never loaded, why (``load_error``)."""
+    """One adapter's run: what it is, its checks in battery order (each failure that another
+    explains attributed to it, see :data:`EXPLAINS`), whether the run finished (``complete``)
+    and, for an adapter that never loaded, why (``load_error``)."""
 
     info: AdapterInfo
     checks: tuple[CheckResult, ...] = ()
     complete: bool = True
     load_error: str | None = None
+
+    def __post_init__(self) -> None:
+        # one fault, one owner: consequences carry their owner's root cause (EXPLAINS)
+        object.__setattr__(self, "checks", attribute_root_causes(tuple(self.checks)))
 
     @property
     def verdict(self) -> AdapterVerdict:
@@ -400,10 +406,6 @@ class AdapterResult:
         """Implementation-defined findings by check id."""
         return {c.id: c.findings for c in self.checks if c.findings}
 
-    def attributed(self) -> tuple[CheckResult, ...]:
-        """The checks with consequences attributed to their owners (:data:`EXPLAINS`)."""
-        return attribute_root_causes(self.checks)
-
     def __getitem__(self, check_id: str) -> CheckResult:
         for c in self.checks:
             if c.id == check_id:
@@ -412,7 +414,7 @@ class AdapterResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The report's adapter entry."""
-        checks = self.attributed()
+        checks = self.checks
         return {
             **self.info.to_dict(),
             "complete": self.complete,
