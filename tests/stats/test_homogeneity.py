@@ -15,6 +15,7 @@ from conformance.stats import (
     binomial_normal_scores,
     binomial_pvalues,
     chi2_gof_mde,
+    clopper_pearson,
     homogeneity_chi2_mde,
     homogeneity_chi2_sample_size,
     homogeneity_chi2_test,
@@ -45,7 +46,25 @@ def test_max_abs_z_per_position_trials():
     r = max_abs_z_test(dropped, trials, 0.5, alpha=0.05)
     assert r.p_value == 1.0 and r.statistic == 0.0
     assert r.n == 1110
-    assert r.mde == max_abs_z_mde(10, 3, 0.5, alpha=0.05, beta=1e-3)
+    # the median entry's MDE (here the one of 100 trials)
+    assert r.mde == max_abs_z_mde(trials, 3, 0.5, alpha=0.05, beta=1e-3)
+    assert r.mde == max_abs_z_mde(100, 3, 0.5, alpha=0.05, beta=1e-3)
+
+
+def test_max_abs_z_names_the_entries_that_reject():
+    dropped = np.array([28, 52, 47, 50, 70])
+    labels = ["a", "b", "c", "d", "e"]
+    r = max_abs_z_test(dropped, 100, 0.5, alpha=0.05, labels=labels)
+    pv = [stats.binomtest(int(d), 100, 0.5).pvalue for d in dropped]
+    assert r.setting == "a" and r.worst_entry == 0 and r.estimate == 0.28
+    assert r.ci == clopper_pearson(28, 100, 1 - 0.05 / 5)
+    # every entry that rejects on its own share, smallest p-value first
+    assert r.failing == (f"a: rate 0.28 (p-value {pv[0]:.3g})",
+                         f"e: rate 0.7 (p-value {pv[4]:.3g})")
+    assert list(r.context) == ["setting", "p", "failing"]
+    assert max_abs_z_test(dropped, 100, 0.5, alpha=0.05).setting == "entry 0"
+    with pytest.raises(ValueError, match="one label per entry"):
+        max_abs_z_test(dropped, 100, 0.5, alpha=0.05, labels=labels[:2])
 
 
 def test_max_abs_z_finds_the_bad_channel(rng):
@@ -72,14 +91,18 @@ def test_positions_validated(dropped, trials, match):
         homogeneity_chi2_test(dropped, trials, 0.5, alpha=0.05)
 
 
-def test_mde_and_sample_size_are_bonferroni_binomial():
-    assert max_abs_z_mde(2000, 32, 0.1, alpha=1e-4, beta=1e-3) == binomial_mde(
-        2000, 0.1, alpha=1e-4 / 32, beta=1e-3
-    )
+def test_mde_and_sample_size_are_bonferroni_normal():
+    z = stats.norm.isf(1e-4 / 32 / 2) + stats.norm.isf(1e-3)
+    assert max_abs_z_mde(2000, 32, 0.1, alpha=1e-4, beta=1e-3) == pytest.approx(
+        z * math.sqrt(0.1 * 0.9 / 2000), rel=1e-12)
+    # the normal approximation of the exact test's MDE, optimistic at skewed p and few trials
+    exact = binomial_mde(2000, 0.1, alpha=1e-4 / 32, beta=1e-3)
+    assert 0.85 * exact < max_abs_z_mde(2000, 32, 0.1, alpha=1e-4, beta=1e-3) < exact
     n = max_abs_z_sample_size(0.01, 32, 0.1, alpha=1e-4, beta=1e-3)
     assert max_abs_z_mde(n, 32, 0.1, alpha=1e-4, beta=1e-3) <= 0.01
+    assert max_abs_z_mde(n - 1, 32, 0.1, alpha=1e-4, beta=1e-3) > 0.01
     m = max_abs_z_mde(3000, 32, 0.1, alpha=1e-4, beta=1e-3)
-    assert max_abs_z_sample_size(m, 32, 0.1, alpha=1e-4, beta=1e-3) <= 3000 * 1.002 + 2
+    assert max_abs_z_sample_size(m, 32, 0.1, alpha=1e-4, beta=1e-3) == 3000
 
 
 def test_max_abs_z_false_alarm_rate(rng, sim):
