@@ -59,6 +59,7 @@ from conformance.stats import (
     binomial_count_gof_sample_size,
     binomial_pvalues,
     binomial_sample_size,
+    expectation_sample_size,
     identical_masks_min_length,
     lag_sample_size,
     positions_sample_size,
@@ -106,14 +107,13 @@ def anchor_mde(level: Level, p: float) -> float:
     return min(level.drop_rate_mde, level.drop_rate_rel_mde * min(p, 1 - p))
 
 
-def expectation_rate_mde(level: Level, p: float) -> float:
-    """The drop-rate shift that moves E[y]/x by the level's relative target at ``p``.
+def expectation_target(level: Level, p: float) -> float:
+    """The relative bias of E[y]/x that the expectation check must find at ``p``.
 
     y/x has variance p/(1-p) per decision; above p = 0.5 the relative target grows with its
     standard deviation (a bias that drop-rate and scale-exact bound far more tightly there).
     """
-    target = level.expectation_mde * max(1.0, math.sqrt(p / (1 - p)))
-    return target * (1 - p)
+    return level.expectation_mde * max(1.0, math.sqrt(p / (1 - p)))
 
 
 @dataclass(frozen=True)
@@ -265,8 +265,8 @@ def build_space(
     for p in level.p_grid:
         need = max(
             binomial_sample_size(anchor_mde(level, p), p, alpha=alpha / k_rate, beta=beta),
-            binomial_sample_size(expectation_rate_mde(level, p), p,
-                                 alpha=alpha / len(level.p_grid), beta=beta),
+            expectation_sample_size(expectation_target(level, p), p,
+                                    alpha=alpha / len(level.p_grid), beta=beta),
         )
         for _ in range(3):
             shape = category_shape(rng, a_cats[i])

@@ -78,11 +78,9 @@ from conformance.stats.dispersion import (
     dispersion_test,
 )
 from conformance.stats.expectation import (
-    ExpectationResult,
     expectation_mde,
     expectation_sample_size,
     expectation_test,
-    expectation_validity_sample_size,
 )
 from conformance.stats.goodness import (
     CountGofResult,
@@ -158,7 +156,6 @@ __all__ = [
     "ConditionalZ",
     "CountGofResult",
     "DispersionResult",
-    "ExpectationResult",
     "HomogeneityChi2Result",
     "IdenticalResult",
     "LagSums",
@@ -201,7 +198,6 @@ __all__ = [
     "expectation_mde",
     "expectation_sample_size",
     "expectation_test",
-    "expectation_validity_sample_size",
     "fisher_exact_pvalue",
     "homogeneity_chi2_mde",
     "homogeneity_chi2_sample_size",
