@@ -60,7 +60,7 @@ from conformance.stats import (
     binomial_pvalues,
     binomial_sample_size,
     expectation_sample_size,
-    identical_masks_min_length,
+    identical_repeats_sample_size,
     lag_sample_size,
     positions_sample_size,
 )
@@ -333,7 +333,7 @@ def build_space(
         pairs_needed = lag_sample_size(level.phi_mde, calls, alpha=alpha / 3, beta=beta)
         # one repeat among all pairs of the sequence's calls is significant at a tenth of
         # independence-calls' share (so the whole run's comparison keeps its power)
-        length = max(256, identical_masks_min_length(calls * calls, p, alpha=alpha / 3 / 10))
+        length = max(256, identical_repeats_sample_size(calls * calls, p, alpha=alpha / 3 / 10))
         # ... and enough pairs at every lag that independence-calls may test (LAG_MIN_PAIRS)
         length = max(length, math.ceil(max(pairs_needed, LAG_MIN_PAIRS) / max(1, calls - 1)))
         n = 2 ** (j % 3)  # N = 1, 2, 4: successive calls of the same small input
