@@ -57,7 +57,7 @@ from conformance.contract import keep_scale as scale_for  # the contract's, not 
 from conformance.errors import CheckFailed
 from conformance.stats import (
     binomial_count_gof_sample_size,
-    binomial_pvalues,
+    binomial_edge_sample_size,
     binomial_sample_size,
     expectation_sample_size,
     identical_repeats_sample_size,
@@ -385,7 +385,7 @@ def _round_rates(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...]
             s = Setting(p, shapes[i % len(shapes)], kinds[i], dtype, mems[i])
             need = level.round_decisions
             if min(p, 1 - p) < 0.01:
-                need = max(need, never_drops_decisions(p, per_setting))
+                need = max(need, binomial_edge_sample_size(p, alpha=per_setting))
             add("round", "round-rate", s, _calls(need, s, capped=False))
             i += 1
 
@@ -410,17 +410,6 @@ def _cnn_maps(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...], a
         add("cnn", "cnn-map", s, 2)
 
 
-def never_drops_decisions(p: float, alpha: float) -> int:
-    """Decisions at ``p`` (or ``1 - p``) for which an implementation that never drops (always
-    drops) fails the exact binomial test at ``alpha`` with certainty: the smallest n whose
-    two-sided p-value of 0 drops (n drops) is at most ``alpha`` (power 1 > 0.999)."""
-    q = min(p, 1.0 - p)
-    n = max(1, math.ceil(math.log(2.0 / alpha) / -math.log1p(-q)))
-    while float(binomial_pvalues(np.array([0]), n, q)[0]) > alpha:
-        n = math.ceil(n * 1.05)
-    return n
-
-
 def _extremes(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...],
               per_setting: float, add) -> None:
     """p log-evenly in [level.extreme_low, 1e-3] and mirrored near 1, each dtype in turn:
@@ -435,7 +424,7 @@ def _extremes(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...],
         j = i // 2
         q = round(math.exp(lo + (hi - lo) * (j + rng.random()) / k), 9)
         p = q if i % 2 == 0 else round(1.0 - q, 12)
-        need = never_drops_decisions(q, per_setting)
+        need = binomial_edge_sample_size(q, alpha=per_setting)
         calls = max(2, math.ceil(need / EXTREME_PER_CALL))
         per_call = math.ceil(need / calls)
         n = int(rng.integers(8193, MAX_BATCH + 1)) if per_call > MAX_BATCH else per_call

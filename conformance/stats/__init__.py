@@ -64,6 +64,7 @@ from conformance.stats.autocorrelation import (
 from conformance.stats.binomial import (
     BinomialResult,
     binomial_critical_counts,
+    binomial_edge_sample_size,
     binomial_mde,
     binomial_normal_scores,
     binomial_pvalues,
@@ -177,6 +178,7 @@ __all__ = [
     "binomial_count_gof_sample_size",
     "binomial_count_gof_test",
     "binomial_critical_counts",
+    "binomial_edge_sample_size",
     "binomial_mde",
     "binomial_normal_scores",
     "binomial_pvalues",

@@ -10,6 +10,7 @@ from scipy import stats
 
 from conformance.stats import (
     binomial_critical_counts,
+    binomial_edge_sample_size,
     binomial_mde,
     binomial_pvalues,
     binomial_sample_size,
@@ -116,6 +117,20 @@ def test_default_level_sample_size_is_fast():
     # the default level needs MDE <= 0.005 at every p; planning must be cheap
     n = binomial_sample_size(0.005, 0.5, alpha=1e-5, beta=1e-3)
     assert 500_000 < n < 1_000_000
+
+
+@pytest.mark.parametrize(("p0", "alpha"), [(0.003, 1e-6), (0.9995, 1e-9), (2e-6, 3e-9)])
+def test_edge_sample_size_fails_a_stuck_rate_with_certainty(p0, alpha):
+    n = binomial_edge_sample_size(p0, alpha=alpha)
+    q = min(p0, 1 - p0)
+    # never drops (always drops): the only count it can give rejects -- power 1
+    assert binomial_test(0, n, q, alpha=alpha).reject
+    assert binomial_test(n, n, 1 - q, alpha=alpha).reject
+    if n < 100_000:  # not far above the first n that qualifies (the exact p-value of 0
+        # falls with n, in a sawtooth: the search's 5 % steps may need a step more)
+        ns = np.arange(1, n + 1)
+        smallest = int(ns[binomial_pvalues(np.zeros_like(ns), ns, q) <= alpha][0])
+        assert smallest <= n <= 1.1 * smallest
 
 
 def test_false_alarm_rate_by_simulation(rng, sim):
