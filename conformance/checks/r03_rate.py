@@ -19,7 +19,7 @@ from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.regions import Region, region_definitions
-from conformance.checks.subtests import tag, verdict
+from conformance.checks.subtests import share, tag, verdict
 from conformance.stats import (
     binomial_count_gof_test,
     binomial_test,
@@ -46,7 +46,7 @@ def _testable(cells: list[sp.Cell]) -> list[sp.Cell]:
        kind="statistical", timeout_s=900)
 def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
     space = sp.space(ctx)
-    alpha = ctx.share(sp.drop_rate_subtests(ctx.level))
+    alpha = share(ctx, "drop-rate")
     results = []
     for p in ctx.level.p_grid:
         draws = sp.draws(ctx, space.at(p))
@@ -82,7 +82,7 @@ def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> Outcome:
     is the guarantee the run reached in that region (``relative_mde`` near p = 0 and 1)."""
     found = homogeneity_groups(ctx)
     # the share of every defined region, empty or not: the space was sized with the same
-    alpha = ctx.share(len(region_definitions([str(d) for d in ctx.dtypes])))
+    alpha = share(ctx, "rate-homogeneity")
     results = []
     for region, members in found:
         k, n, p, _ = _counts(sp.draws(ctx, members))
@@ -106,7 +106,7 @@ MAX_COUNTS = 2_000_000
        kind="statistical", timeout_s=900)
 def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
     space = sp.space(ctx)
-    alpha = ctx.share(sp.drop_count_subtests(ctx.level))
+    alpha = share(ctx, "drop-count-distribution")
     results = []
     for d in sp.draws(ctx, space.family("channel-positions")):
         s = d.cell.setting
@@ -118,16 +118,16 @@ def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
     draws = sp.draws(ctx, cells)
     levels: dict[str, list] = {"per sample": [], "per call": [],
                                "per channel across the batch": []}
-    share = max(1000, MAX_COUNTS // max(1, len(draws)))
+    first = max(1000, MAX_COUNTS // max(1, len(draws)))
     for d in draws:
         s = d.cell.setting
         dropped = d.dropped()
         if s.channels >= MIN_TRIALS:
-            counts = dropped.sum(axis=2).reshape(-1)[:share]
+            counts = dropped.sum(axis=2).reshape(-1)[:first]
             levels["per sample"].append((counts, s.channels))
         levels["per call"].append((dropped.sum(axis=(1, 2)), s.per_call))
         if s.batch >= MIN_TRIALS:
-            counts = dropped.sum(axis=1).reshape(-1)[:share]
+            counts = dropped.sum(axis=1).reshape(-1)[:first]
             levels["per channel across the batch"].append((counts, s.batch))
     for name, parts in levels.items():
         # each setting at its own observed rate (conditional on its count): dispersion, not

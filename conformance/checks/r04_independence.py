@@ -31,7 +31,7 @@ from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.settings import VALUE_CLASSES
-from conformance.checks.subtests import verdict
+from conformance.checks.subtests import REPEAT_MARGIN, share, verdict
 from conformance.stats import (
     LagSums,
     StatResult,
@@ -94,7 +94,8 @@ def _within_calls(
     ctx: CheckContext, axis: int, alpha: float, what: str
 ) -> StatResult:
     """Identical vectors among the positions along ``axis`` (1 samples, 2 channels) of each
-    call, in every setting whose vectors are long enough (E[identical] <= alpha / settings)."""
+    call, in every setting whose vectors are long enough (E[identical] <= alpha / settings /
+    REPEAT_MARGIN)."""
     cells = [c for c in sp.space(ctx).cells if 0.0 < c.setting.p < 1.0]
     eligible = []
     for c in cells:
@@ -103,7 +104,7 @@ def _within_calls(
         length = s.channels if axis == 1 else s.batch
         pairs = c.calls * positions * (positions - 1) // 2
         if pairs and identical_repeats_expected([(pairs, s.p, s.p)], length) <= (
-                alpha / len(cells) / 10):
+                alpha / len(cells) / REPEAT_MARGIN):
             eligible.append((c, pairs, length))
     identical, expected, n_pairs, where = 0, 0.0, 0, []
     for c, pairs, length in eligible:
@@ -138,7 +139,7 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
     n_pairs = 0
     for (n, ch), group in by_shape.items():
         if _repeat_expectation(group, [c.setting.p for c in group], n * ch) <= (
-                alpha / 10 / len(by_shape)):
+                alpha / REPEAT_MARGIN / len(by_shape)):
             eligible += group
             calls = sum(c.calls for c in group)
             n_pairs += calls * (calls - 1) // 2
@@ -203,7 +204,7 @@ def _max_extent(ctx: CheckContext, attr: str) -> int:
 @check("independence-channels", requirement="R4", title="Channels decide independently",
        kind="statistical", timeout_s=900)
 def independence_channels(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    alpha = ctx.share(3)
+    alpha = share(ctx, "independence-channels")
     results = _lags(ctx, 2, _max_extent(ctx, "channels"), alpha, "channel lags")
     results.append(_within_calls(ctx, 2, alpha, "channel vectors (across the batch)"))
     return verdict(results, "decisions independent across channels at every lag")
@@ -212,7 +213,7 @@ def independence_channels(adapter: Adapter, ctx: CheckContext) -> Outcome:
 @check("independence-batch", requirement="R4", title="Samples decide independently",
        kind="statistical", timeout_s=900)
 def independence_batch(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    alpha = ctx.share(4)
+    alpha = share(ctx, "independence-batch")
     results = _lags(ctx, 1, _max_extent(ctx, "batch"), alpha, "batch lags")
     results.append(_flattened(ctx, alpha, ctx.beta))
     results.append(_within_calls(ctx, 1, alpha, "sample vectors (across the channels)"))
@@ -222,7 +223,7 @@ def independence_batch(adapter: Adapter, ctx: CheckContext) -> Outcome:
 @check("independence-calls", requirement="R4", title="Successive calls decide independently",
        kind="statistical", timeout_s=900)
 def independence_calls(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    alpha = ctx.share(3)
+    alpha = share(ctx, "independence-calls")
     longest = max(c.calls for c in _lag_cells(ctx) if c.calls >= MIN_CALLS) - 1
     results = _lags(ctx, 0, longest, alpha, "call lags")
     results.append(_across_run(ctx, alpha))
@@ -241,7 +242,7 @@ VALUE_GROUPS = (
 @check("independence-values", requirement="R4",
        title="Decisions do not depend on the input's values", kind="statistical", timeout_s=900)
 def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    alpha = ctx.share(len(VALUE_GROUPS))
+    alpha = share(ctx, "independence-values")
     cells = [c for c in sp.space(ctx).cells
              if c.setting.kind == VALUE_CLASSES and 0.0 < c.setting.p < 1.0]
     k = np.zeros((len(VALUE_GROUPS), len(cells)), np.int64)

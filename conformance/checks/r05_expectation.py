@@ -19,7 +19,7 @@ from conformance.adapters.base import Adapter, dtype_finfo
 from conformance.checks import space as sp
 from conformance.checks.assertions import SCALE_ULPS
 from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.subtests import verdict
+from conformance.checks.subtests import share, verdict
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
 from conformance.stats import StatResult, expectation_test
 
@@ -48,7 +48,7 @@ def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> 
 def expectation(adapter: Adapter, ctx: CheckContext) -> Outcome:
     space = sp.space(ctx)
     grid = [p for p in ctx.level.p_grid if 0.0 < p < 1.0]
-    alpha = ctx.share(len(grid))
+    alpha = share(ctx, "expectation")
     results = []
     for p in grid:
         result = _mean_test(sp.draws(ctx, space.at(p)), p, alpha=alpha, beta=ctx.beta)

@@ -51,6 +51,7 @@ from conformance.checks.base import CheckContext, Level
 from conformance.checks.inputs import extract_keep_mask, first_offender, keep_from_zeros, maps
 from conformance.checks.regions import EXTREME, guarantees, region_definitions
 from conformance.checks.settings import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
+from conformance.checks.subtests import REPEAT_MARGIN, subtests
 from conformance.checks.usersizes import CNN_MAPS, LONG_MAPS, MAX_BATCH, MAX_CHANNELS, ROUND_RATES
 from conformance.contract import ROOT_STRUCTURE
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
@@ -88,17 +89,11 @@ MAX_CALLS = 128
 #: decisions, and R2's structure shows in a few calls
 MAX_ELEMENTS = 1_500_000
 
-#: Sub-tests per check.  Every check splits ctx.alpha into this many Bonferroni shares, and the
-#: space sizes its cells with the same shares, so the planned power is the power of the test.
+#: Cells are sized at the shares the checks take (checks/subtests.py: ``subtests``), so the
+#: planned power is the power of the test.
 POSITIONS = 40  # positions per uniformity cell (channels of channel-positions, samples of batch)
-UNIFORMITY_SUBTESTS = 4  # max-|z| and chi-square, positions counted from the start and the end
 #: pooled lag products are tested only at lags with this many pairs (normal tails at 1e-7)
 LAG_MIN_PAIRS = 100_000
-
-
-def drop_rate_subtests(level: Level) -> int:
-    """Drop-rate: one pooled exact test per anchor p, one max over every setting, one omnibus."""
-    return len(level.p_grid) + 2
 
 
 def anchor_mde(level: Level, p: float) -> float:
@@ -245,7 +240,7 @@ def build_space(
     """The run's cells, in closed form (no draws decide sizes): see the module docstring.
 
     ``alpha`` is one statistical check's share of the family budget: the cells are sized for
-    the sub-test shares the checks use (``drop_rate_subtests`` etc.).
+    the sub-test shares the checks use (``checks.subtests.subtests``).
     """
     rng = np.random.default_rng([seed, 0x5BACE])
     categories = [c for c in CATEGORIES if three_d or c != "unbatched"]
@@ -255,7 +250,7 @@ def build_space(
         cells.append(Cell(len(cells), family, category, setting, calls))
 
     # anchors: the fixed p grid, three settings per p sharing the drop-rate / expectation n
-    k_rate = drop_rate_subtests(level)
+    k_rate = subtests("drop-rate", level)
     n_anchor = len(level.p_grid) * 3
     a_dtypes = _balanced(rng, dtypes, n_anchor)
     a_memory = _balanced(rng, MEMORIES, n_anchor)
@@ -266,7 +261,7 @@ def build_space(
         need = max(
             binomial_sample_size(anchor_mde(level, p), p, alpha=alpha / k_rate, beta=beta),
             expectation_sample_size(expectation_target(level, p), p,
-                                    alpha=alpha / len(level.p_grid), beta=beta),
+                                    alpha=alpha / subtests("expectation", level), beta=beta),
         )
         for _ in range(3):
             shape = category_shape(rng, a_cats[i])
@@ -310,14 +305,14 @@ def build_space(
     p_dtypes, p_memory = _balanced(rng, dtypes, n_pos), _balanced(rng, MEMORIES, n_pos)
     i = 0
     for p in level.short_grid:
-        trials = positions_sample_size(level.position_mde, POSITIONS, p,
-                                       alpha=alpha / UNIFORMITY_SUBTESTS, beta=beta)
         # sized by the df that pooling the count's bins leaves, not by C
-        samples = binomial_count_gof_sample_size(level.gof_w, POSITIONS, p,
-                                                 alpha=alpha / drop_count_subtests(level),
-                                                 beta=beta)
-        for family, shape in (("channel-positions", (64, POSITIONS)),
-                              ("batch-positions", (POSITIONS, 64))):
+        samples = binomial_count_gof_sample_size(
+            level.gof_w, POSITIONS, p, alpha=alpha / subtests("drop-count-distribution", level),
+            beta=beta)
+        for family, shape, check in (("channel-positions", (64, POSITIONS), "channel-uniformity"),
+                                     ("batch-positions", (POSITIONS, 64), "batch-uniformity")):
+            trials = positions_sample_size(level.position_mde, POSITIONS, p,
+                                           alpha=alpha / subtests(check, level), beta=beta)
             h, w = _small_map(rng)
             s = Setting(p, (*shape, h, w), KINDS[i % len(INPUT_KINDS)], p_dtypes[i], p_memory[i])
             per_position = shape[1] if family == "batch-positions" else shape[0]
@@ -330,10 +325,13 @@ def build_space(
     # sequences: many calls of a small input, long enough masks that one repeat is damning
     for j, p in enumerate(level.short_grid):
         calls = level.sequence_calls
-        pairs_needed = lag_sample_size(level.phi_mde, calls, alpha=alpha / 3, beta=beta)
-        # one repeat among all pairs of the sequence's calls is significant at a tenth of
-        # independence-calls' share (so the whole run's comparison keeps its power)
-        length = max(256, identical_repeats_sample_size(calls * calls, p, alpha=alpha / 3 / 10))
+        calls_share = alpha / subtests("independence-calls", level)
+        pairs_needed = lag_sample_size(level.phi_mde, calls, alpha=calls_share, beta=beta)
+        # one repeat among all pairs of the sequence's calls is significant at a
+        # REPEAT_MARGIN-th of independence-calls' share (so the whole run's comparison keeps
+        # its power)
+        length = max(256, identical_repeats_sample_size(calls * calls, p,
+                                                        alpha=calls_share / REPEAT_MARGIN))
         # ... and enough pairs at every lag that independence-calls may test (LAG_MIN_PAIRS)
         length = max(length, math.ceil(max(pairs_needed, LAG_MIN_PAIRS) / max(1, calls - 1)))
         n = 2 ** (j % 3)  # N = 1, 2, 4: successive calls of the same small input
@@ -437,7 +435,7 @@ def _top_up(cells: list[Cell], level: Level, dtypes: tuple[str, ...], alpha: flo
     """Grow the settings of any region short of the level's guarantee (closed form: the
     sizes follow from the cells, never from a draw) until every region reaches it."""
     regions = region_definitions(dtypes)
-    share = alpha / len(regions)
+    share = alpha / subtests("rate-homogeneity", level, dtypes)
     for _ in range(20):
         rows = guarantees([(c.setting, c.decisions) for c in cells], regions, alpha=share,
                           beta=beta)
@@ -460,12 +458,6 @@ def _top_up(cells: list[Cell], level: Level, dtypes: tuple[str, ...], alpha: flo
                       math.ceil(c.calls * grow[c.index])) if c.index in grow else c
                  for c in cells]
     return cells
-
-
-def drop_count_subtests(level: Level) -> int:
-    """Drop-count-distribution: one chi-square per channel-positions cell, and dispersion of
-    the counts per sample, per call and per channel position."""
-    return len(level.short_grid) + 3
 
 
 def space(ctx: CheckContext) -> Space:
