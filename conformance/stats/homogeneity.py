@@ -110,6 +110,9 @@ def max_abs_z_test(dropped: np.ndarray, trials: np.ndarray | int, p: np.ndarray 
     (``max_abs_z_mde``: the median over entries of the normal-approximation MDE at the
     entry's trials and p and level ``alpha / m``; entries with fewer trials need more, and the
     faults this test is for -- a narrow band of p, one odd setting -- are larger than that).
+    The approximation takes the null's variance, so it is optimistic for a shift towards 1/2
+    with few trials: at 30,000 trials, level 3e-9 and ``beta = 1e-3`` the power at ``mde`` is
+    0.9987 at p = 0.3 and 0.9967 at p = 0.05 (exact).
     ``statistic`` is ``max |z|``; ``p_value = min(1, m * min p-value)``; ``estimate`` the rate
     of the first entry with the smallest p-value, with its Clopper-Pearson interval at
     ``1 - alpha / m`` (the ``worst_*`` fields describe the smallest p-value's entry with ties

@@ -149,7 +149,8 @@ def test_false_alarm_rate_by_simulation(rng, sim):
     ("n", "p0", "sign"), [(400, 0.3, 1), (400, 0.3, -1), (2000, 0.02, 1), (2000, 0.02, -1)]
 )
 def test_power_at_mde_by_simulation(rng, sim, n, p0, sign):
-    alpha, beta, reps = 0.01, 0.1, 2000
+    alpha, beta = 0.01, 0.1
+    reps = sim.reps_for_power(1 - beta)
     d = binomial_mde(n, p0, alpha=alpha, beta=beta)
     k = rng.binomial(n, p0 + sign * d, size=reps)
     detections = int(np.sum(binomial_pvalues(k, n, p0) <= alpha))

@@ -94,7 +94,7 @@ def test_power_at_mde(rng, sim, p, n, sign):
     mde = expectation_mde(n, p, alpha=alpha, beta=beta)
     # a drop-rate shift of mde (1 - p) biases E[y]/x by mde
     rate = p - sign * mde * (1 - p)
-    reps = 2000
+    reps = sim.reps_for_power(1 - beta)
     detections, results = _simulate(rng, reps, n, p, rate, alpha=alpha, beta=beta)
     sim.assert_power_at_least(detections, reps, 1 - beta)
     bias = np.mean([r.context["relative_bias"] for r in results])
