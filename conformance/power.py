@@ -26,6 +26,7 @@ from conformance.checks.regions import (
     guarantees,
     region_definitions,
 )
+from conformance.checks.subtests import share
 
 
 def decision_cost(adapter: Adapter, *, budget_s: float = 0.3) -> tuple[float, float]:
@@ -139,10 +140,9 @@ def region_guarantees(level: str, *, adapter: Adapter | None = None, seed: int =
     """The drop-rate MDE the run reaches in each region of its space (checks/regions.py), at
     rate-homogeneity's share of the budget: what a CONFORMANT verdict guarantees where."""
     ctx = _context(level, adapter or Adapter(), seed, family_alpha, beta)
-    dtypes = [str(d) for d in ctx.dtypes]
-    regions = region_definitions(dtypes)
+    regions = region_definitions([str(d) for d in ctx.dtypes])
     return guarantees([(c.setting, c.decisions) for c in sp.space(ctx).cells], regions,
-                      alpha=ctx.alpha / len(regions), beta=beta)
+                      alpha=share(ctx, "rate-homogeneity"), beta=beta)
 
 
 def region_lines(level: str, *, adapter: Adapter | None = None, seed: int = 0,

@@ -13,27 +13,21 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.regions import Region, region_definitions
-from conformance.checks.subtests import tag, verdict
+from conformance.checks.subtests import share, tag, verdict
 from conformance.stats import (
-    StatResult,
     binomial_count_gof_test,
-    binomial_pvalues,
     binomial_test,
-    clopper_pearson,
     dispersion_test,
     excess_rate_test,
     homogeneity_chi2_test,
     max_abs_z_test,
 )
-from conformance.stats._scipy import stats  # imported on first use
 
 
 def _counts(draws: list[sp.Draw]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -52,7 +46,7 @@ def _testable(cells: list[sp.Cell]) -> list[sp.Cell]:
        kind="statistical", timeout_s=900, reads_whole_space=True)
 def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
     space = sp.space(ctx)
-    alpha = ctx.share(sp.drop_rate_subtests(ctx.level))
+    alpha = share(ctx, "drop-rate")
     results = []
     for p in ctx.level.p_grid:
         draws = sp.draws(ctx, space.at(p))
@@ -63,37 +57,13 @@ def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
                                         settings=[d.cell.label() for d in draws]))
     draws = sp.draws(ctx, _testable(list(space.cells)))
     k, n, p, labels = _counts(draws)
-    results.append(_every_setting(k, n, p, labels, alpha=alpha, beta=ctx.beta))
+    # every setting on its own (Bonferroni over settings): a narrow band of p, one odd setting
+    every = max_abs_z_test(k, n, p, alpha=alpha, beta=ctx.beta, labels=labels)
+    results.append(every.annotated(settings=int(k.size)))
     omnibus = homogeneity_chi2_test(k, n, p, alpha=alpha, beta=ctx.beta)
     results.append(omnibus.annotated(p=None, setting=f"all {len(draws)} settings"))
     return verdict(results, f"drop rate equals p at {len(draws)} settings, p in [{p.min():.3g}, "
                             f"{p.max():.3g}]")
-
-
-def _every_setting(k: np.ndarray, n: np.ndarray, p: np.ndarray, labels: list[str], *,
-                   alpha: float, beta: float) -> StatResult:
-    """Every setting's exact binomial, Bonferroni over settings; the result names the worst
-    setting and every setting that rejects on its own share.  ``mde`` is the median setting's
-    (normal approximation at its share): the narrow-band and odd-setting faults this test is
-    for are larger than that."""
-    result = max_abs_z_test(k, n, p, alpha=alpha, beta=beta)
-    share = alpha / k.size
-    pv = binomial_pvalues_each(k, n, p)
-    failing = [f"{labels[i]}: rate {k[i] / n[i]:.5g} (p-value {pv[i]:.3g})"
-               for i in np.argsort(pv)[:10] if pv[i] <= share]
-    worst = int(np.argmin(pv))
-    z = stats.norm.isf(share / 2) + stats.norm.isf(beta)
-    mde = float(np.median(z * np.sqrt(p * (1 - p) / n)))
-    lo, hi = clopper_pearson(int(k[worst]), int(n[worst]), 1 - share)
-    return replace(result.annotated(setting=labels[worst], p=None, failing=failing,
-                                    settings=int(k.size)),
-                   mde=mde, estimate=float(k[worst] / n[worst]), ci=(lo, hi))
-
-
-def binomial_pvalues_each(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """Exact two-sided binomial p-value of every entry (each its own n and p)."""
-    return np.array([float(binomial_pvalues(np.array([k[i]]), int(n[i]), float(p[i]))[0])
-                     for i in range(k.size)])
 
 
 def homogeneity_groups(ctx: CheckContext) -> list[tuple[Region, list[sp.Cell]]]:
@@ -112,7 +82,7 @@ def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> Outcome:
     is the guarantee the run reached in that region (``relative_mde`` near p = 0 and 1)."""
     found = homogeneity_groups(ctx)
     # the share of every defined region, empty or not: the space was sized with the same
-    alpha = ctx.share(len(region_definitions([str(d) for d in ctx.dtypes])))
+    alpha = share(ctx, "rate-homogeneity")
     results = []
     for region, members in found:
         k, n, p, _ = _counts(sp.draws(ctx, members))
@@ -136,7 +106,7 @@ MAX_COUNTS = 2_000_000
        kind="statistical", timeout_s=900)
 def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
     space = sp.space(ctx)
-    alpha = ctx.share(sp.drop_count_subtests(ctx.level))
+    alpha = share(ctx, "drop-count-distribution")
     results = []
     for d in sp.draws(ctx, space.family("channel-positions")):
         s = d.cell.setting
@@ -148,16 +118,16 @@ def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
     draws = sp.draws(ctx, cells)
     levels: dict[str, list] = {"per sample": [], "per call": [],
                                "per channel across the batch": []}
-    share = max(1000, MAX_COUNTS // max(1, len(draws)))
+    first = max(1000, MAX_COUNTS // max(1, len(draws)))
     for d in draws:
         s = d.cell.setting
         dropped = d.dropped()
         if s.channels >= MIN_TRIALS:
-            counts = dropped.sum(axis=2).reshape(-1)[:share]
+            counts = dropped.sum(axis=2).reshape(-1)[:first]
             levels["per sample"].append((counts, s.channels))
         levels["per call"].append((dropped.sum(axis=(1, 2)), s.per_call))
         if s.batch >= MIN_TRIALS:
-            counts = dropped.sum(axis=1).reshape(-1)[:share]
+            counts = dropped.sum(axis=1).reshape(-1)[:first]
             levels["per channel across the batch"].append((counts, s.batch))
     for name, parts in levels.items():
         # each setting at its own observed rate (conditional on its count): dispersion, not

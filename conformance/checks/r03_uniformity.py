@@ -18,7 +18,7 @@ import numpy as np
 from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.subtests import verdict
+from conformance.checks.subtests import share, verdict
 from conformance.stats import ConditionalZ, StatResult, conditional_z, positions_test
 
 
@@ -57,9 +57,9 @@ def _picture(c: ConditionalZ, trials: np.ndarray, drops: np.ndarray) -> dict:
             "trials": [int(t) for t in trials[ok]]}
 
 
-def _uniformity(ctx: CheckContext, axis: int, what: str) -> Outcome:
+def _uniformity(ctx: CheckContext, axis: int, what: str, check_id: str) -> Outcome:
     space = sp.space(ctx)
-    alpha = ctx.share(sp.UNIFORMITY_SUBTESTS)
+    alpha = share(ctx, check_id)
     cells = [c for c in space.cells if 0.0 < c.setting.p < 1.0]
     draws = sp.draws(ctx, cells)
     results: list[StatResult] = []
@@ -75,10 +75,10 @@ def _uniformity(ctx: CheckContext, axis: int, what: str) -> Outcome:
 @check("channel-uniformity", requirement="R3", title="Same drop rate at every channel index",
        kind="statistical", timeout_s=900)
 def channel_uniformity(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    return _uniformity(ctx, axis=2, what="channel")
+    return _uniformity(ctx, axis=2, what="channel", check_id="channel-uniformity")
 
 
 @check("batch-uniformity", requirement="R3", title="Same drop rate at every batch index",
        kind="statistical", timeout_s=900)
 def batch_uniformity(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    return _uniformity(ctx, axis=1, what="batch index")
+    return _uniformity(ctx, axis=1, what="batch index", check_id="batch-uniformity")

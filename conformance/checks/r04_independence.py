@@ -11,11 +11,12 @@
   at least ``MIN_CALLS`` calls (their null variance is exact to O(1/T)).
 * The flattened (n, c) order of each call: every lag up to ``FLAT_LAGS`` in each setting (a
   sample that reuses its neighbour's decisions shifted along the channels shows at lag C +- 1;
-  a channel that copies the one 2048 before it, at lag 2048).
+  a channel that copies the one 2048 before it, at lag 2048): ``stats.flattened_lag_test``.
 * Repeats: identical channel vectors, sample vectors and whole-call masks (across *all* calls
   of the run, every setting) compared by hashing, with masks long enough that one repeat is
-  significant (Markov's bound at the larger of the claimed and the observed rate's
-  expectation, valid under any dependence between the pairs).
+  significant (``stats.identical_repeats_test``: Markov's bound at the expectation of the
+  claimed or the observed rate, whichever is likelier to repeat, valid under any dependence
+  between the pairs).
 * Values: the rate of maps of each input sign and magnitude class against the rest of *their
   own setting* (conditional on the setting's count, ``stats.conditional_excess_test``).
 """
@@ -30,16 +31,16 @@ from conformance.adapters.base import Adapter
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, Outcome, check
 from conformance.checks.settings import VALUE_CLASSES
-from conformance.checks.subtests import verdict
+from conformance.checks.subtests import REPEAT_MARGIN, share, verdict
 from conformance.stats import (
     LagSums,
     StatResult,
-    bonferroni_p,
     centred_lag_sums,
     conditional_excess_test,
-    identical_pair_probability,
+    flattened_lag_test,
+    identical_repeats_expected,
+    identical_repeats_rate,
     identical_repeats_test,
-    lag_mde,
     lag_test,
 )
 
@@ -82,19 +83,19 @@ def _identical(vectors: np.ndarray) -> int:
     return sum(m * (m - 1) // 2 for m in counts.values())
 
 
-def _observed(d: sp.Draw) -> float:
-    """The rate at which a draw's masks repeat most easily: its claimed p or its observed
-    rate, whichever is further from 1/2 (a wrong rate must not read as repeated masks)."""
+def _rate(d: sp.Draw) -> float:
+    """The rate at which a draw's masks are expected to repeat (its claimed or its observed
+    rate, whichever makes repeats likelier: ``stats.identical_repeats_rate``)."""
     p = d.cell.setting.p
-    observed = d.k / d.n if d.n else p
-    return observed if abs(observed - 0.5) > abs(p - 0.5) else p
+    return identical_repeats_rate(p, d.k / d.n if d.n else p)
 
 
 def _within_calls(
     ctx: CheckContext, axis: int, alpha: float, what: str
 ) -> StatResult:
     """Identical vectors among the positions along ``axis`` (1 samples, 2 channels) of each
-    call, in every setting whose vectors are long enough (E[identical] <= alpha / settings)."""
+    call, in every setting whose vectors are long enough (E[identical] <= alpha / settings /
+    REPEAT_MARGIN)."""
     cells = [c for c in sp.space(ctx).cells if 0.0 < c.setting.p < 1.0]
     eligible = []
     for c in cells:
@@ -102,20 +103,20 @@ def _within_calls(
         positions = s.batch if axis == 1 else s.channels
         length = s.channels if axis == 1 else s.batch
         pairs = c.calls * positions * (positions - 1) // 2
-        if pairs and pairs * identical_pair_probability(s.p, s.p, length) <= (
-                alpha / len(cells) / 10):
+        if pairs and identical_repeats_expected([(pairs, s.p, s.p)], length) <= (
+                alpha / len(cells) / REPEAT_MARGIN):
             eligible.append((c, pairs, length))
     identical, expected, n_pairs, where = 0, 0.0, 0, []
     for c, pairs, length in eligible:
         d = sp.draw(ctx, c)
         dropped = d.dropped()
-        rate = _observed(d)
+        rate = _rate(d)
         found = 0
         for call in dropped:
             vectors = call if axis == 1 else call.T
             found += _identical(np.packbits(vectors, axis=-1))
         identical += found
-        expected += pairs * identical_pair_probability(rate, rate, length)
+        expected += identical_repeats_expected([(pairs, rate, rate)], length)
         n_pairs += pairs
         if found:
             where.append(f"{c.label()}: {found} identical pairs")
@@ -138,7 +139,7 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
     n_pairs = 0
     for (n, ch), group in by_shape.items():
         if _repeat_expectation(group, [c.setting.p for c in group], n * ch) <= (
-                alpha / 10 / len(by_shape)):
+                alpha / REPEAT_MARGIN / len(by_shape)):
             eligible += group
             calls = sum(c.calls for c in group)
             n_pairs += calls * (calls - 1) // 2
@@ -147,7 +148,7 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
     for c in eligible:
         by_eligible[(c.setting.batch, c.setting.channels)].append(c)
     for (n, ch), group in by_eligible.items():
-        rates = [_observed(sp.draw(ctx, c)) for c in group]
+        rates = [_rate(sp.draw(ctx, c)) for c in group]
         bound += _repeat_expectation(group, rates, n * ch)
     expected = bound
     seen: Counter = Counter()
@@ -169,50 +170,23 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
 
 def _repeat_expectation(group: list[sp.Cell], rates: list[float], length: int) -> float:
     """Expected identical pairs among every call of ``group`` (one (N, C)), each cell at its
-    rate in ``rates``: exact for independent masks."""
-    e = 0.0
+    rate in ``rates``: the pairs within each cell's calls and between every two cells'."""
+    pairs = []
     for i, (a, ra) in enumerate(zip(group, rates, strict=True)):
-        e += a.calls * (a.calls - 1) / 2 * identical_pair_probability(ra, ra, length)
-        for b, rb in zip(group[i + 1:], rates[i + 1:], strict=True):
-            e += a.calls * b.calls * identical_pair_probability(ra, rb, length)
-    return e
+        pairs.append((a.calls * (a.calls - 1) / 2, ra, ra))
+        pairs += [(a.calls * b.calls, ra, rb)
+                  for b, rb in zip(group[i + 1:], rates[i + 1:], strict=True)]
+    return identical_repeats_expected(pairs, length)
 
 
 def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
-    """Every lag up to FLAT_LAGS of each call's flattened (n, c) order, in each setting;
-    Bonferroni over settings and lags (one pooled max)."""
-    found = []
+    """Every lag up to FLAT_LAGS of each call's flattened (n, c) order, in each setting of at
+    least three decisions a call; Bonferroni over settings and lags (one pooled max)."""
     lo, hi = FLAT_P_RANGE
-    for d in sp.draws(ctx, [c for c in _lag_cells(ctx) if lo <= c.setting.p <= hi]):
-        s = d.cell.setting
-        if s.per_call < 3:
-            continue
-        lags = centred_lag_sums(d.dropped().reshape(d.cell.calls, -1), -1, FLAT_LAGS)
-        ok = lags.pairs >= FLAT_MIN_PAIRS
-        if ok.any():
-            z = (lags.sums[ok] - lags.mean[ok]) / np.sqrt(lags.var[ok])
-            i = int(np.argmax(np.abs(z)))
-            found.append((d.cell, int(np.flatnonzero(ok)[i]) + 1, float(z[i]), int(ok.sum()),
-                          int(lags.pairs[ok].min())))
-    if not found:
-        raise ValueError(f"no setting has {FLAT_MIN_PAIRS} pairs at any flattened lag: the "
-                         "space is too small for this test at this level")
-    total = sum(f[3] for f in found)
-    cell, lag, z, _, _ = max(found, key=lambda f: abs(f[2]))
-    fewest = min(f[4] for f in found)
-    failing = [f"{c.label()}: lag {k} z {zz:.3g}" for c, k, zz, _, _ in found
-               if bonferroni_p(zz, total) <= alpha][:10]
-    return StatResult(
-        test="flattened-max-lag-z",
-        statistic=z,
-        p_value=bonferroni_p(z, total),
-        alpha=alpha,
-        n=total,
-        mde=lag_mde(fewest, total, alpha=alpha, beta=beta),
-        estimate=z,
-        context={"setting": f"{cell.label()}, flattened (n, c) lag {lag}", "p": None,
-                "failing": failing, "lags": total},
-    )
+    draws = sp.draws(ctx, [c for c in _lag_cells(ctx) if lo <= c.setting.p <= hi])
+    strata = ((d.cell.label(), d.dropped()) for d in draws if d.cell.setting.per_call >= 3)
+    return flattened_lag_test(strata, alpha=alpha, beta=beta, max_lag=FLAT_LAGS,
+                              min_pairs=FLAT_MIN_PAIRS)
 
 
 def _lags(ctx: CheckContext, axis: int, max_lag: int, alpha: float, what: str) -> list:
@@ -230,7 +204,7 @@ def _max_extent(ctx: CheckContext, attr: str) -> int:
 @check("independence-channels", requirement="R4", title="Channels decide independently",
        kind="statistical", timeout_s=900)
 def independence_channels(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    alpha = ctx.share(3)
+    alpha = share(ctx, "independence-channels")
     results = _lags(ctx, 2, _max_extent(ctx, "channels"), alpha, "channel lags")
     results.append(_within_calls(ctx, 2, alpha, "channel vectors (across the batch)"))
     return verdict(results, "decisions independent across channels at every lag")
@@ -239,7 +213,7 @@ def independence_channels(adapter: Adapter, ctx: CheckContext) -> Outcome:
 @check("independence-batch", requirement="R4", title="Samples decide independently",
        kind="statistical", timeout_s=900)
 def independence_batch(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    alpha = ctx.share(4)
+    alpha = share(ctx, "independence-batch")
     results = _lags(ctx, 1, _max_extent(ctx, "batch"), alpha, "batch lags")
     results.append(_flattened(ctx, alpha, ctx.beta))
     results.append(_within_calls(ctx, 1, alpha, "sample vectors (across the channels)"))
@@ -249,7 +223,7 @@ def independence_batch(adapter: Adapter, ctx: CheckContext) -> Outcome:
 @check("independence-calls", requirement="R4", title="Successive calls decide independently",
        kind="statistical", timeout_s=900)
 def independence_calls(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    alpha = ctx.share(3)
+    alpha = share(ctx, "independence-calls")
     longest = max(c.calls for c in _lag_cells(ctx) if c.calls >= MIN_CALLS) - 1
     results = _lags(ctx, 0, longest, alpha, "call lags")
     results.append(_across_run(ctx, alpha))
@@ -268,7 +242,7 @@ VALUE_GROUPS = (
 @check("independence-values", requirement="R4",
        title="Decisions do not depend on the input's values", kind="statistical", timeout_s=900)
 def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
-    alpha = ctx.share(len(VALUE_GROUPS))
+    alpha = share(ctx, "independence-values")
     cells = [c for c in sp.space(ctx).cells
              if c.setting.kind == VALUE_CLASSES and 0.0 < c.setting.p < 1.0]
     k = np.zeros((len(VALUE_GROUPS), len(cells)), np.int64)

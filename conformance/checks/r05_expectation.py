@@ -4,11 +4,11 @@ Every kept map's first element gives the ratio y/x, which a correct implementati
 scale 1/(1-p) rounded to the dtype (within ``SCALE_ULPS``; dropped maps give 0).  So
 ``E[y/x] = s (1 - p)``, and its estimate ``sum(y/x) / n`` is the scale times the kept fraction
 K/n with K ~ Binomial(n, 1 - p): the exact binomial p-value of K is the exact p-value of the
-mean (no normal approximation, which at p = 0.01 or 0.99 needed millions of extra decisions),
-provided every kept ratio is the scale -- a ratio off the scale fails the sub-test outright
-(p-value 0) and says so.  The anchors are sized so that a relative bias of the mean of
-``level.expectation_mde`` (grown with y/x's standard deviation above p = 0.5) is found with
-power 1 - beta: ``space.expectation_rate_mde``.
+mean (``stats.expectation_test``), provided every kept ratio is the scale -- this check finds
+the settings where a kept ratio leaves it, and the sub-test then fails outright (p-value 0)
+and says so.  The anchors are sized (``stats.expectation_sample_size``) so that a relative
+bias of the mean of ``level.expectation_mde`` (grown with y/x's standard deviation above
+p = 0.5: ``space.expectation_target``) is found with power 1 - beta.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from conformance.adapters.base import Adapter, dtype_finfo
 from conformance.checks import space as sp
 from conformance.checks.assertions import SCALE_ULPS
 from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.subtests import verdict
+from conformance.checks.subtests import share, verdict
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
-from conformance.stats import StatResult, binomial_test
+from conformance.stats import StatResult, expectation_test
 
 
 def _tolerance(dtype: str) -> float:
@@ -29,9 +29,8 @@ def _tolerance(dtype: str) -> float:
 
 
 def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> StatResult:
-    n = sum(d.n for d in draws)
-    kept = sum(d.kept for d in draws)
-    ratio_sum = sum(d.ratio_sum for d in draws)
+    """The anchor's draws pooled: their kept count and kept ratios, and the settings whose kept
+    ratios leave the dtype's scale (which fail the sub-test outright)."""
     off = []
     for d in draws:
         s = d.cell.setting
@@ -40,31 +39,16 @@ def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> 
         if d.kept and (d.ratio_min < scale - tol or d.ratio_max > scale + tol):
             off.append(f"{s.label()}: kept y/x in [{d.ratio_min:.8g}, {d.ratio_max:.8g}], "
                        f"scale {scale:.8g}")
-    rate = binomial_test(n - kept, n, p, alpha=alpha, beta=beta)
-    estimate = ratio_sum / n  # E[y]/x
-    mean_scale = ratio_sum / kept if kept else 1.0 / (1.0 - p)
-    lo, hi = rate.ci if rate.ci else (p, p)
-    label = f"p={p:g}, pooled over {len(draws)} settings"
-    return StatResult(
-        test="expectation-exact",
-        statistic=float(n - kept),
-        p_value=0.0 if off else rate.p_value,
-        alpha=alpha,
-        n=n,
-        # a drop-rate shift of m moves E[y]/x by m / (1 - p)
-        mde=(rate.mde or 0.0) / (1 - p),
-        estimate=estimate,
-        ci=(mean_scale * (1 - hi), mean_scale * (1 - lo)),
-        context={"setting": label, "p": p, "scale_off": off[:5],
-                "relative_bias": estimate - 1.0},
-    )
+    return expectation_test(sum(d.kept for d in draws), sum(d.n for d in draws),
+                            sum(d.ratio_sum for d in draws), p, alpha=alpha, beta=beta,
+                            scale_off=off, label=f"p={p:g}, pooled over {len(draws)} settings")
 
 
 @check("expectation", requirement="R5", title="E[y] = x", kind="statistical", timeout_s=900)
 def expectation(adapter: Adapter, ctx: CheckContext) -> Outcome:
     space = sp.space(ctx)
     grid = [p for p in ctx.level.p_grid if 0.0 < p < 1.0]
-    alpha = ctx.share(len(grid))
+    alpha = share(ctx, "expectation")
     results = []
     for p in grid:
         result = _mean_test(sp.draws(ctx, space.at(p)), p, alpha=alpha, beta=ctx.beta)

@@ -52,15 +52,17 @@ from conformance.checks.base import CheckContext, Level
 from conformance.checks.inputs import extract_keep_mask, first_offender, keep_from_zeros, maps
 from conformance.checks.regions import EXTREME, guarantees, region_definitions
 from conformance.checks.settings import INPUT_KINDS, MEMORIES, VALUE_CLASSES, Setting, make_input
+from conformance.checks.subtests import REPEAT_MARGIN, subtests
 from conformance.checks.usersizes import CNN_MAPS, LONG_MAPS, MAX_BATCH, MAX_CHANNELS, ROUND_RATES
 from conformance.contract import ROOT_STRUCTURE
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
 from conformance.errors import CheckFailed
 from conformance.stats import (
     binomial_count_gof_sample_size,
-    binomial_pvalues,
+    binomial_edge_sample_size,
     binomial_sample_size,
-    identical_masks_min_length,
+    expectation_sample_size,
+    identical_repeats_sample_size,
     lag_sample_size,
     positions_sample_size,
 )
@@ -88,17 +90,11 @@ MAX_CALLS = 128
 #: decisions, and R2's structure shows in a few calls
 MAX_ELEMENTS = 1_500_000
 
-#: Sub-tests per check.  Every check splits ctx.alpha into this many Bonferroni shares, and the
-#: space sizes its cells with the same shares, so the planned power is the power of the test.
+#: Cells are sized at the shares the checks take (checks/subtests.py: ``subtests``), so the
+#: planned power is the power of the test.
 POSITIONS = 40  # positions per uniformity cell (channels of channel-positions, samples of batch)
-UNIFORMITY_SUBTESTS = 4  # max-|z| and chi-square, positions counted from the start and the end
 #: pooled lag products are tested only at lags with this many pairs (normal tails at 1e-7)
 LAG_MIN_PAIRS = 100_000
-
-
-def drop_rate_subtests(level: Level) -> int:
-    """Drop-rate: one pooled exact test per anchor p, one max over every setting, one omnibus."""
-    return len(level.p_grid) + 2
 
 
 def anchor_mde(level: Level, p: float) -> float:
@@ -107,14 +103,13 @@ def anchor_mde(level: Level, p: float) -> float:
     return min(level.drop_rate_mde, level.drop_rate_rel_mde * min(p, 1 - p))
 
 
-def expectation_rate_mde(level: Level, p: float) -> float:
-    """The drop-rate shift that moves E[y]/x by the level's relative target at ``p``.
+def expectation_target(level: Level, p: float) -> float:
+    """The relative bias of E[y]/x that the expectation check must find at ``p``.
 
     y/x has variance p/(1-p) per decision; above p = 0.5 the relative target grows with its
     standard deviation (a bias that drop-rate and scale-exact bound far more tightly there).
     """
-    target = level.expectation_mde * max(1.0, math.sqrt(p / (1 - p)))
-    return target * (1 - p)
+    return level.expectation_mde * max(1.0, math.sqrt(p / (1 - p)))
 
 
 @dataclass(frozen=True)
@@ -246,7 +241,7 @@ def build_space(
     """The run's cells, in closed form (no draws decide sizes): see the module docstring.
 
     ``alpha`` is one statistical check's share of the family budget: the cells are sized for
-    the sub-test shares the checks use (``drop_rate_subtests`` etc.).
+    the sub-test shares the checks use (``checks.subtests.subtests``).
     """
     rng = np.random.default_rng([seed, 0x5BACE])
     categories = [c for c in CATEGORIES if three_d or c != "unbatched"]
@@ -256,7 +251,7 @@ def build_space(
         cells.append(Cell(len(cells), family, category, setting, calls))
 
     # anchors: the fixed p grid, three settings per p sharing the drop-rate / expectation n
-    k_rate = drop_rate_subtests(level)
+    k_rate = subtests("drop-rate", level)
     n_anchor = len(level.p_grid) * 3
     a_dtypes = _balanced(rng, dtypes, n_anchor)
     a_memory = _balanced(rng, MEMORIES, n_anchor)
@@ -266,8 +261,8 @@ def build_space(
     for p in level.p_grid:
         need = max(
             binomial_sample_size(anchor_mde(level, p), p, alpha=alpha / k_rate, beta=beta),
-            binomial_sample_size(expectation_rate_mde(level, p), p,
-                                 alpha=alpha / len(level.p_grid), beta=beta),
+            expectation_sample_size(expectation_target(level, p), p,
+                                    alpha=alpha / subtests("expectation", level), beta=beta),
         )
         for _ in range(3):
             shape = category_shape(rng, a_cats[i])
@@ -311,14 +306,14 @@ def build_space(
     p_dtypes, p_memory = _balanced(rng, dtypes, n_pos), _balanced(rng, MEMORIES, n_pos)
     i = 0
     for p in level.short_grid:
-        trials = positions_sample_size(level.position_mde, POSITIONS, p,
-                                       alpha=alpha / UNIFORMITY_SUBTESTS, beta=beta)
         # sized by the df that pooling the count's bins leaves, not by C
-        samples = binomial_count_gof_sample_size(level.gof_w, POSITIONS, p,
-                                                 alpha=alpha / drop_count_subtests(level),
-                                                 beta=beta)
-        for family, shape in (("channel-positions", (64, POSITIONS)),
-                              ("batch-positions", (POSITIONS, 64))):
+        samples = binomial_count_gof_sample_size(
+            level.gof_w, POSITIONS, p, alpha=alpha / subtests("drop-count-distribution", level),
+            beta=beta)
+        for family, shape, check in (("channel-positions", (64, POSITIONS), "channel-uniformity"),
+                                     ("batch-positions", (POSITIONS, 64), "batch-uniformity")):
+            trials = positions_sample_size(level.position_mde, POSITIONS, p,
+                                           alpha=alpha / subtests(check, level), beta=beta)
             h, w = _small_map(rng)
             s = Setting(p, (*shape, h, w), KINDS[i % len(INPUT_KINDS)], p_dtypes[i], p_memory[i])
             per_position = shape[1] if family == "batch-positions" else shape[0]
@@ -331,10 +326,13 @@ def build_space(
     # sequences: many calls of a small input, long enough masks that one repeat is damning
     for j, p in enumerate(level.short_grid):
         calls = level.sequence_calls
-        pairs_needed = lag_sample_size(level.phi_mde, calls, alpha=alpha / 3, beta=beta)
-        # one repeat among all pairs of the sequence's calls is significant at a tenth of
-        # independence-calls' share (so the whole run's comparison keeps its power)
-        length = max(256, identical_masks_min_length(calls * calls, p, alpha=alpha / 3 / 10))
+        calls_share = alpha / subtests("independence-calls", level)
+        pairs_needed = lag_sample_size(level.phi_mde, calls, alpha=calls_share, beta=beta)
+        # one repeat among all pairs of the sequence's calls is significant at a
+        # REPEAT_MARGIN-th of independence-calls' share (so the whole run's comparison keeps
+        # its power)
+        length = max(256, identical_repeats_sample_size(calls * calls, p,
+                                                        alpha=calls_share / REPEAT_MARGIN))
         # ... and enough pairs at every lag that independence-calls may test (LAG_MIN_PAIRS)
         length = max(length, math.ceil(max(pairs_needed, LAG_MIN_PAIRS) / max(1, calls - 1)))
         n = 2 ** (j % 3)  # N = 1, 2, 4: successive calls of the same small input
@@ -386,7 +384,7 @@ def _round_rates(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...]
             s = Setting(p, shapes[i % len(shapes)], kinds[i], dtype, mems[i])
             need = level.round_decisions
             if min(p, 1 - p) < 0.01:
-                need = max(need, never_drops_decisions(p, per_setting))
+                need = max(need, binomial_edge_sample_size(p, alpha=per_setting))
             add("round", "round-rate", s, _calls(need, s, capped=False))
             i += 1
 
@@ -411,17 +409,6 @@ def _cnn_maps(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...], a
         add("cnn", "cnn-map", s, 2)
 
 
-def never_drops_decisions(p: float, alpha: float) -> int:
-    """Decisions at ``p`` (or ``1 - p``) for which an implementation that never drops (always
-    drops) fails the exact binomial test at ``alpha`` with certainty: the smallest n whose
-    two-sided p-value of 0 drops (n drops) is at most ``alpha`` (power 1 > 0.999)."""
-    q = min(p, 1.0 - p)
-    n = max(1, math.ceil(math.log(2.0 / alpha) / -math.log1p(-q)))
-    while float(binomial_pvalues(np.array([0]), n, q)[0]) > alpha:
-        n = math.ceil(n * 1.05)
-    return n
-
-
 def _extremes(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...],
               per_setting: float, add) -> None:
     """p log-evenly in [level.extreme_low, 1e-3] and mirrored near 1, each dtype in turn:
@@ -436,7 +423,7 @@ def _extremes(rng: np.random.Generator, level: Level, dtypes: tuple[str, ...],
         j = i // 2
         q = round(math.exp(lo + (hi - lo) * (j + rng.random()) / k), 9)
         p = q if i % 2 == 0 else round(1.0 - q, 12)
-        need = never_drops_decisions(q, per_setting)
+        need = binomial_edge_sample_size(q, alpha=per_setting)
         calls = max(2, math.ceil(need / EXTREME_PER_CALL))
         per_call = math.ceil(need / calls)
         n = int(rng.integers(8193, MAX_BATCH + 1)) if per_call > MAX_BATCH else per_call
@@ -449,7 +436,7 @@ def _top_up(cells: list[Cell], level: Level, dtypes: tuple[str, ...], alpha: flo
     """Grow the settings of any region short of the level's guarantee (closed form: the
     sizes follow from the cells, never from a draw) until every region reaches it."""
     regions = region_definitions(dtypes)
-    share = alpha / len(regions)
+    share = alpha / subtests("rate-homogeneity", level, dtypes)
     for _ in range(20):
         rows = guarantees([(c.setting, c.decisions) for c in cells], regions, alpha=share,
                           beta=beta)
@@ -472,12 +459,6 @@ def _top_up(cells: list[Cell], level: Level, dtypes: tuple[str, ...], alpha: flo
                       math.ceil(c.calls * grow[c.index])) if c.index in grow else c
                  for c in cells]
     return cells
-
-
-def drop_count_subtests(level: Level) -> int:
-    """Drop-count-distribution: one chi-square per channel-positions cell, and dispersion of
-    the counts per sample, per call and per channel position."""
-    return len(level.short_grid) + 3
 
 
 def space(ctx: CheckContext) -> Space:

@@ -1,15 +1,63 @@
-"""Plumbing shared by the statistical checks: sub-test bookkeeping and the verdict."""
+"""Plumbing shared by the statistical checks: each check's Bonferroni shares, sub-test
+bookkeeping and the verdict."""
 
 from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from conformance.checks.base import Outcome
+from conformance.checks.base import CheckContext, Level, Outcome
+from conformance.checks.regions import region_definitions
 from conformance.checks.settings import Setting
 from conformance.errors import CheckFailed
 from conformance.stats import StatResult
+
+#: How many Bonferroni shares each statistical check splits ``ctx.alpha`` into: its sub-tests,
+#: a function of the level and the adapter's dtypes.  Declared once, here: the check takes its
+#: share with :func:`share`, and the space (checks/space.py) sizes the cells a sub-test reads
+#: at the same share (:func:`subtests`), so the power it plans is the power the check has.
+#: tests/test_planning.py holds every check's sub-tests to its count and share.
+SUBTESTS: dict[str, Callable[[Level, Sequence[str]], int]] = {
+    # the exact test at each anchor p, every setting on its own, the omnibus over settings
+    "drop-rate": lambda level, dtypes: len(level.p_grid) + 2,
+    # one excess-rate test per region of the space, empty or not (no draw decides a share)
+    "rate-homogeneity": lambda level, dtypes: len(region_definitions(dtypes)),
+    # a chi-square per channel-positions cell (one per p of the short grid), and dispersion
+    # per sample, per call and per channel across the batch
+    "drop-count-distribution": lambda level, dtypes: len(level.short_grid) + 3,
+    # max-|z| and omnibus, positions counted from the start and from the end
+    "channel-uniformity": lambda level, dtypes: 4,
+    "batch-uniformity": lambda level, dtypes: 4,
+    # max and omnibus over channel lags; identical channel vectors within a call
+    "independence-channels": lambda level, dtypes: 3,
+    # max and omnibus over batch lags; the flattened (n, c) order; identical sample vectors
+    "independence-batch": lambda level, dtypes: 4,
+    # max and omnibus over call lags; identical whole-call masks across the run
+    "independence-calls": lambda level, dtypes: 3,
+    # one conditional excess test per class of input values
+    "independence-values": lambda level, dtypes: 4,
+    # the exact test at each anchor p inside (0, 1)
+    "expectation": lambda level, dtypes: sum(0.0 < p < 1.0 for p in level.p_grid),
+}
+
+#: Repeats of masks are compared only where chance repeats are expected at most a
+#: ``REPEAT_MARGIN``-th of the sub-test's share (each setting's part of it): one repeat then
+#: rejects even if the observed rate makes chance repeats this many times likelier than the
+#: claimed one.  The sequences of the space are sized for it.
+REPEAT_MARGIN = 10
+
+
+def subtests(check_id: str, level: Level, dtypes: Sequence[str] = ()) -> int:
+    """The number of sub-tests (Bonferroni shares) of statistical check ``check_id``."""
+    return SUBTESTS[check_id](level, tuple(dtypes))
+
+
+def share(ctx: CheckContext, check_id: str) -> float:
+    """One sub-test's share of ``ctx.alpha`` for check ``check_id`` (``ctx.share`` of its
+    declared count)."""
+    return ctx.share(subtests(check_id, ctx.level, [str(d) for d in ctx.dtypes]))
 
 
 def tag(result: StatResult, setting: Setting, **extra: object) -> StatResult:

@@ -7,63 +7,62 @@ the last two are inverses.  Error rates are keyword arguments (``alpha`` = false
 this sub-test, two-sided unless stated; ``beta`` = 1 - power at the reported MDE), and each
 docstring states its guarantee.
 
-==================  ===============  =========================================================
-family ``X``        module           what ``X_test`` guarantees (``mde``: the effect it detects)
-==================  ===============  =========================================================
-binomial            binomial         exact: size <= alpha; power >= 1 - beta when
-                                     ``|rate - p0| >= mde`` (exact power function)
-max_abs_z           homogeneity      exact per entry, Bonferroni: size <= alpha; power >=
-                                     1 - beta when one entry's rate is off by ``mde``
-homogeneity_chi2    homogeneity      size <= ~alpha (exact normal scores); power ~ 1 - beta
-                                     against a common standardised shift ``w >= mde``
-binomial_count_gof  goodness         size <= ~alpha (pooled bins, normal scores); power ~
-                                     1 - beta against Cohen's ``w >= mde`` (large-sample)
-dispersion          dispersion       size <= ~alpha (saddlepoint); power >= 1 - beta at
-                                     variance ratios ``1 + mde`` and ``1 - mde``
-expectation         expectation      size ~ alpha (exact for constant ``|x|``); power >=
-                                     1 - beta at a relative bias ``mde`` of the mean
-autocorrelation     autocorrelation  size <= ~alpha (normal widened by the skewness,
-                                     Bonferroni over lags); power >= 1 - beta at a lag
-                                     correlation ``mde``
-phi                 independence     exact (Fisher): size <= alpha; power >= 1 - beta at
-                                     ``|phi| >= mde`` (large-sample)
-identical_pairs     independence     exact (disjoint pairs) or Markov: size <= alpha; power
-                                     >= 1 - beta when a fraction ``mde`` of pairs are copies
-identical_masks     independence     Markov over all pairs: size <= alpha; power >= 1 - beta
-                                     when a fraction ``mde`` of the masks are copies
-excess_rate         pooled           size ~ alpha (exact mean and variance, normal); power >=
-                                     1 - beta at a common rate shift ``mde`` over strata
-conditional_excess  pooled           conditional on each stratum's count (hypergeometric):
-                                     size ~ alpha; power >= 1 - beta when marked decisions'
-                                     rate is off their stratum's by ``mde``
-positions           pooled           max-|z| (Bonferroni) and omnibus of conditional z's
-                                     per position: size ~ alpha; power at one position
-lag                 pooled           centred on each position's own mean: size ~ alpha
-                                     (normal, Bonferroni over lags); power >= 1 - beta at
-                                     a lag correlation ``mde``
-identical_repeats   pooled           Markov: size <= alpha; power 1 against any repeat of
-                                     masks long enough that ``E[K] <= alpha``
-==================  ===============  =========================================================
+==================  ===========  =============================================================
+family ``X``        module       what ``X_test`` guarantees (``mde``: the effect it detects); the
+                                 check that uses it
+==================  ===========  =============================================================
+binomial            binomial     exact: size <= alpha; power >= 1 - beta when ``|rate - p0| >=
+                                 mde`` (exact power function); drop-rate at each anchor p
+max_abs_z           homogeneity  exact per entry, Bonferroni: size <= alpha; power ~ 1 - beta
+                                 when the median entry's rate is off by ``mde`` (normal
+                                 approximation); drop-rate over every setting
+homogeneity_chi2    homogeneity  size <= ~alpha (exact normal scores); power ~ 1 - beta
+                                 against a common standardised shift ``w >= mde``; drop-rate's
+                                 omnibus over every setting
+binomial_count_gof  goodness     size <= ~alpha (pooled bins, normal scores); power ~ 1 - beta
+                                 against Cohen's ``w >= mde`` (large-sample);
+                                 drop-count-distribution per sample
+dispersion          dispersion   size <= ~alpha (saddlepoint); power >= 1 - beta at variance
+                                 ratios ``1 + mde`` and ``1 - mde``; drop-count-distribution
+                                 per sample, per call and per channel
+expectation         expectation  exact (binomial count of kept maps, a ratio off the scale
+                                 rejects outright): size <= alpha; power >= 1 - beta at a
+                                 relative bias ``mde`` of E[y]/x; expectation
+excess_rate         pooled       size ~ alpha (exact mean and variance, normal); power >=
+                                 1 - beta at a common rate shift ``mde`` over strata;
+                                 rate-homogeneity per region
+conditional_excess  pooled       conditional on each stratum's count (hypergeometric): size ~
+                                 alpha; power >= 1 - beta when marked decisions' rate is off
+                                 their stratum's by ``mde``; independence-values
+positions           pooled       max-|z| (Bonferroni) and omnibus of conditional z's per
+                                 position: size ~ alpha; power at one position;
+                                 channel- and batch-uniformity
+lag                 pooled       centred on each position's own mean: size ~ alpha (normal,
+                                 Bonferroni over lags); power >= 1 - beta at a lag correlation
+                                 ``mde`` (many calls); independence-channels, -batch, -calls
+flattened_lag       pooled       each stratum's lags of the flattened order on its own, max over
+                                 strata and lags: size ~ alpha; power >= 1 - beta at a lag
+                                 correlation ``mde`` (many calls); independence-batch
+identical_repeats   pooled       Markov: size <= alpha; power 1 against any repeat of masks at
+                                 least ``identical_repeats_sample_size`` long (``mde``: the
+                                 repeats that reject); independence-channels, -batch, -calls
+==================  ===========  =============================================================
 
 Helpers beside them: ``chi2_gof_mde`` / ``chi2_gof_sample_size`` (power of any chi-square
-test), exact p-values and intervals (``binomial_pvalues``, ``binomial_critical_counts``,
-``binomial_normal_scores``, ``clopper_pearson``, ``fisher_exact_pvalue``), bin pooling
-(``pool_bins``, ``pooled_df``), validity sizes (``autocorrelation_validity_sample_size``,
-``expectation_validity_sample_size``, ``identical_masks_min_length``), mask identities
-(``identical_mask_probability``, ``count_identical_pairs``) and normal quantiles
-(``z_upper``, ``z_two_sided``, ``z_power``).
+test), ``binomial_edge_sample_size`` (trials at which a rate stuck at 0 or 1 fails
+``binomial_test`` with certainty), exact p-values and intervals (``binomial_pvalues``,
+``binomial_critical_counts``, ``binomial_normal_scores``, ``clopper_pearson``), bin pooling
+(``pool_bins``, ``pooled_df``), the repeats' null expectation (``identical_pair_probability``,
+``identical_repeats_expected``, ``identical_repeats_rate``), lag sums (``centred_lag_sums``),
+conditional z's (``conditional_z``), Bonferroni over z-tests (``bonferroni_p``,
+``bonferroni_z``, ``significant``, ``omnibus_chi2``) and normal quantiles (``z_upper``,
+``z_two_sided``, ``z_power``).
 """
 
-from conformance.stats.autocorrelation import (
-    AutocorrelationResult,
-    autocorrelation_mde,
-    autocorrelation_sample_size,
-    autocorrelation_test,
-    autocorrelation_validity_sample_size,
-)
 from conformance.stats.binomial import (
     BinomialResult,
     binomial_critical_counts,
+    binomial_edge_sample_size,
     binomial_mde,
     binomial_normal_scores,
     binomial_pvalues,
@@ -78,11 +77,9 @@ from conformance.stats.dispersion import (
     dispersion_test,
 )
 from conformance.stats.expectation import (
-    ExpectationResult,
     expectation_mde,
     expectation_sample_size,
     expectation_test,
-    expectation_validity_sample_size,
 )
 from conformance.stats.goodness import (
     CountGofResult,
@@ -106,23 +103,6 @@ from conformance.stats.homogeneity import (
     max_abs_z_sample_size,
     max_abs_z_test,
 )
-from conformance.stats.independence import (
-    IdenticalResult,
-    PhiResult,
-    count_identical_pairs,
-    fisher_exact_pvalue,
-    identical_mask_probability,
-    identical_masks_mde,
-    identical_masks_min_length,
-    identical_masks_sample_size,
-    identical_masks_test,
-    identical_pairs_mde,
-    identical_pairs_sample_size,
-    identical_pairs_test,
-    phi_mde,
-    phi_sample_size,
-    phi_test,
-)
 from conformance.stats.normal import z_power, z_two_sided, z_upper
 from conformance.stats.pooled import (
     ConditionalZ,
@@ -138,8 +118,14 @@ from conformance.stats.pooled import (
     excess_rate_relative_mde,
     excess_rate_sample_size,
     excess_rate_test,
+    flattened_lag_mde,
+    flattened_lag_sample_size,
+    flattened_lag_test,
     identical_pair_probability,
-    identical_repeats_min_length,
+    identical_repeats_expected,
+    identical_repeats_mde,
+    identical_repeats_rate,
+    identical_repeats_sample_size,
     identical_repeats_test,
     lag_mde,
     lag_sample_size,
@@ -153,27 +139,20 @@ from conformance.stats.pooled import (
 from conformance.stats.result import StatResult
 
 __all__ = [
-    "AutocorrelationResult",
     "BinomialResult",
     "ConditionalZ",
     "CountGofResult",
     "DispersionResult",
-    "ExpectationResult",
     "HomogeneityChi2Result",
-    "IdenticalResult",
     "LagSums",
     "MaxAbsZResult",
     "Omnibus",
-    "PhiResult",
     "StatResult",
-    "autocorrelation_mde",
-    "autocorrelation_sample_size",
-    "autocorrelation_test",
-    "autocorrelation_validity_sample_size",
     "binomial_count_gof_mde",
     "binomial_count_gof_sample_size",
     "binomial_count_gof_test",
     "binomial_critical_counts",
+    "binomial_edge_sample_size",
     "binomial_mde",
     "binomial_normal_scores",
     "binomial_pvalues",
@@ -190,7 +169,6 @@ __all__ = [
     "conditional_excess_sample_size",
     "conditional_excess_test",
     "conditional_z",
-    "count_identical_pairs",
     "dispersion_mde",
     "dispersion_sample_size",
     "dispersion_test",
@@ -201,21 +179,17 @@ __all__ = [
     "expectation_mde",
     "expectation_sample_size",
     "expectation_test",
-    "expectation_validity_sample_size",
-    "fisher_exact_pvalue",
+    "flattened_lag_mde",
+    "flattened_lag_sample_size",
+    "flattened_lag_test",
     "homogeneity_chi2_mde",
     "homogeneity_chi2_sample_size",
     "homogeneity_chi2_test",
-    "identical_mask_probability",
-    "identical_masks_mde",
-    "identical_masks_min_length",
-    "identical_masks_sample_size",
-    "identical_masks_test",
     "identical_pair_probability",
-    "identical_pairs_mde",
-    "identical_pairs_sample_size",
-    "identical_pairs_test",
-    "identical_repeats_min_length",
+    "identical_repeats_expected",
+    "identical_repeats_mde",
+    "identical_repeats_rate",
+    "identical_repeats_sample_size",
     "identical_repeats_test",
     "lag_mde",
     "lag_sample_size",
@@ -224,9 +198,6 @@ __all__ = [
     "max_abs_z_sample_size",
     "max_abs_z_test",
     "omnibus_chi2",
-    "phi_mde",
-    "phi_sample_size",
-    "phi_test",
     "pool_bins",
     "pooled_df",
     "positions_mde",

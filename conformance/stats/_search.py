@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from conformance.stats._scipy import brentq
-
 
 def ceil_count(x: float) -> int:
     """``ceil`` that forgives floating-point noise just above an integer (1e-9 relative)."""
@@ -45,28 +43,3 @@ def smallest_by_doubling(
         hi *= 2
         give_up(hi)
     return smallest(ok, hi // 2 + 1 if hi > 2 else minimum, hi)
-
-
-def smallest_effect(
-    excess: Callable[[float], float], start: float, *, growth: float, limit: float
-) -> float:
-    """Smallest effect ``x >= start`` with ``excess(x) <= 0``, for ``excess`` falling in ``x``.
-
-    ``excess`` is what the effect lacks (e.g. the ``sqrt(n)`` it needs minus the one there
-    is).  ``start`` is grown by ``growth`` until the effect suffices (``inf`` once it reaches
-    ``limit``), the root is solved to ~1e-12 relative, then stepped up until ``excess <= 0``
-    holds, so the returned effect is never optimistic.
-    """
-    hi = start
-    while excess(hi) > 0.0:
-        hi *= growth
-        if hi >= limit:
-            return math.inf
-    if hi == start:
-        return start
-    root = brentq(excess, hi / growth, hi, xtol=1e-15, rtol=1e-12)
-    step = 1e-15 + 1e-12 * root
-    while excess(root) > 0.0:  # never optimistic
-        root += step
-        step *= 2.0
-    return float(root)

@@ -288,6 +288,27 @@ def _sample_size(mde: float, p0: float, alpha: float, beta: float) -> int:
     return n
 
 
+def binomial_edge_sample_size(p0: float, *, alpha: float) -> int:
+    """Trials at which an implementation stuck at the nearer edge -- a rate of 0 when
+    ``p0 <= 1/2`` (never drops), 1 above (always drops) -- fails ``binomial_test`` at level
+    ``alpha`` with certainty.
+
+    Guarantee: for the returned ``n``, the exact two-sided p-value of ``0`` successes at
+    ``min(p0, 1 - p0)`` (the same as of ``n`` at ``max(p0, 1 - p0)``) is at most ``alpha``, so
+    that count -- the only one such an implementation can give -- rejects: power 1, whatever
+    ``beta``.  Starts from ``(1 - q)^n <= alpha / 2`` and grows by 5 % until the exact p-value
+    qualifies (it falls with ``n`` in a sawtooth, so ``n`` may be a step above the first that
+    does: within 10 %).  The farther edge is found sooner.
+    """
+    alpha = validate.error_rate("alpha", alpha)
+    p0 = validate.open_probability("p0", p0)
+    q = min(p0, 1.0 - p0)
+    n = max(1, math.ceil(math.log(2.0 / alpha) / -math.log1p(-q)))
+    while float(binomial_pvalues(np.array([0]), n, q)[0]) > alpha:
+        n = math.ceil(n * 1.05)
+    return n
+
+
 def binomial_normal_scores(k: np.ndarray, n: np.ndarray | int, p: float | np.ndarray) -> np.ndarray:
     """Exact normal scores of binomial counts: ``z = Phi^-1(P(X < k) + P(X = k) / 2)``.
 

@@ -163,7 +163,9 @@ def binomial_count_gof_test(
     Guarantee: false-alarm rate <= ~``alpha`` (conservative for sparse bins); power ~
     ``1 - beta`` against local alternatives whose pooled-bin Cohen's ``w`` >= ``mde``
     (``binomial_count_gof_mde``: large-sample, optimistic for faults that load sparse tail
-    bins, where the normal scores also give less power than Pearson's ``X^2``).  ``estimate``
+    bins, where the normal scores also give less power than Pearson's ``X^2``; a shifted rate
+    at C = 16, p = 0.3, alpha = 0.01 is found with power 0.873 at 400 samples, 0.887 at 2,000
+    and 0.90 at 10,000 for a claim of 0.9).  ``estimate``
     is the observed ``w = sqrt(X^2 / n)``.  With fewer than two pooled bins the test is not
     testable: ``p_value = 1`` and ``testable`` False.  The result holds the pooled observed /
     expected counts and bin edges for plotting.

@@ -14,6 +14,8 @@ each has its ``_mde`` / ``_sample_size`` siblings:
   flattened order or the calls), every decision centred on its *own position's* mean over the
   stratum's calls and scaled by the stratum's observed variance, so that neither a wrong rate
   nor a rate that differs between positions (a uniformity fault) reads as dependence;
+* ``flattened_lag``: the lags of each call's flattened order, every stratum on its own (a lag
+  means something different in each), max over strata and lags;
 * ``identical_repeats``: repeats of whole vectors or masks, against Markov's bound.
 
 Normal approximations are used only where a statistic sums many independent terms (callers
@@ -23,12 +25,14 @@ enforce minimum sizes; the docstrings say which).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from conformance.stats import _validate as validate
 from conformance.stats._scipy import special
+from conformance.stats._search import ceil_count
 from conformance.stats.goodness import chi2_noncentrality
 from conformance.stats.normal import z_power, z_two_sided
 from conformance.stats.result import StatResult
@@ -430,7 +434,12 @@ def lag_test(
 
 def lag_mde(pairs: int, lags: int, *, alpha: float, beta: float) -> float:
     """The lag correlation that ``lag_test``'s max (Bonferroni over ``lags``) detects with
-    power ``1 - beta`` at a lag of ``pairs`` pairs: ``(z + z_beta) / sqrt(pairs)``."""
+    power ``1 - beta`` at a lag of ``pairs`` pairs: ``(z + z_beta) / sqrt(pairs)``.
+
+    For strata of many calls.  Centring each position on its mean over a stratum's T calls
+    leaves the expected z of a correlation ``phi`` at ``sqrt(pairs (T - 1) / T) phi`` along
+    the channels or the batch, so with few calls this MDE is optimistic by up to
+    ``sqrt(T / (T - 1))`` (power 0.876 for a claim of 0.9 at T = 16; tests use T = 256)."""
     if pairs <= 0:
         return math.inf
     return (bonferroni_z(alpha, lags) + z_power(beta)) / math.sqrt(pairs)
@@ -444,6 +453,74 @@ def lag_sample_size(phi: float, lags: int, *, alpha: float, beta: float) -> int:
     return math.ceil(((bonferroni_z(alpha, lags) + z_power(beta)) / phi) ** 2)
 
 
+def flattened_lag_test(
+    strata: Iterable[tuple[str, np.ndarray]], *, alpha: float, beta: float, max_lag: int,
+    min_pairs: int,
+) -> StatResult:
+    """Dependence along each call's flattened order, every lag in every stratum on its own.
+
+    ``strata`` yields ``(label, dropped)`` with ``dropped`` a stratum's decisions (calls T,
+    ...), each call's decisions read in their flattened (row-major) order.  Unlike
+    ``lag_test``, lags are not pooled over strata: a lag means something different in each
+    (lag C +- 1 of the (n, c) order is the next sample's neighbouring channel, and C differs
+    between strata).  Each stratum's lags 1..``max_lag`` with at least ``min_pairs`` pairs
+    (normal tails) give ``z_k = (sum_k - mean_k) / sqrt(var_k)`` from ``centred_lag_sums``
+    (centred on each position's own mean: neither a wrong rate nor a rate that differs
+    between positions reads as dependence); the test is the max ``|z|`` over strata and lags,
+    Bonferroni over all of them.
+
+    Guarantee: false-alarm rate ~ ``alpha`` (normal tails, Bonferroni under any dependence);
+    power >= ``1 - beta`` against a lag correlation ``mde`` at the tested lag with the fewest
+    pairs (``flattened_lag_mde``; like ``lag_mde``, exact for strata of many calls and
+    optimistic by up to ``sqrt(T / (T - 1))`` for strata of T calls).  ``statistic`` and
+    ``estimate`` are the largest ``|z|`` (signed), ``n`` the number of lags tested; the context
+    names its stratum and lag and, as ``failing``, up to ten strata whose largest ``|z|``
+    rejects.  ValueError when no stratum has a lag of ``min_pairs`` pairs.
+    """
+    alpha, beta = validate.rates(alpha, beta)
+    found = []
+    for label, dropped in strata:
+        lags = centred_lag_sums(dropped.reshape(dropped.shape[0], -1), -1, max_lag)
+        ok = lags.pairs >= min_pairs
+        if ok.any():
+            z = (lags.sums[ok] - lags.mean[ok]) / np.sqrt(lags.var[ok])
+            i = int(np.argmax(np.abs(z)))
+            found.append((label, int(np.flatnonzero(ok)[i]) + 1, float(z[i]), int(ok.sum()),
+                          int(lags.pairs[ok].min())))
+    if not found:
+        raise ValueError(f"no stratum has {min_pairs} pairs at any flattened lag: too few "
+                         "decisions for this test")
+    total = sum(f[3] for f in found)
+    label, lag, z, _, _ = max(found, key=lambda f: abs(f[2]))
+    fewest = min(f[4] for f in found)
+    failing = [f"{where}: lag {k} z {zz:.3g}" for where, k, zz, _, _ in found
+               if bonferroni_p(zz, total) <= alpha][:10]
+    return StatResult(
+        test="flattened-max-lag-z",
+        statistic=z,
+        p_value=bonferroni_p(z, total),
+        alpha=alpha,
+        n=total,
+        mde=flattened_lag_mde(fewest, total, alpha=alpha, beta=beta),
+        estimate=z,
+        context={"setting": f"{label}, flattened (n, c) lag {lag}", "p": None,
+                 "failing": failing, "lags": total},
+    )
+
+
+def flattened_lag_mde(pairs: int, lags: int, *, alpha: float, beta: float) -> float:
+    """The lag correlation that ``flattened_lag_test`` (Bonferroni over ``lags`` lags of all
+    strata) detects with power ``1 - beta`` at a lag of ``pairs`` pairs: the same
+    ``(z + z_beta) / sqrt(pairs)`` as ``lag_mde``."""
+    return lag_mde(pairs, lags, alpha=alpha, beta=beta)
+
+
+def flattened_lag_sample_size(phi: float, lags: int, *, alpha: float, beta: float) -> int:
+    """Pairs at one lag for which ``flattened_lag_test`` detects a correlation ``phi``;
+    inverse of ``flattened_lag_mde``."""
+    return lag_sample_size(phi, lags, alpha=alpha, beta=beta)
+
+
 # ----------------------------------------------------------------------------- repeats
 
 
@@ -451,8 +528,16 @@ def identical_repeats_test(
     identical: int, expected: float, *, alpha: float, label: str, n_pairs: int
 ) -> StatResult:
     """Repeats of whole masks: ``P(K >= k) <= E[K] / k`` (Markov), valid under any dependence
-    between the pairs.  Callers compare masks long enough that ``E[K] <= alpha``, so one
-    identical pair rejects: power 1 against any repeat (``mde`` None: no effect size)."""
+    between the pairs (pairs among a set of masks share masks).
+
+    ``identical`` pairs were found among ``n_pairs`` compared pairs whose expected number of
+    chance repeats under H0 is ``expected`` (``identical_repeats_expected``, at rates from
+    ``identical_repeats_rate``).  Guarantee: false-alarm rate <= ``alpha``, exactly Markov's
+    (and the union bound's at one repeat).  Power 1 against any fault that makes
+    ``identical_repeats_mde(expected)`` repeats -- one, for masks at least
+    ``identical_repeats_sample_size`` long, the only comparisons the checks make; ``mde`` is
+    ``None`` (a count of repeats, not an effect size).
+    """
     pval = 1.0 if identical == 0 else min(1.0, expected / identical)
     return StatResult(
         test="identical-masks",
@@ -466,17 +551,57 @@ def identical_repeats_test(
     )
 
 
+def identical_repeats_mde(expected: float, *, alpha: float) -> int:
+    """The fewest identical pairs that ``identical_repeats_test`` rejects on, when chance makes
+    ``expected`` of them: ``ceil(expected / alpha)``, at least 1.  The count is observed, not
+    sampled, so any fault that makes that many repeats is found with certainty."""
+    alpha = validate.error_rate("alpha", alpha)
+    return max(1, ceil_count(expected / alpha))
+
+
+def identical_repeats_sample_size(n_pairs: int, p: float, *, alpha: float) -> int:
+    """Shortest mask length at which one identical pair among ``n_pairs`` is significant.
+
+    With masks of ``L`` independent Bernoulli(p) decisions, two distinct masks agree with
+    probability ``q = (p^2 + (1-p)^2)^L``; Markov's bound at K = 1 (the union bound) gives
+    ``P(any of n_pairs pairs identical) <= n_pairs q``, valid whatever the dependence between
+    pairs.  Returns the smallest ``L`` with ``n_pairs q <= alpha``, where
+    ``identical_repeats_mde`` is 1.  E.g. 1225 pairs (50 masks) at alpha = 1e-6: L = 31 at
+    p = 0.5 but L = 106 at p = 0.1 or 0.9, and L = 1047 at p = 0.01: compare whole calls, not
+    one sample's C channels, when C is shorter.
+    """
+    alpha = validate.error_rate("alpha", alpha)
+    n_pairs = validate.count("n_pairs", n_pairs, minimum=1)
+    p = validate.open_probability("p", p)
+    per = p * p + (1.0 - p) * (1.0 - p)
+    length = max(1, math.ceil(math.log(alpha / n_pairs) / math.log(per) - 1e-9))
+    while n_pairs * math.exp(length * math.log(per)) > alpha:
+        length += 1  # floating-point guard
+    return length
+
+
 def identical_pair_probability(pa: float, pb: float, length: int) -> float:
     """Probability that two independent masks of ``length`` decisions at rates ``pa`` and
     ``pb`` are identical: ``(pa pb + (1 - pa)(1 - pb))^length``."""
     return float(np.exp(length * np.log(pa * pb + (1 - pa) * (1 - pb))))
 
 
-def identical_repeats_min_length(pairs: int, p: float, *, alpha: float) -> int:
-    """Mask length at which ``pairs`` pairs at rate ``p`` expect at most ``alpha`` repeats: one
-    repeat then rejects (the sibling that sizes ``identical_repeats_test``)."""
-    per = p * p + (1 - p) * (1 - p)
-    return max(1, math.ceil(math.log(alpha / max(1, pairs)) / math.log(per)))
+def identical_repeats_expected(pairs: Iterable[tuple[float, float, float]],
+                               length: int) -> float:
+    """Expected identical pairs under H0 (independent masks of ``length`` decisions) among
+    classes of compared pairs: ``(count, pa, pb)`` is ``count`` pairs of masks at rates ``pa``
+    and ``pb``; the sum of ``count * identical_pair_probability(pa, pb, length)``, in order."""
+    expected = 0.0
+    for count, pa, pb in pairs:
+        expected += count * identical_pair_probability(pa, pb, length)
+    return expected
+
+
+def identical_repeats_rate(claimed: float, observed: float) -> float:
+    """The rate at which to expect a stratum's chance repeats: its claimed or its observed
+    rate, whichever is further from 1/2 (masks repeat more easily there), so that a wrong
+    rate -- drop-rate's fault -- cannot read as repeated masks."""
+    return observed if abs(observed - 0.5) > abs(claimed - 0.5) else claimed
 
 
 __all__ = [
@@ -493,8 +618,14 @@ __all__ = [
     "excess_rate_relative_mde",
     "excess_rate_sample_size",
     "excess_rate_test",
+    "flattened_lag_mde",
+    "flattened_lag_sample_size",
+    "flattened_lag_test",
     "identical_pair_probability",
-    "identical_repeats_min_length",
+    "identical_repeats_expected",
+    "identical_repeats_mde",
+    "identical_repeats_rate",
+    "identical_repeats_sample_size",
     "identical_repeats_test",
     "lag_mde",
     "lag_sample_size",

@@ -2,7 +2,7 @@
 
 Every test returns a :class:`StatResult`: the fields every test has (``statistic``,
 ``p_value``, ``alpha``, ``n``, ``mde``, ``estimate``, ``ci``, ``reject``), and, in a frozen
-subclass per family, that family's own named fields (``PhiResult.table``,
+subclass per family, that family's own named fields (``BinomialResult.k``,
 ``MaxAbsZResult.worst_entry``, ...).  The check that ran a test attaches where it ran and
 what failed (:meth:`StatResult.annotated`); the report's ``detail`` object is the family's
 fields followed by those annotations (:meth:`StatResult.report_detail`).

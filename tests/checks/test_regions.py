@@ -9,6 +9,7 @@ import pytest
 from conformance import battery
 from conformance.checks import space as sp
 from conformance.checks.regions import guarantees, region_definitions
+from conformance.checks.subtests import subtests
 from conformance.checks.usersizes import ROUND_RATES
 from conformance.stats import binomial_critical_counts, binomial_pvalues
 from conformance.stats._fast import binom_sf
@@ -46,7 +47,7 @@ def test_round_rates_are_visited_exactly_in_every_dtype():
 
 def _every_setting_share(space: sp.Space) -> float:
     testable = [c for c in space.cells if 0.0 < c.setting.p < 1.0]
-    return ALPHA / sp.drop_rate_subtests(battery.LEVELS[space.level]) / len(testable)
+    return ALPHA / subtests("drop-rate", battery.LEVELS[space.level]) / len(testable)
 
 
 def test_never_drops_and_always_drops_fail_drop_rate_in_the_extreme_bands():

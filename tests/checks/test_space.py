@@ -9,7 +9,7 @@ import pytest
 from conformance import battery
 from conformance.adapters import load_adapter
 from conformance.adapters.base import Adapter, Capabilities
-from conformance.checks import CATALOGUE, CheckContext
+from conformance.checks import CATALOGUE, CheckContext, subtests
 from conformance.checks import space as sp
 from conformance.checks.levels import LEVELS
 from conformance.config import RunConfig
@@ -196,3 +196,28 @@ def test_the_power_plan_lists_the_space_and_every_subtest():
     for cid in battery.STATISTICAL:
         assert f"  {cid} (" in text, cid
     assert "MDE" in text and "n=" in text and "alpha" in text
+
+
+@pytest.mark.parametrize(("check_id", "families"), [
+    ("drop-rate", ("anchor", "extreme")),
+    ("expectation", ("anchor",)),
+    ("rate-homogeneity", ("sweep", "round", "cnn")),
+    ("drop-count-distribution", ("channel-positions",)),
+    ("channel-uniformity", ("channel-positions",)),
+    ("batch-uniformity", ("batch-positions",)),
+    ("independence-calls", ("sequence",)),
+])
+def test_the_space_is_sized_at_the_shares_the_checks_declare(monkeypatch, check_id, families):
+    """The space reads each check's sub-test count from checks/subtests.py, the table the
+    checks take their shares from (tests/test_planning.py holds the checks to it): a smaller
+    share there grows the cells sized for that check's sub-tests."""
+    before = sp.build_space.__wrapped__(LEVELS["default"], 0, DTYPES, True, ALPHA, battery.BETA)
+    declared = subtests.SUBTESTS[check_id]
+    monkeypatch.setitem(subtests.SUBTESTS, check_id,
+                        lambda level, dtypes: 10**12 * declared(level, dtypes))
+    after = sp.build_space.__wrapped__(LEVELS["default"], 0, DTYPES, True, ALPHA, battery.BETA)
+
+    def decisions(space: sp.Space) -> int:
+        return sum(c.decisions for c in space.family(*families))
+
+    assert decisions(after) > decisions(before)

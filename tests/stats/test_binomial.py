@@ -10,6 +10,7 @@ from scipy import stats
 
 from conformance.stats import (
     binomial_critical_counts,
+    binomial_edge_sample_size,
     binomial_mde,
     binomial_pvalues,
     binomial_sample_size,
@@ -118,6 +119,20 @@ def test_default_level_sample_size_is_fast():
     assert 500_000 < n < 1_000_000
 
 
+@pytest.mark.parametrize(("p0", "alpha"), [(0.003, 1e-6), (0.9995, 1e-9), (2e-6, 3e-9)])
+def test_edge_sample_size_fails_a_stuck_rate_with_certainty(p0, alpha):
+    n = binomial_edge_sample_size(p0, alpha=alpha)
+    q = min(p0, 1 - p0)
+    # never drops (always drops): the only count it can give rejects -- power 1
+    assert binomial_test(0, n, q, alpha=alpha).reject
+    assert binomial_test(n, n, 1 - q, alpha=alpha).reject
+    if n < 100_000:  # not far above the first n that qualifies (the exact p-value of 0
+        # falls with n, in a sawtooth: the search's 5 % steps may need a step more)
+        ns = np.arange(1, n + 1)
+        smallest = int(ns[binomial_pvalues(np.zeros_like(ns), ns, q) <= alpha][0])
+        assert smallest <= n <= 1.1 * smallest
+
+
 def test_false_alarm_rate_by_simulation(rng, sim):
     reps, n, p0, alpha = 4000, 150, 0.3, 0.05
     k = rng.binomial(n, p0, size=reps)
@@ -134,7 +149,8 @@ def test_false_alarm_rate_by_simulation(rng, sim):
     ("n", "p0", "sign"), [(400, 0.3, 1), (400, 0.3, -1), (2000, 0.02, 1), (2000, 0.02, -1)]
 )
 def test_power_at_mde_by_simulation(rng, sim, n, p0, sign):
-    alpha, beta, reps = 0.01, 0.1, 2000
+    alpha, beta = 0.01, 0.1
+    reps = sim.reps_for_power(1 - beta)
     d = binomial_mde(n, p0, alpha=alpha, beta=beta)
     k = rng.binomial(n, p0 + sign * d, size=reps)
     detections = int(np.sum(binomial_pvalues(k, n, p0) <= alpha))

@@ -11,7 +11,7 @@ from conformance.stats import dispersion_mde, dispersion_sample_size, dispersion
 
 @pytest.mark.parametrize(("m", "p", "L"), [(4096, 0.3, 50), (16, 0.1, 40), (200, 0.02, 40)])
 def test_false_alarm_rate(rng, sim, m, p, L):
-    reps, alpha = 400, 0.05
+    reps, alpha = 2000, 0.05
     rejections = sum(
         dispersion_test(rng.binomial(m, p, size=L), m, p, alpha=alpha).reject for _ in range(reps)
     )
@@ -20,7 +20,8 @@ def test_false_alarm_rate(rng, sim, m, p, L):
 
 def test_over_dispersion_power_at_mde(rng, sim):
     # beta-binomial with variance ratio 1 + mde: a per-count random rate
-    reps, m, p, L, alpha, beta = 300, 1000, 0.3, 200, 0.01, 0.1
+    m, p, L, alpha, beta = 1000, 0.3, 200, 0.01, 0.1
+    reps = sim.reps_for_power(1 - beta)
     r = 1 + dispersion_mde(L, alpha=alpha, beta=beta, trials=m, p=p)
     rho = (r - 1) / (m - 1)
     a = p * (1 - rho) / rho
@@ -34,7 +35,8 @@ def test_over_dispersion_power_at_mde(rng, sim):
 
 def test_under_dispersion_power_at_mde(rng, sim):
     # hypergeometric draws of m from a pool of M: variance ratio (M - m) / (M - 1) = 1 - mde
-    reps, m, p, L, alpha, beta = 300, 1000, 0.3, 200, 0.01, 0.1
+    m, p, L, alpha, beta = 1000, 0.3, 200, 0.01, 0.1
+    reps = sim.reps_for_power(1 - beta)
     r = 1 - dispersion_mde(L, alpha=alpha, beta=beta, trials=m, p=p)
     pool = round((m - r) / (1 - r))
     good = round(p * pool)

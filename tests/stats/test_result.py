@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from conformance.stats import StatResult, binomial_count_gof_test, binomial_test, phi_test
+from conformance.stats import StatResult, binomial_count_gof_test, binomial_test, max_abs_z_test
 
 
 def test_stat_result_reject_is_p_le_alpha():
@@ -35,8 +35,8 @@ def test_optional_fields_only_when_set_and_numbers_strict_json():
     detail = untestable.report_detail()
     assert detail["testable"] is False and "reason" in detail
     assert "df" not in detail and "pearson_statistic" not in detail
-    table = phi_test(np.ones(10, bool), np.arange(10) % 2 == 0, alpha=0.05).report_detail()
-    assert table["method"] is None and table["table"] == [[5, 5], [0, 0]]
+    nested = max_abs_z_test(np.array([3, 5]), 10, 0.5, alpha=0.05).report_detail()
+    assert nested["omnibus"]["df"] == 2 and nested["failing"] == []  # a record as an object
     inf = StatResult(test="t", statistic=1.0, p_value=1.0, alpha=0.05, n=1,
                      context={"weakest": math.inf, "per": (1.0, -math.inf)})
     assert inf.report_detail() == {"weakest": "inf", "per": [1.0, "-inf"]}
