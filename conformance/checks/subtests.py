@@ -18,7 +18,7 @@ from conformance.stats import StatResult
 #: a function of the level and the adapter's dtypes.  Declared once, here: the check takes its
 #: share with :func:`share`, and the space (checks/space.py) sizes the cells a sub-test reads
 #: at the same share (:func:`subtests`), so the power it plans is the power the check has.
-#: tests/test_planning.py holds every check's sub-tests to its count and share.
+#: tests/test_power.py holds every check's sub-tests to its count and share.
 SUBTESTS: dict[str, Callable[[Level, Sequence[str]], int]] = {
     # the exact test at each anchor p, every setting on its own, the omnibus over settings
     "drop-rate": lambda level, dtypes: len(level.p_grid) + 2,

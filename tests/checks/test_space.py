@@ -209,7 +209,7 @@ def test_the_power_plan_lists_the_space_and_every_subtest():
 ])
 def test_the_space_is_sized_at_the_shares_the_checks_declare(monkeypatch, check_id, families):
     """The space reads each check's sub-test count from checks/subtests.py, the table the
-    checks take their shares from (tests/test_planning.py holds the checks to it): a smaller
+    checks take their shares from (tests/test_power.py holds the checks to it): a smaller
     share there grows the cells sized for that check's sub-tests."""
     before = sp.build_space.__wrapped__(LEVELS["default"], 0, DTYPES, True, ALPHA, battery.BETA)
     declared = subtests.SUBTESTS[check_id]
