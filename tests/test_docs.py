@@ -44,7 +44,7 @@ def test_every_check_is_listed_under_its_requirement_in_its_module():
 
 def test_the_statistics_are_the_stats_modules_and_families_a_check_module_calls():
     cells = _cells()
-    assert cells["R5"][1] == "`stats/binomial.py` (binomial)"
+    assert cells["R5"][1] == "`stats/expectation.py` (expectation)"
     assert "`stats/pooled.py` (excess_rate, positions)" in cells["R3"][1]
     assert "`stats/homogeneity.py` (homogeneity_chi2, max_abs_z)" in cells["R3"][1]
     # scipy imported on first use is plumbing, not a statistic
