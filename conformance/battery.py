@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.checks import CATALOGUE, Check
+from conformance.checks import CATALOGUE, RegisteredCheck
 from conformance.checks.levels import LEVELS
 from conformance.defaults import BETA, FAMILY_ALPHA, LEVEL_NAMES
 
@@ -22,7 +22,7 @@ if tuple(LEVELS) != LEVEL_NAMES:
     raise RuntimeError(f"levels {tuple(LEVELS)} != conformance.defaults {LEVEL_NAMES}")
 
 
-def battery(ids: list[str] | tuple[str, ...] | None = None) -> list[Check]:
+def battery(ids: list[str] | tuple[str, ...] | None = None) -> list[RegisteredCheck]:
     """The checks to run, in catalogue order; ``ids`` selects a subset (unknown ids raise)."""
     order = DETERMINISTIC + STATISTICAL
     if ids:

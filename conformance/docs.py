@@ -4,9 +4,9 @@
     python -m conformance.docs --write    # replace the table in CONTRIBUTING.md with it
 
 Every cell is read from the code: the requirements, check ids and modules from the catalogue
-(``Check.requirement``, ``Check.id`` and the module of ``Check.fn``); the statistics from what
-each check module imports from :mod:`conformance.stats` (each name's own module, and the
-families ``X`` whose ``X_test`` it calls) and the assertion helpers it imports from
+(each ``RegisteredCheck``'s ``requirement``, ``id`` and the module of its ``fn``); the
+statistics from what each check module imports from :mod:`conformance.stats` (each name's own
+module, and the families ``X`` whose ``X_test`` it calls) and the assertion helpers it imports from
 :mod:`conformance.checks.assertions`; the mutants from the ``MUTANTS`` table (each row's module,
 under the requirement of every check it must catch, with how many rows).  Only what code cannot
 say -- how a deterministic check judges ("bitwise", "in ulps") -- is written by hand, in

@@ -21,6 +21,13 @@ from conformance.checks import r04_independence  # noqa: F401
 from conformance.checks import r05_expectation  # noqa: F401
 
 # isort: on
-from conformance.checks.base import CATALOGUE, Check, CheckContext, Level, Outcome, check
+from conformance.checks.base import (
+    CATALOGUE,
+    CheckContext,
+    CheckPassed,
+    Level,
+    RegisteredCheck,
+    register,
+)
 
-__all__ = ["CATALOGUE", "Check", "CheckContext", "Level", "Outcome", "check"]
+__all__ = ["CATALOGUE", "CheckContext", "CheckPassed", "Level", "RegisteredCheck", "register"]

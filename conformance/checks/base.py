@@ -46,7 +46,7 @@ class Level:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckPassed:
     """What a passing check returns: a message, implementation-defined findings, sub-tests."""
 
     message: str
@@ -79,7 +79,7 @@ class CheckContext:
     run_seed: int | None = None
     #: where the space's draws come from when this process does not call the implementation
     #: (a statistical check run by the supervisor reads a worker's draws): a
-    #: ``checks.space.DrawSource``; None: drawn here, by calling ``adapter``
+    #: ``checks.pool.DrawSource``; None: drawn here, by calling ``adapter``
     draw_source: Any = None
     #: warnings the implementation emitted while drawing what this check read elsewhere (in a
     #: worker), for the check's report
@@ -116,11 +116,11 @@ class CheckContext:
         return [np.dtype(d) for d in self.adapter.capabilities.dtypes]
 
 
-CheckFn = Callable[[Adapter, CheckContext], Outcome]
+CheckFn = Callable[[Adapter, CheckContext], CheckPassed]
 
 
 @dataclass(frozen=True)
-class Check:
+class RegisteredCheck:
     """A catalogue entry: stable id, the requirement it tests, and the function."""
 
     id: str
@@ -135,10 +135,10 @@ class Check:
     reads_whole_space: bool = False
 
 
-CATALOGUE: dict[str, Check] = {}
+CATALOGUE: dict[str, RegisteredCheck] = {}
 
 
-def check(
+def register(
     id: str, *, requirement: str, title: str, kind: str = "deterministic", timeout_s: float = 120.0,
     reads_whole_space: bool = False,
 ) -> Callable[[CheckFn], CheckFn]:
@@ -147,7 +147,8 @@ def check(
     def deco(fn: CheckFn) -> CheckFn:
         if id in CATALOGUE:
             raise ValueError(f"duplicate check id {id!r}")
-        CATALOGUE[id] = Check(id, requirement, kind, title, fn, timeout_s, reads_whole_space)
+        CATALOGUE[id] = RegisteredCheck(id, requirement, kind, title, fn, timeout_s,
+                                        reads_whole_space)
         return fn
 
     return deco

@@ -64,7 +64,9 @@ def _lay_out(x: np.ndarray, memory: str) -> np.ndarray:
         view[...] = x
         return view
     if memory == "channels_last" and x.ndim >= 3:
-        return np.moveaxis(np.ascontiguousarray(np.moveaxis(x, -3, -1)), -1, -3)
+        # a copy always (ascontiguousarray would hand back x itself where the channels-last
+        # order is already contiguous, e.g. H = W = 1, and the call could write to the input)
+        return np.moveaxis(np.moveaxis(x, -3, -1).copy(order="C"), -1, -3)
     raise ValueError(f"unknown memory layout {memory!r}")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from conformance.adapters.base import Adapter
 from conformance.checks.assertions import DtypeWatch, assert_scaled
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.inputs import (
     extract_keep_mask,
     first_offender,
@@ -39,8 +39,8 @@ def require_valid_call(ctx: CheckContext, x: np.ndarray, p: float, what: str) ->
         ) from exc
 
 
-@check("three-d-input", requirement="impl-defined", title="How 3D input is interpreted")
-def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("three-d-input", requirement="impl-defined", title="How 3D input is interpreted")
+def three_d_input(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     """3D input is unbatched (C, H, W), legacy (N, C, L), or rejected with an error (a 4D-only
     implementation); the first two are judged like 4D input (R2, R3 apply to whichever it is).
 
@@ -58,7 +58,7 @@ def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
         try:
             ctx.forward(x, 0.5)
         except AdapterError as exc:
-            return Outcome(f"4D only (three_d=False); 3D input is rejected with an error "
+            return CheckPassed(f"4D only (three_d=False); 3D input is rejected with an error "
                            f"({exc}), which the contract allows",
                            findings={"three_d": "rejects 3D input"})
         raise CheckSkipped(
@@ -75,7 +75,7 @@ def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
             f = ctx.forward(x, p)
         except AdapterError as exc:
             if i == 0:
-                return Outcome(
+                return CheckPassed(
                     f"3D input is rejected with an error ({exc}): a 4D-only implementation, "
                     "which the contract allows",
                     findings={"three_d": "rejects 3D input"},
@@ -109,12 +109,12 @@ def three_d_input(adapter: Adapter, ctx: CheckContext) -> Outcome:
         "unbatched (C, H, W)" if modes == {"unbatched"}
         else "legacy (N, C, L): each x[n, c, :] is one decision"
     )
-    return Outcome(watch.message(f"3D input is treated as {mode}, kept maps scaled exactly"),
+    return CheckPassed(watch.message(f"3D input is treated as {mode}, kept maps scaled exactly"),
                    findings={"three_d": mode})
 
 
-@check("non-finite", requirement="impl-defined", title="NaN and Inf in kept and dropped maps")
-def non_finite(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("non-finite", requirement="impl-defined", title="NaN and Inf in kept and dropped maps")
+def non_finite(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     """Dropped maps may propagate NaN/Inf (multiplicative mask) or zero them (select): both are
     reported.  Fails only for what the contract forbids: a kept map that loses NaN or Inf, or
     a dropped map whose NaN/Inf becomes anything but NaN or 0."""
@@ -165,7 +165,7 @@ def non_finite(adapter: Adapter, ctx: CheckContext) -> Outcome:
         frozenset({"zeroed"}): "zeroed (select)",
     }
     policy = names.get(frozenset(policies), "mixed: " + ", ".join(sorted(policies)))
-    return Outcome(
+    return CheckPassed(
         watch.message(f"kept maps carried NaN and Inf through; dropped maps: {policy}"),
         findings={"dropped_non_finite": policy},
     )

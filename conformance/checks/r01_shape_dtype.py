@@ -12,15 +12,15 @@ from conformance.adapters.base import Adapter
 from conformance.adapters.callable import output_type_finding
 from conformance.checks import calling, usersizes
 from conformance.checks.assertions import ROOT_DTYPE, ROOT_SHAPE, describe_difference
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.inputs import SHAPES, bits, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
 EMPTY_SHAPES = ((0, 4, 3, 3), (2, 0, 3, 3), (2, 4, 0, 3), (2, 4, 3, 0))
 
 
-@check("shape-dtype", requirement="R1", title="Output has the input's shape and dtype")
-def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("shape-dtype", requirement="R1", title="Output has the input's shape and dtype")
+def shape_dtype(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     rng = ctx.rng()
     cases = 0
     empty_alias: set[bool] = set()
@@ -66,7 +66,8 @@ def shape_dtype(adapter: Adapter, ctx: CheckContext) -> Outcome:
             "back and name this as the root cause of what they cannot assess",
             findings=findings, root_cause=ROOT_DTYPE,
         )
-    return Outcome(f"{cases} calls, empty tensors included: shape and dtype preserved", findings)
+    return CheckPassed(f"{cases} calls, empty tensors included: shape and dtype preserved",
+                       findings)
 
 
 def _native_call(
@@ -85,8 +86,8 @@ def _read(adapter: Adapter, out: Any) -> np.ndarray:
     return np.moveaxis(y, -1, -3) if adapter.layout == "NHWC" and y.ndim >= 3 else y
 
 
-@check("results-kept", requirement="R1", title="A call's result is not modified by later calls")
-def results_kept(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("results-kept", requirement="R1", title="A call's result is not modified by later calls")
+def results_kept(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     """Keep every (not in-place) result as the implementation returned it, make more calls,
     then read the kept results again: each must be bit for bit what it was.  An
     implementation that writes every result into one reused buffer fails (a user who keeps two
@@ -133,7 +134,7 @@ def results_kept(adapter: Adapter, ctx: CheckContext) -> Outcome:
             f"the result of {where} is no longer what was returned: {looks}"
         )
     large = _large_results_kept(adapter, ctx)
-    return Outcome(
+    return CheckPassed(
         f"{len(kept)} results (training, eval and p=0) kept bit for bit across later calls, "
         f"and {large}"
     )

@@ -17,7 +17,7 @@ import numpy as np
 from conformance.adapters.base import Adapter
 from conformance.checks import usersizes
 from conformance.checks.assertions import SCALE_ULPS, DtypeWatch, assert_scaled
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.inputs import P_VALUES, SHAPES, extract_keep_mask, nonzero_values
 from conformance.checks.settings import MEMORIES
 from conformance.errors import CheckFailed
@@ -63,8 +63,8 @@ def _fail_all(failures: list[str], total: int, what: str) -> None:
         raise CheckFailed(f"{what} broke in {len(failures)} of {total} settings: {shown}{more}")
 
 
-@check("channel-structure", requirement="R2", title="Each (n, c) map is dropped or kept whole")
-def channel_structure(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("channel-structure", requirement="R2", title="Each (n, c) map is dropped or kept whole")
+def channel_structure(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     rng = ctx.rng()
     shapes, ps = structure_shapes(ctx), structure_ps(ctx)
     failures, total, decisions = [], 0, 0
@@ -102,7 +102,7 @@ def channel_structure(adapter: Adapter, ctx: CheckContext) -> Outcome:
     if failures:
         with watch.attribute():
             _fail_all(failures, total, "R2's channel structure")
-    return Outcome(watch.message(
+    return CheckPassed(watch.message(
         f"{decisions} maps over {len(shapes)} shapes {shapes} (batch size 1, 1x1 and large maps, "
         f"many channels, unbatched), contiguous, strided and channels-last input, p in "
         f"{ps}, and {len(large)} calls on CNN-sized tensors ({_large_summary(large)}): every "
@@ -149,8 +149,8 @@ def _judge_scale(ctx: CheckContext, watch: DtypeWatch, x: np.ndarray, p: float, 
     worst[dtype] = max(worst.get(dtype, 0.0), err)
 
 
-@check("scale-exact", requirement="R2", title="Kept maps equal x / (1 - p) within a few ulps")
-def scale_exact(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("scale-exact", requirement="R2", title="Kept maps equal x / (1 - p) within a few ulps")
+def scale_exact(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     rng = ctx.rng()
     worst: dict[str, float] = {}
     failures: list[str] = []
@@ -211,7 +211,7 @@ def scale_exact(adapter: Adapter, ctx: CheckContext) -> Outcome:
         with watch.attribute():
             _fail_all(failures, total, f"the scale ({where})")
     summary = ", ".join(f"{d}: {u:.2g}" for d, u in worst.items())
-    return Outcome(
+    return CheckPassed(
         watch.message(f"kept maps equal x/(1-p) within {SCALE_ULPS} ulps at p in "
                       f"{[round(p, 4) for p in ps]} and at every round rate "
                       f"{list(usersizes.ROUND_RATES)} (largest error in ulps: {summary}), and on "

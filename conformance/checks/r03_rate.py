@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters.base import Adapter
+from conformance.checks import pool
 from conformance.checks import space as sp
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.regions import Region, region_definitions
-from conformance.checks.subtests import share, tag, verdict
+from conformance.checks.subtests import conclude, share, tag
 from conformance.stats import (
     binomial_count_gof_test,
     binomial_test,
@@ -30,7 +31,7 @@ from conformance.stats import (
 )
 
 
-def _counts(draws: list[sp.Draw]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def _counts(draws: list[pool.Draw]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     k = np.array([d.k for d in draws], np.int64)
     n = np.array([d.n for d in draws], np.int64)
     p = np.array([d.cell.setting.p for d in draws])
@@ -42,27 +43,27 @@ def _testable(cells: list[sp.Cell]) -> list[sp.Cell]:
     return [c for c in cells if 0.0 < c.setting.p < 1.0]
 
 
-@check("drop-rate", requirement="R3", title="Drop rate equals p (exact binomial, every setting)",
+@register("drop-rate", requirement="R3", title="Drop rate equals p (exact binomial, every setting)",
        kind="statistical", timeout_s=900, reads_whole_space=True)
-def drop_rate(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def drop_rate(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     space = sp.space(ctx)
     alpha = share(ctx, "drop-rate")
     results = []
     for p in ctx.level.p_grid:
-        draws = sp.draws(ctx, space.at(p))
+        draws = pool.draws(ctx, space.at(p))
         k, n = sum(d.k for d in draws), sum(d.n for d in draws)
         result = binomial_test(k, n, p, alpha=alpha, beta=ctx.beta)
         label = f"p={p:g}, pooled over {len(draws)} settings"
         results.append(result.annotated(setting=label, p=p,
                                         settings=[d.cell.label() for d in draws]))
-    draws = sp.draws(ctx, _testable(list(space.cells)))
+    draws = pool.draws(ctx, _testable(list(space.cells)))
     k, n, p, labels = _counts(draws)
     # every setting on its own (Bonferroni over settings): a narrow band of p, one odd setting
     every = max_abs_z_test(k, n, p, alpha=alpha, beta=ctx.beta, labels=labels)
     results.append(every.annotated(settings=int(k.size)))
     omnibus = homogeneity_chi2_test(k, n, p, alpha=alpha, beta=ctx.beta)
     results.append(omnibus.annotated(p=None, setting=f"all {len(draws)} settings"))
-    return verdict(results, f"drop rate equals p at {len(draws)} settings, p in [{p.min():.3g}, "
+    return conclude(results, f"drop rate equals p at {len(draws)} settings, p in [{p.min():.3g}, "
                             f"{p.max():.3g}]")
 
 
@@ -74,10 +75,10 @@ def homogeneity_groups(ctx: CheckContext) -> list[tuple[Region, list[sp.Cell]]]:
     return [(r, members) for r, members in found if members]
 
 
-@check("rate-homogeneity", requirement="R3",
+@register("rate-homogeneity", requirement="R3",
        title="Drop rate does not depend on shape, dtype, layout or input kind",
        kind="statistical", timeout_s=900)
-def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     """One excess-rate test per region of the space (checks/regions.py); each sub-test's MDE
     is the guarantee the run reached in that region (``relative_mde`` near p = 0 and 1)."""
     found = homogeneity_groups(ctx)
@@ -85,12 +86,12 @@ def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> Outcome:
     alpha = share(ctx, "rate-homogeneity")
     results = []
     for region, members in found:
-        k, n, p, _ = _counts(sp.draws(ctx, members))
+        k, n, p, _ = _counts(pool.draws(ctx, members))
         label = f"{region.label}: {len(members)} settings, p in [{p.min():.3g}, {p.max():.3g}]"
         result = excess_rate_test(k, n, p, alpha=alpha, beta=ctx.beta, label=label)
         results.append(result.annotated(region=region.label, guarantee=(
             "relative" if region.relative else "never-drops" if region.extreme else "absolute")))
-    return verdict(results, f"the drop rate is the same in {len(found)} regions of the space")
+    return conclude(results, f"the drop rate is the same in {len(found)} regions of the space")
 
 
 #: counts need at least this many decisions at a non-extreme rate to enter the dispersion
@@ -101,21 +102,21 @@ MIN_TRIALS = 8
 MAX_COUNTS = 2_000_000
 
 
-@check("drop-count-distribution", requirement="R3",
+@register("drop-count-distribution", requirement="R3",
        title="Dropped counts per sample, per call and per channel are binomial",
        kind="statistical", timeout_s=900)
-def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     space = sp.space(ctx)
     alpha = share(ctx, "drop-count-distribution")
     results = []
-    for d in sp.draws(ctx, space.family("channel-positions")):
+    for d in pool.draws(ctx, space.family("channel-positions")):
         s = d.cell.setting
         counts = d.dropped().sum(axis=-1).reshape(-1)
         # the shape of the distribution at the setting's own rate: a wrong rate is drop-rate's
         results.append(tag(binomial_count_gof_test(counts, s.channels, s.p, alpha=alpha,
                                                    beta=ctx.beta, fit_rate=True), s))
     cells = [c for c in _testable(list(space.cells)) if 0.01 <= c.setting.p <= 0.99]
-    draws = sp.draws(ctx, cells)
+    draws = pool.draws(ctx, cells)
     levels: dict[str, list] = {"per sample": [], "per call": [],
                                "per channel across the batch": []}
     first = max(1000, MAX_COUNTS // max(1, len(draws)))
@@ -142,4 +143,4 @@ def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> Outcome:
                                  fitted=strata)
         label = f"counts {name}, {len(parts)} settings, each at its observed rate"
         results.append(result.annotated(setting=label, p=None))
-    return verdict(results, "dropped counts are binomial per sample, per call and per channel")
+    return conclude(results, "dropped counts are binomial per sample, per call and per channel")

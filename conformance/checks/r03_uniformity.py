@@ -16,14 +16,15 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters.base import Adapter
+from conformance.checks import pool
 from conformance.checks import space as sp
-from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.subtests import share, verdict
+from conformance.checks.base import CheckContext, CheckPassed, register
+from conformance.checks.subtests import conclude, share
 from conformance.stats import ConditionalZ, StatResult, conditional_z, positions_test
 
 
 def position_counts(
-    draws: list[sp.Draw], axis: int, positions: int, from_end: bool,
+    draws: list[pool.Draw], axis: int, positions: int, from_end: bool,
 ) -> tuple[ConditionalZ, np.ndarray, np.ndarray]:
     """Per position (0..positions-1): conditional z pooled over every setting, each
     position's drops compared with its setting's own observed rate; and each position's
@@ -57,28 +58,28 @@ def _picture(c: ConditionalZ, trials: np.ndarray, drops: np.ndarray) -> dict:
             "trials": [int(t) for t in trials[ok]]}
 
 
-def _uniformity(ctx: CheckContext, axis: int, what: str, check_id: str) -> Outcome:
+def _uniformity(ctx: CheckContext, axis: int, what: str, check_id: str) -> CheckPassed:
     space = sp.space(ctx)
     alpha = share(ctx, check_id)
     cells = [c for c in space.cells if 0.0 < c.setting.p < 1.0]
-    draws = sp.draws(ctx, cells)
+    draws = pool.draws(ctx, cells)
     results: list[StatResult] = []
     for from_end in (False, True):
         c, trials, drops = position_counts(draws, axis, sp.POSITIONS, from_end)
         label = f"{what} from the end" if from_end else what
         results += positions_test(c, alpha=alpha, beta=ctx.beta, what=label,
                                   picture=_picture(c, trials, drops))
-    return verdict(results, f"drop rate is the same at every {what} position over "
+    return conclude(results, f"drop rate is the same at every {what} position over "
                             f"{len(draws)} settings (each at its own observed rate)")
 
 
-@check("channel-uniformity", requirement="R3", title="Same drop rate at every channel index",
+@register("channel-uniformity", requirement="R3", title="Same drop rate at every channel index",
        kind="statistical", timeout_s=900)
-def channel_uniformity(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def channel_uniformity(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     return _uniformity(ctx, axis=2, what="channel", check_id="channel-uniformity")
 
 
-@check("batch-uniformity", requirement="R3", title="Same drop rate at every batch index",
+@register("batch-uniformity", requirement="R3", title="Same drop rate at every batch index",
        kind="statistical", timeout_s=900)
-def batch_uniformity(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def batch_uniformity(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     return _uniformity(ctx, axis=1, what="batch index", check_id="batch-uniformity")

@@ -28,10 +28,11 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from conformance.adapters.base import Adapter
+from conformance.checks import pool
 from conformance.checks import space as sp
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.settings import VALUE_CLASSES
-from conformance.checks.subtests import REPEAT_MARGIN, share, verdict
+from conformance.checks.subtests import REPEAT_MARGIN, conclude, share
 from conformance.stats import (
     LagSums,
     StatResult,
@@ -72,7 +73,7 @@ def _pooled_lags(ctx: CheckContext, axis: int, max_lag: int) -> LagSums:
     cells = _lag_cells(ctx)
     if axis == 0:
         cells = [c for c in cells if c.calls >= MIN_CALLS]
-    for d in sp.draws(ctx, cells):
+    for d in pool.draws(ctx, cells):
         total = total + centred_lag_sums(d.dropped(), axis, max_lag)
     return total
 
@@ -83,7 +84,7 @@ def _identical(vectors: np.ndarray) -> int:
     return sum(m * (m - 1) // 2 for m in counts.values())
 
 
-def _rate(d: sp.Draw) -> float:
+def _rate(d: pool.Draw) -> float:
     """The rate at which a draw's masks are expected to repeat (its claimed or its observed
     rate, whichever makes repeats likelier: ``stats.identical_repeats_rate``)."""
     p = d.cell.setting.p
@@ -108,7 +109,7 @@ def _within_calls(
             eligible.append((c, pairs, length))
     identical, expected, n_pairs, where = 0, 0.0, 0, []
     for c, pairs, length in eligible:
-        d = sp.draw(ctx, c)
+        d = pool.draw(ctx, c)
         dropped = d.dropped()
         rate = _rate(d)
         found = 0
@@ -148,13 +149,13 @@ def _across_run(ctx: CheckContext, alpha: float) -> StatResult:
     for c in eligible:
         by_eligible[(c.setting.batch, c.setting.channels)].append(c)
     for (n, ch), group in by_eligible.items():
-        rates = [_rate(sp.draw(ctx, c)) for c in group]
+        rates = [_rate(pool.draw(ctx, c)) for c in group]
         bound += _repeat_expectation(group, rates, n * ch)
     expected = bound
     seen: Counter = Counter()
     where: dict[bytes, str] = {}
     for c in eligible:
-        packed = sp.draw(ctx, c).packed
+        packed = pool.draw(ctx, c).packed
         head = f"{c.setting.batch}x{c.setting.channels}".encode()
         for t in range(packed.shape[0]):
             key = head + packed[t].tobytes()
@@ -183,7 +184,7 @@ def _flattened(ctx: CheckContext, alpha: float, beta: float) -> StatResult:
     """Every lag up to FLAT_LAGS of each call's flattened (n, c) order, in each setting of at
     least three decisions a call; Bonferroni over settings and lags (one pooled max)."""
     lo, hi = FLAT_P_RANGE
-    draws = sp.draws(ctx, [c for c in _lag_cells(ctx) if lo <= c.setting.p <= hi])
+    draws = pool.draws(ctx, [c for c in _lag_cells(ctx) if lo <= c.setting.p <= hi])
     strata = ((d.cell.label(), d.dropped()) for d in draws if d.cell.setting.per_call >= 3)
     return flattened_lag_test(strata, alpha=alpha, beta=beta, max_lag=FLAT_LAGS,
                               min_pairs=FLAT_MIN_PAIRS)
@@ -201,33 +202,33 @@ def _max_extent(ctx: CheckContext, attr: str) -> int:
     return max(getattr(c.setting, attr) for c in _lag_cells(ctx)) - 1
 
 
-@check("independence-channels", requirement="R4", title="Channels decide independently",
+@register("independence-channels", requirement="R4", title="Channels decide independently",
        kind="statistical", timeout_s=900)
-def independence_channels(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def independence_channels(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     alpha = share(ctx, "independence-channels")
     results = _lags(ctx, 2, _max_extent(ctx, "channels"), alpha, "channel lags")
     results.append(_within_calls(ctx, 2, alpha, "channel vectors (across the batch)"))
-    return verdict(results, "decisions independent across channels at every lag")
+    return conclude(results, "decisions independent across channels at every lag")
 
 
-@check("independence-batch", requirement="R4", title="Samples decide independently",
+@register("independence-batch", requirement="R4", title="Samples decide independently",
        kind="statistical", timeout_s=900)
-def independence_batch(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def independence_batch(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     alpha = share(ctx, "independence-batch")
     results = _lags(ctx, 1, _max_extent(ctx, "batch"), alpha, "batch lags")
     results.append(_flattened(ctx, alpha, ctx.beta))
     results.append(_within_calls(ctx, 1, alpha, "sample vectors (across the channels)"))
-    return verdict(results, "decisions independent across samples and the (n, c) order")
+    return conclude(results, "decisions independent across samples and the (n, c) order")
 
 
-@check("independence-calls", requirement="R4", title="Successive calls decide independently",
+@register("independence-calls", requirement="R4", title="Successive calls decide independently",
        kind="statistical", timeout_s=900)
-def independence_calls(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def independence_calls(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     alpha = share(ctx, "independence-calls")
     longest = max(c.calls for c in _lag_cells(ctx) if c.calls >= MIN_CALLS) - 1
     results = _lags(ctx, 0, longest, alpha, "call lags")
     results.append(_across_run(ctx, alpha))
-    return verdict(results, "decisions independent across calls at every lag; no mask repeats")
+    return conclude(results, "decisions independent across calls at every lag; no mask repeats")
 
 
 #: the value classes of independence-values: (label, class of the map's first input value)
@@ -239,9 +240,9 @@ VALUE_GROUPS = (
 )
 
 
-@check("independence-values", requirement="R4",
+@register("independence-values", requirement="R4",
        title="Decisions do not depend on the input's values", kind="statistical", timeout_s=900)
-def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
+def independence_values(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     alpha = share(ctx, "independence-values")
     cells = [c for c in sp.space(ctx).cells
              if c.setting.kind == VALUE_CLASSES and 0.0 < c.setting.p < 1.0]
@@ -251,11 +252,11 @@ def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
     big_n = np.zeros(len(cells), np.int64)
     for j, c in enumerate(cells):
         s = c.setting
-        d = sp.draw(ctx, c)
+        d = pool.draw(ctx, c)
         dropped = d.dropped()
         big_k[j], big_n[j] = d.k, d.n
         firsts = [x[..., 0, 0].astype(np.float64).reshape(s.batch, s.channels)
-                  for x in sp.inputs(ctx.space_seed, c)]
+                  for x in pool.inputs(ctx.space_seed, c)]
         for g, (_, member) in enumerate(VALUE_GROUPS):
             for i, x in enumerate(firsts):
                 mask = member(x)
@@ -268,4 +269,4 @@ def independence_values(adapter: Adapter, ctx: CheckContext) -> Outcome:
         label = f"maps with {name} against the rest of their setting, {int(use.sum())} settings"
         results.append(conditional_excess_test(k[g][use], n[g][use], big_k[use], big_n[use],
                                                alpha=alpha, beta=ctx.beta, label=label))
-    return verdict(results, "decisions independent of the input's sign and magnitude")
+    return conclude(results, "decisions independent of the input's sign and magnitude")

@@ -16,10 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.adapters.base import Adapter, dtype_finfo
+from conformance.checks import pool
 from conformance.checks import space as sp
 from conformance.checks.assertions import SCALE_ULPS
-from conformance.checks.base import CheckContext, Outcome, check
-from conformance.checks.subtests import share, verdict
+from conformance.checks.base import CheckContext, CheckPassed, register
+from conformance.checks.subtests import conclude, share
 from conformance.contract import keep_scale as scale_for  # the contract's, not the reference's
 from conformance.stats import StatResult, expectation_test
 
@@ -28,7 +29,7 @@ def _tolerance(dtype: str) -> float:
     return SCALE_ULPS * float(dtype_finfo(dtype).eps)  # bfloat16 too (ml_dtypes)
 
 
-def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> StatResult:
+def _mean_test(draws: list[pool.Draw], p: float, *, alpha: float, beta: float) -> StatResult:
     """The anchor's draws pooled: their kept count and kept ratios, and the settings whose kept
     ratios leave the dtype's scale (which fail the sub-test outright)."""
     off = []
@@ -44,13 +45,13 @@ def _mean_test(draws: list[sp.Draw], p: float, *, alpha: float, beta: float) -> 
                             scale_off=off, label=f"p={p:g}, pooled over {len(draws)} settings")
 
 
-@check("expectation", requirement="R5", title="E[y] = x", kind="statistical", timeout_s=900)
-def expectation(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("expectation", requirement="R5", title="E[y] = x", kind="statistical", timeout_s=900)
+def expectation(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     space = sp.space(ctx)
     grid = [p for p in ctx.level.p_grid if 0.0 < p < 1.0]
     alpha = share(ctx, "expectation")
     results = []
     for p in grid:
-        result = _mean_test(sp.draws(ctx, space.at(p)), p, alpha=alpha, beta=ctx.beta)
+        result = _mean_test(pool.draws(ctx, space.at(p)), p, alpha=alpha, beta=ctx.beta)
         results.append(result)
-    return verdict(results, "the mean output equals the input")
+    return conclude(results, "the mean output equals the input")

@@ -8,7 +8,7 @@ import numpy as np
 from conformance.adapters.base import Adapter
 from conformance.checks import calling, usersizes
 from conformance.checks.assertions import DtypeWatch, assert_returns_input
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.inputs import SHAPES, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
@@ -40,8 +40,8 @@ def _eval_call(ctx: CheckContext, watch: DtypeWatch, x: np.ndarray, p: float, in
         aliased.add(f.aliased)
 
 
-@check("eval-identity", requirement="R6", title="Evaluation mode returns the input bit for bit")
-def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("eval-identity", requirement="R6", title="Evaluation mode returns the input bit for bit")
+def eval_identity(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     rng = ctx.rng()
     aliased: set[bool] = set()
     cases = 0
@@ -64,7 +64,7 @@ def eval_identity(adapter: Adapter, ctx: CheckContext) -> Outcome:
         _eval_call(ctx, watch, x, p, inplace, where, aliased, memory=case.memory)
         cases += 1
         x = None  # type: ignore[assignment]  # free tens of MB before the next input
-    return Outcome(
+    return CheckPassed(
         watch.message(f"{cases} eval-mode calls (p in 0..1, every dtype, NaN/Inf/-0.0 "
                       f"included; {len(large)} of them on CNN-sized tensors up to "
                       f"{max(c.nbytes for c in large) / 1e6:.1f} MB in every dtype and "

@@ -12,13 +12,13 @@ from conformance.checks.assertions import (
     assert_bitwise_equal,
     assert_returns_input,
 )
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.inputs import SHAPES, first_offender, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
 
-@check("p-zero", requirement="R7", title="p = 0 in training is the identity")
-def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("p-zero", requirement="R7", title="p = 0 in training is the identity")
+def p_zero(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     rng = ctx.rng()
     aliased: set[bool] = set()
     watch = DtypeWatch()
@@ -45,15 +45,15 @@ def p_zero(adapter: Adapter, ctx: CheckContext) -> Outcome:
         if not inplace_:
             aliased.add(f.aliased)
         x = f = None  # type: ignore[assignment]  # free tens of MB before the next input
-    return Outcome(
+    return CheckPassed(
         watch.message(f"p=0 returned the input bit for bit for every dtype and shape, CNN-sized "
                       f"tensors up to {_largest(large)} in every dtype and layout included"),
         findings={"p_zero_return": calling.alias_finding(aliased)},
     )
 
 
-@check("p-one", requirement="R7", title="p = 1 gives all zeros, no NaN, no error")
-def p_one(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("p-one", requirement="R7", title="p = 1 gives all zeros, no NaN, no error")
+def p_one(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     rng = ctx.rng()
     watch = DtypeWatch()
     for dtype in ctx.dtypes:
@@ -78,7 +78,7 @@ def p_one(adapter: Adapter, ctx: CheckContext) -> Outcome:
         where = f"p=1, training=True, inplace={inplace_}, {case.label()}"
         _assert_zeros(watch, _call_p_one(ctx, x, inplace_, case.memory), x, where)
         x = None  # type: ignore[assignment]  # free tens of MB before the next input
-    return Outcome(
+    return CheckPassed(
         watch.message(f"p=1 gave all zeros (no NaN, no error) for every dtype and shape, "
                       f"CNN-sized tensors up to {_largest(large)} in every dtype and layout "
                       "included")

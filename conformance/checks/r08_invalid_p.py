@@ -9,7 +9,7 @@ import numpy as np
 from conformance.adapters.base import Adapter, dtype_finfo
 from conformance.checks import calling
 from conformance.checks.assertions import describe_difference
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.implementation_defined import require_valid_call
 from conformance.checks.inputs import SHAPES, maps, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
@@ -49,8 +49,8 @@ def _describe_output(ctx: CheckContext, x: np.ndarray, p: float) -> str:
 INVALID_P: tuple[float, ...] = (-0.1, -1e-7, 1.0000001, 1.1, 2.0, math.nan, math.inf, -math.inf)
 
 
-@check("invalid-p", requirement="R8", title="p outside [0, 1], NaN or infinite raises")
-def invalid_p(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("invalid-p", requirement="R8", title="p outside [0, 1], NaN or infinite raises")
+def invalid_p(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     rng = ctx.rng()
     x = nonzero_values(rng, SHAPES[0], ctx.dtypes[0])
     # Raising is what passes here: only an implementation seen to work on a valid p has
@@ -77,7 +77,7 @@ def invalid_p(adapter: Adapter, ctx: CheckContext) -> Outcome:
         p for p in INVALID_P if calling.expect_error(adapter, x, p, training=False) is None
     ]
     kinds = sorted(set(raised.values()))
-    return Outcome(
+    return CheckPassed(
         f"every invalid p {list(INVALID_P)} raised ({', '.join(kinds)})",
         findings={
             "error_types": kinds,

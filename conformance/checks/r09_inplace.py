@@ -6,13 +6,13 @@ from __future__ import annotations
 from conformance.adapters.base import Adapter
 from conformance.checks import calling, usersizes
 from conformance.checks.assertions import assert_bitwise_equal
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.inputs import SHAPES, extract_keep_mask, nonzero_values
 from conformance.errors import CheckFailed
 
 
-@check("inplace", requirement="R9", title="inplace=True writes the result into the input")
-def inplace(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("inplace", requirement="R9", title="inplace=True writes the result into the input")
+def inplace(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     rng = ctx.rng()
     notes = []
     layouts = ("contiguous", "strided", "channels_last")
@@ -49,7 +49,7 @@ def inplace(adapter: Adapter, ctx: CheckContext) -> Outcome:
     else:
         notes.append("inplace=True not tested: the adapter has no inplace capability")
     notes.append(_large(adapter, ctx))
-    return Outcome("; ".join(notes))
+    return CheckPassed("; ".join(notes))
 
 
 def _large(adapter: Adapter, ctx: CheckContext) -> str:

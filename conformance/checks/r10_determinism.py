@@ -12,7 +12,7 @@ import numpy as np
 from conformance.adapters.base import Adapter
 from conformance.checks import calling
 from conformance.checks.assertions import assert_bitwise_equal
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.inputs import extract_keep_mask, nonzero_values
 from conformance.errors import AdapterError, CheckFailed
 
@@ -35,8 +35,8 @@ def _seed_variants(s: int) -> list[tuple[str, int]]:
 WIDE_BITS = (32, 40, 48, 56, 63)
 
 
-@check("determinism", requirement="R10", title="Same seed, same output; other seed, other mask")
-def determinism(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("determinism", requirement="R10", title="Same seed, same output; other seed, other mask")
+def determinism(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     ctx.require("seed")
     rng = ctx.rng()
     shape = (16, 64, 3, 3)  # 1024 decisions: two independent masks agree with prob. 2**-1024
@@ -87,7 +87,7 @@ def determinism(adapter: Adapter, ctx: CheckContext) -> Outcome:
             f" gave another (s = {s}; seed width: {text})",
             findings={"seed_width": text},
         )
-    return Outcome(
+    return CheckPassed(
         f"re-seeding reproduced two successive outputs bit for bit; {len(masks) - 1} other "
         "seeds below 2**32 (s + 1, single high bits, far apart) each gave another mask; "
         f"seed width: {text}",

@@ -6,13 +6,13 @@ from __future__ import annotations
 from conformance.adapters.base import Adapter
 from conformance.checks import calling
 from conformance.checks.assertions import assert_scaled
-from conformance.checks.base import CheckContext, Outcome, check
+from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.inputs import extract_keep_mask, nonzero_values
 from conformance.errors import CheckFailed
 
 
-@check("gradient", requirement="R11", title="Input gradient is upstream * mask * s")
-def gradient(adapter: Adapter, ctx: CheckContext) -> Outcome:
+@register("gradient", requirement="R11", title="Input gradient is upstream * mask * s")
+def gradient(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     ctx.require("autograd")
     rng = ctx.rng()
     cases = 0
@@ -30,4 +30,4 @@ def gradient(adapter: Adapter, ctx: CheckContext) -> Outcome:
                 actual=dx, x=upstream, keep=keep, p=p, what="input gradient", where=where
             )
             cases += 1
-    return Outcome(f"{cases} backward passes: gradient = upstream * forward mask * 1/(1-p)")
+    return CheckPassed(f"{cases} backward passes: gradient = upstream * forward mask * 1/(1-p)")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from conformance.checks.base import CheckContext, Level, Outcome
+from conformance.checks.base import CheckContext, CheckPassed, Level
 from conformance.checks.regions import region_definitions
 from conformance.checks.settings import Setting
 from conformance.errors import CheckFailed
@@ -92,7 +92,7 @@ def reportable(s: StatResult) -> StatResult:
     return replace(s, statistic=clip(s.statistic), mde=mde, estimate=clip(s.estimate), ci=ci)
 
 
-def verdict(results: list[StatResult], summary: str) -> Outcome:
+def conclude(results: list[StatResult], summary: str) -> CheckPassed:
     """Fail with every rejected sub-test named, or pass with the summary (Bonferroni)."""
     results = [reportable(s) for s in results]
     rejected = [s for s in results if s.reject]
@@ -105,7 +105,7 @@ def verdict(results: list[StatResult], summary: str) -> Outcome:
         )
     worst = min(results, key=lambda s: s.p_value / s.alpha)
     mde = max((s.mde or 0.0) for s in results)
-    return Outcome(
+    return CheckPassed(
         f"{summary}: {len(results)} sub-tests, largest MDE {mde:.3g}; "
         f"smallest p-value {worst.p_value:.3g} (alpha {worst.alpha:.3g})",
         stats=tuple(results),

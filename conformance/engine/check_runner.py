@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from conformance import battery
 from conformance.adapters.base import Adapter
-from conformance.checks import Check, CheckContext, Outcome
+from conformance.checks import CheckContext, CheckPassed, RegisteredCheck
 from conformance.config import RunConfig
 from conformance.errors import AdapterError, CheckAborted, CheckFailed, CheckSkipped
 from conformance.results import CheckResult, Verdict
@@ -52,12 +52,12 @@ def reproduce_command(spec: str, check_id: str, config: RunConfig) -> str:
     return " ".join(words)
 
 
-def check_alpha(check: Check, config: RunConfig) -> float | None:
+def check_alpha(check: RegisteredCheck, config: RunConfig) -> float | None:
     """The check's share of the family budget (statistical checks only)."""
     return battery.check_alpha(config.family_alpha) if check.kind == "statistical" else None
 
 
-def decided_elsewhere(check: Check, config: RunConfig, spec: str, message: str,
+def decided_elsewhere(check: RegisteredCheck, config: RunConfig, spec: str, message: str,
                       duration_s: float) -> CheckResult:
     """The ``error`` verdict of a check that the supervisor decides (a worker lost, a run
     given up), with the same seed, alpha and reproduction command as a run of the check."""
@@ -97,13 +97,13 @@ class _Timeout(Exception):
     pass
 
 
-def _call_with_timeout(fn: Callable[[], Outcome], timeout_s: float) -> Outcome:
+def _call_with_timeout(fn: Callable[[], CheckPassed], timeout_s: float) -> CheckPassed:
     """Run ``fn`` in a daemon thread; a hung adapter costs this check, not the whole run.
 
     A thread cannot be killed: a check that times out keeps running in the background until
     the process ends, which is why each check is given a generous timeout.
     """
-    values: list[Outcome] = []
+    values: list[CheckPassed] = []
     errors: list[BaseException] = []
 
     def target() -> None:
@@ -124,7 +124,7 @@ def _call_with_timeout(fn: Callable[[], Outcome], timeout_s: float) -> Outcome:
 
 def run_check(
     adapter: Adapter,
-    check: Check,
+    check: RegisteredCheck,
     config: RunConfig,
     run_cache: dict | None = None,
     *,
@@ -133,7 +133,7 @@ def run_check(
 ) -> CheckResult:
     """Run one check and turn whatever happens into a :class:`CheckResult` (see the module
     docstring for ``where``).  ``draw_source``: where the settings space's draws come from
-    when the check does not draw them itself (``checks.space.DrawSource``)."""
+    when the check does not draw them itself (``checks.pool.DrawSource``)."""
     seed = derive_seed(config.seed, check.id)
     alpha = check_alpha(check, config)
     ctx = CheckContext(
@@ -148,7 +148,7 @@ def run_check(
     )
     start = time.perf_counter()
 
-    def body() -> Outcome:
+    def body() -> CheckPassed:
         if adapter.capabilities.seed and where != "supervisor":
             adapter.seed(seed)  # so that the implementation's draws reproduce too
         return check.fn(adapter, ctx)
@@ -156,7 +156,7 @@ def run_check(
     with warnings.catch_warnings(record=True) as caught:
         # Warnings the implementation emits (deprecations, 3D interpretation) go to the report.
         warnings.simplefilter("always")
-        outcome: Outcome | None = None
+        outcome: CheckPassed | None = None
         error: BaseException | None = None
         try:
             outcome = body() if where != "caller" else _call_with_timeout(

@@ -145,7 +145,7 @@ class CheckDone(Message):
 @_message
 @dataclass(frozen=True)
 class Drawn(Message):
-    """One cell's draw (see ``checks.space.Draw``): the packed decisions as bytes of shape
+    """One cell's draw (see ``checks.pool.Draw``): the packed decisions as bytes of shape
     ``(calls, row_bytes)``, the kept count and the kept maps' ratios, and the warnings the
     implementation emitted while the cell was drawn."""
 

@@ -125,6 +125,7 @@ def serve(channel: Any, setup_wire: dict[str, Any]) -> None:
 
 def _draw_cells(channel: Any, adapter: Any, config: Any, request: protocol.DrawCells) -> None:
     """Draw each requested cell of the run's space and send it (or why it failed) at once."""
+    from conformance.checks import pool
     from conformance.checks import space as sp
     from conformance.engine.check_runner import space_context, verdict_of
     from conformance.errors import CheckFailed
@@ -136,11 +137,11 @@ def _draw_cells(channel: Any, adapter: Any, config: Any, request: protocol.DrawC
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                if cell is None or sp.cell_key(cell) != key:
+                if cell is None or pool.cell_key(cell) != key:
                     raise RuntimeError(f"the worker's space has no cell {index} = {key} (it "
                                        "built another space: the suite differs between the "
                                        "supervisor and the worker)")
-                d = sp.draw_cell(ctx, cell)
+                d = pool.draw_cell(ctx, cell)
                 failure = None
             except BaseException as exc:  # in a worker, all of it is the implementation's
                 failure = exc

@@ -110,7 +110,7 @@ class WorkerSession:
     """Runs checks with a worker process; restarts it after a crash, hang or exit, and stops
     trying once the implementation is lost systematically (see :data:`LOST_IN_A_ROW`).
 
-    It is also the :class:`~conformance.checks.space.DrawSource` of the statistical checks it
+    It is also the :class:`~conformance.checks.pool.DrawSource` of the statistical checks it
     runs: ``prefetch`` asks the worker for cells, ``fetch`` waits for one."""
 
     def __init__(self, spec: str, config: RunConfig, gateway: str = GATEWAY) -> None:
@@ -474,7 +474,7 @@ class WorkerSession:
     def fetch(self, ctx: Any, cell: Any) -> Any:
         """The cell's draw, waiting for the worker if it has not arrived; raises what drawing
         it raised in the worker, or :class:`CheckAborted` when the worker was lost."""
-        from conformance.checks.space import Draw
+        from conformance.checks.pool import Draw
 
         if cell.index not in self._drawn:
             def wait() -> None:
@@ -536,7 +536,7 @@ class WorkerSession:
         return self._checks[check_id] if check_id is not None else None
 
     def _request_draws(self, cells: Sequence[Any]) -> None:
-        from conformance.checks.space import cell_key
+        from conformance.checks.pool import cell_key
 
         cells = [c for c in cells if c.index not in self._requested]
         if not cells:

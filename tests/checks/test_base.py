@@ -11,7 +11,14 @@ import pytest
 from conformance.adapters.base import Capabilities
 from conformance.adapters.reference_adapter import ReferenceAdapter
 from conformance.checks import base
-from conformance.checks.base import CATALOGUE, Check, CheckContext, Level, Outcome, check
+from conformance.checks.base import (
+    CATALOGUE,
+    CheckContext,
+    CheckPassed,
+    Level,
+    RegisteredCheck,
+    register,
+)
 from conformance.checks.levels import LEVELS
 from conformance.errors import CheckSkipped
 
@@ -87,17 +94,17 @@ def test_dtypes_are_the_declared_ones_in_their_order():
 
 
 def test_check_registers_under_its_id_and_refuses_a_second_of_the_same(monkeypatch):
-    catalogue: dict[str, Check] = {}
+    catalogue: dict[str, RegisteredCheck] = {}
     monkeypatch.setattr(base, "CATALOGUE", catalogue)
 
-    @check("a-new-check", requirement="R3", title="A title", kind="statistical", timeout_s=5.0)
+    @register("a-new-check", requirement="R3", title="A title", kind="statistical", timeout_s=5.0)
     def fn(adapter, ctx):
-        return Outcome("ok")
+        return CheckPassed("ok")
 
-    assert catalogue == {"a-new-check": Check("a-new-check", "R3", "statistical", "A title", fn,
-                                              5.0)}
+    assert catalogue == {"a-new-check": RegisteredCheck("a-new-check", "R3", "statistical",
+                                                        "A title", fn, 5.0)}
     with pytest.raises(ValueError, match="duplicate check id 'a-new-check'"):
-        check("a-new-check", requirement="R4", title="Another")(fn)
+        register("a-new-check", requirement="R4", title="Another")(fn)
     assert catalogue["a-new-check"].requirement == "R3"
 
 
@@ -110,7 +117,7 @@ def test_every_registered_check_is_well_formed():
 
 
 def test_an_outcome_and_a_level_are_immutable_records():
-    outcome = Outcome("fine")
+    outcome = CheckPassed("fine")
     assert outcome.findings == {} and outcome.stats == ()
     with pytest.raises(dataclasses.FrozenInstanceError):
         outcome.message = "changed"  # type: ignore[misc]

@@ -58,3 +58,16 @@ def test_harness_reports_unreadable_output():
 
     with pytest.raises(AdapterError, match="not a numeric array: got NoneType"):
         calling.forward(CallableAdapter(returns_none), np.ones((1, 1, 1, 1)), 0.5)
+
+
+@pytest.mark.parametrize("memory", ["contiguous", "channels_last", "strided"])
+@pytest.mark.parametrize("shape", [(2, 5, 1, 1), (7, 1, 1), (2, 3, 4, 5)])
+def test_an_input_laid_out_is_always_a_copy(memory, shape):
+    """The implementation may write to what it is given: never the caller's array (channels
+    last is already contiguous when H = W = 1, where a view would have been handed out)."""
+    from conformance.checks.calling import _lay_out
+
+    x = np.arange(1, np.prod(shape) + 1, dtype=np.float32).reshape(shape)
+    laid = _lay_out(x, memory)
+    assert laid.shape == x.shape and np.array_equal(laid, x)
+    assert not np.shares_memory(laid, x)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conformance.checks import pool
 from conformance.checks import r03_uniformity as uniformity
 from conformance.checks import space as sp
 from conformance.checks.settings import Setting
@@ -16,13 +17,13 @@ CHECKS = ("channel-uniformity", "batch-uniformity")
 WHAT = {"channel-uniformity": "channel", "batch-uniformity": "batch index"}
 
 
-def draw_of(dropped: np.ndarray, p: float = 0.5) -> sp.Draw:
+def draw_of(dropped: np.ndarray, p: float = 0.5) -> pool.Draw:
     """A draw holding exactly the dropped decisions ``dropped`` (calls, N, C), on 1x1 maps."""
     calls, n, c = dropped.shape
     cell = sp.Cell(0, "sweep", "square", Setting(p, (n, c, 1, 1)), calls)
     kept = int((~dropped).sum())
     packed = np.packbits(dropped.reshape(calls, -1), axis=-1)
-    return sp.Draw(cell, packed, kept, float(kept), 1.0, 1.0)
+    return pool.Draw(cell, packed, kept, float(kept), 1.0, 1.0)
 
 
 # ----------------------------------------------------------------------------- the checks

@@ -1,5 +1,4 @@
-"""The settings space: it covers what it claims, is fixed by the seed, fits the budgets, and a
-single check reproduces the p-values of the full run (draw once, test many)."""
+"""The settings space: it covers what it claims, is fixed by the seed and fits the budgets."""
 
 from __future__ import annotations
 
@@ -96,40 +95,6 @@ def test_share_splits_the_checks_alpha():
     assert ctx.share(2, of=1e-6) == pytest.approx(5e-7)
     with pytest.raises(ValueError, match="0 shares"):
         ctx.share(0)
-
-
-def test_a_draw_is_kept_packed_and_reread_from_the_run_cache():
-    adapter = load_adapter("reference")
-    ctx = CheckContext(adapter=adapter, level=LEVELS["quick"], seed=5, alpha=ALPHA,
-                       beta=1e-3, run_seed=7)
-    cell = sp.space(ctx).family("sweep")[0]
-    first = sp.draw(ctx, cell)
-    assert first.packed.dtype == np.uint8
-    assert first.packed.nbytes <= cell.decisions // 8 + cell.calls  # a bit a decision
-    assert sp.draw(ctx, cell) is first and ctx.decisions == cell.decisions
-    # a fresh cache (a single-check run, a restarted worker) draws the same data
-    fresh = CheckContext(adapter=adapter, level=LEVELS["quick"], seed=99, alpha=ALPHA,
-                         beta=1e-3, run_seed=7)
-    again = sp.draw(fresh, cell)
-    assert np.array_equal(again.dropped(), first.dropped())
-    assert again.ratio_sum == first.ratio_sum
-
-
-def test_a_single_check_reproduces_the_p_values_of_the_full_run():
-    """--check X alone draws exactly the data of the full run (the adapter is seeded per
-    setting), so every sub-test's p-value is the same; another seed changes them."""
-    adapter = load_adapter("reference")
-    config = RunConfig(level="quick", seed=3)
-    cache: dict = {}
-    full = {cid: run_check(adapter, CATALOGUE[cid], config, cache)
-            for cid in battery.STATISTICAL}
-    for cid in ("independence-calls", "expectation", "rate-homogeneity"):
-        alone = run_check(load_adapter("reference"), CATALOGUE[cid], config, {})
-        assert [s.p_value for s in alone.stats] == [s.p_value for s in full[cid].stats], cid
-    other = run_check(adapter, CATALOGUE["drop-rate"], RunConfig(level="quick", seed=4), {})
-    assert [s.p_value for s in other.stats] != [s.p_value for s in full["drop-rate"].stats]
-    assert all(r.verdict.value == "pass" for r in full.values()), {
-        k: r.message for k, r in full.items() if r.verdict.value != "pass"}
 
 
 def test_every_subtest_names_its_setting():

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from conformance.checks.base import Outcome
+from conformance.checks.base import CheckPassed
 from conformance.checks.settings import Setting
-from conformance.checks.subtests import describe, reportable, tag, verdict
+from conformance.checks.subtests import conclude, describe, reportable, tag
 from conformance.errors import CheckFailed
 from conformance.stats import StatResult
 
@@ -25,8 +25,8 @@ def result(p_value: float, *, alpha: float = 1e-6, test: str = "binomial-exact",
 def test_a_pass_names_the_summary_the_largest_mde_and_the_smallest_p_value():
     results = [result(0.3, mde=0.01, setting="a"), result(2e-6, alpha=1e-6, mde=0.03),
                result(0.9, mde=None)]
-    outcome = verdict(results, "drop rate equals p")
-    assert isinstance(outcome, Outcome)
+    outcome = conclude(results, "drop rate equals p")
+    assert isinstance(outcome, CheckPassed)
     assert outcome.message == ("drop rate equals p: 3 sub-tests, largest MDE 0.03; smallest "
                                "p-value 2e-06 (alpha 1e-06)")
     assert [s.p_value for s in outcome.stats] == [0.3, 2e-6, 0.9]
@@ -34,7 +34,7 @@ def test_a_pass_names_the_summary_the_largest_mde_and_the_smallest_p_value():
 
 def test_the_smallest_p_value_is_the_smallest_relative_to_its_own_alpha():
     # 1e-5 is the smaller p-value, but 100 times its alpha; 0.02 is twice its own
-    outcome = verdict([result(1e-5, alpha=1e-7), result(0.02, alpha=0.01)], "fine")
+    outcome = conclude([result(1e-5, alpha=1e-7), result(0.02, alpha=0.01)], "fine")
     assert outcome.message.endswith("smallest p-value 0.02 (alpha 0.01)")
 
 
@@ -43,7 +43,7 @@ def test_a_fail_names_each_rejected_sub_test_with_its_values():
                result(1e-9, setting="p=0.5", failing=["channel 3", "channel 7"]),
                result(1e-7, test="chi2", setting="all 40 settings")]
     with pytest.raises(CheckFailed) as info:
-        verdict(results, "unused")
+        conclude(results, "unused")
     message = info.value.message
     assert message == (
         "2 of 3 sub-tests reject: binomial-exact (p=0.5): observed 0.51235 [0.5, 0.525], "
@@ -56,7 +56,7 @@ def test_a_fail_names_each_rejected_sub_test_with_its_values():
 def test_a_fail_lists_three_rejected_sub_tests_and_counts_the_rest():
     results = [result(1e-9, setting=f"s{i}") for i in range(5)]
     with pytest.raises(CheckFailed) as info:
-        verdict(results, "unused")
+        conclude(results, "unused")
     message = info.value.message
     assert message.startswith("5 of 5 sub-tests reject: ")
     assert "(s2)" in message and "(s3)" not in message
@@ -65,7 +65,7 @@ def test_a_fail_lists_three_rejected_sub_tests_and_counts_the_rest():
 
 def test_a_p_value_equal_to_alpha_rejects():
     with pytest.raises(CheckFailed, match="1 of 1 sub-tests reject"):
-        verdict([result(1e-6, alpha=1e-6)], "unused")
+        conclude([result(1e-6, alpha=1e-6)], "unused")
 
 
 def test_describe_shows_the_first_three_places_a_test_failed():
@@ -86,7 +86,7 @@ def test_reportable_makes_infinite_values_ones_json_can_carry():
 
 def test_verdict_reports_the_reportable_sub_tests():
     with pytest.raises(CheckFailed) as info:
-        verdict([StatResult(test="t", statistic=math.inf, p_value=0.0, alpha=1e-6, n=10)], "")
+        conclude([StatResult(test="t", statistic=math.inf, p_value=0.0, alpha=1e-6, n=10)], "")
     assert info.value.stats[0].statistic == sys.float_info.max
 
 
