@@ -622,7 +622,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--level", action="append", choices=("quick", "default", "thorough"))
     parser.add_argument("--repeat", type=int, default=1, help="runs of each suite and floor")
     parser.add_argument("--json", metavar="PATH", help="write every number here")
-    parser.add_argument("--keep-reports", metavar="DIR", help="keep each run's JSON report")
+    parser.add_argument("--keep-reports", metavar="DIR",
+                        help="keep each run's JSON report and its recorded calls (.calls.json)")
     parser.add_argument("--no-commands", action="store_true",
                         help="skip the --help/list/checks and pytest start-up timings")
     parser.add_argument("--seed", type=int, default=0, help="the runs' seed (default 0)")
