@@ -37,7 +37,8 @@ A recording (JSON) holds the distinct inputs once and the calls as indices into 
                ["g", input, p, upstream_input, raised], ...],
      "counts": {...}}
 
-(``raised`` is the exception's type name, or null.)  Usage::
+(``raised`` is the exception's type name, or null; p keeps its type, a NumPy scalar as
+``{"dtype": ..., "value": ...}``.)  Usage::
 
     python benchmarks/callspace.py record --adapter torch --level quick --out torch.json
     python benchmarks/callspace.py compare --adapter torch --level quick
@@ -189,12 +190,14 @@ def _describe_output(out: Any, like: tuple) -> tuple:
 
 
 def _jsonable_p(p: Any) -> Any:
+    """p as JSON, keeping its type: a Python number as it is, a NumPy scalar as
+    ``{"dtype": ..., "value": ...}`` (a compiler may trace the two differently: JAX takes a
+    Python float as weakly typed), anything else as its repr."""
     if isinstance(p, (bool, int, float)):
         return p
-    try:
-        return float(p)
-    except Exception:
-        return repr(p)
+    if isinstance(p, np.generic):
+        return {"dtype": p.dtype.name, "value": p.item()}
+    return repr(p)
 
 
 def compact(events: list[tuple]) -> dict[str, Any]:
