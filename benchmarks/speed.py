@@ -1,30 +1,50 @@
-"""The suite's speed against the physical floor, in one invocation: the table the README quotes.
+"""The suite's speed against its two floors, in one invocation: the table the README quotes.
 
 For each adapter and level asked, as whole processes (interpreter start and imports included):
 
-- **suite**: ``dropout2d-conformance run --adapter A --level L --out TMP --quiet``, its wall
-  time (once with an empty compilation cache, "cold", then with the cache that run left, as
-  every later run on a machine finds it) and peak memory (the resident set of the whole
+- **suite**: ``dropout2d-conformance run --adapter A --level L --seed S --out TMP --quiet``, its
+  wall time (once with an empty compilation cache, "cold", then with the cache that run left,
+  as every later run on a machine finds it) and peak memory (the resident set of the whole
   process tree, sampled every 20 ms with psutil when it is installed; otherwise the largest
   single process, from ``getrusage(RUSAGE_CHILDREN)`` in a wrapper process);
 - the **channel decisions** it drew and the **drop-rate MDE** it reached, read from the run's
   JSON report (each check's ``decisions``, the ``drop-rate`` check's ``mde``), so the numbers are
   the report's, whatever the checks do inside;
-- the **floor**: a fresh interpreter that imports the framework and draws the same number of
-  channel decisions in large calls (``numpy.random`` for the reference, ``F.dropout2d`` for
-  torch, a jitted ``jax.random.bernoulli`` for the JAX-based adapters and Keras on JAX, and the
-  adapter itself on large inputs for anything else), and the ratio suite / floor;
+- the **floor of the space** (DESIGN.md section 7: how much the suite adds to what its coverage
+  costs): a fresh interpreter that imports the framework and makes exactly the run's calls of
+  the implementation, nothing else.  The calls are recorded once, untimed, by running the
+  battery in-process on a recording wrapper of the adapter (``callspace.py``: every
+  ``dropout2d``, deterministic and statistical, eval and training, in place or not, those that
+  raise, every ``seed`` and ``grad``, the pre-flight call; each input by shape, dtype and
+  strides), and replayed by ``replay_space.py``: each distinct native input built once, the
+  calls made in order through the adapter's own methods (compiled the way the adapter compiles:
+  ``jax.jit`` per shape and dtype, Flax's and Keras's rule of running a setting eagerly until a
+  compilation would have paid; torch through ``F.dropout2d`` itself, which is all its adapter
+  calls, without the adapter's NumPy-side imports), calls that raised made again and their
+  exception swallowed, JAX results waited for, nothing read back or checked.  Timed like the
+  suite: once with an empty JAX compilation cache of its own (kept on disk as the suite's worker
+  keeps it), then ``--repeat`` times with what that run left; the ratios are suite cold / floor
+  cold and suite warm / floor warm.  The table gives the calls and the distinct (shape, dtype,
+  layout) inputs replayed;
+- the **big-call floor** (what the coverage itself costs): a fresh interpreter that imports the
+  framework and draws the same number of channel decisions in large calls (``numpy.random``
+  for the reference, ``F.dropout2d`` for torch, a jitted ``jax.random.bernoulli`` for the
+  JAX-based adapters and Keras on JAX, and the adapter itself on large inputs for anything
+  else), and the ratio suite / big-call floor;
 - **report writing**: ``write_reports`` of the run's JSON report in a fresh interpreter, first
   call (lazy imports and template compilation included, as in a run).
 
 Once per invocation: ``dropout2d-conformance --help``, ``list`` and ``checks``, and the pytest
 start-up of a throwaway one-test project with the plugin loaded and with
-``-p no:dropout2d_conformance``, as a ratio.  Medians of ``--repeat`` runs (suite and floor)
-and of 5 runs (the short commands; 21 for the pytest start-up).  Prints Markdown tables with
-the date and the machine; ``--json PATH`` writes every number.  Usage::
+``-p no:dropout2d_conformance``, as a ratio (``--no-commands`` skips them).  With
+``--main-job``, the README's main job too: ``dropout2d-conformance run`` with no ``--adapter``
+(the reference and every installed framework adapter), with an empty compilation cache and then
+with the one it left (targets: 75 s and 40 s on two cores).  Medians of ``--repeat`` runs (suite
+and floors) and of 5 runs (the short commands; 21 for the pytest start-up).  Prints Markdown
+tables with the date and the machine; ``--json PATH`` writes every number.  Usage::
 
     python benchmarks/speed.py --adapter reference --adapter torch --adapter jax \\
-        --level quick --level default [--repeat 3] [--json speed.json]
+        --level quick --level default [--repeat 3] [--json speed.json] [--main-job]
 
 Adapters that need an environment variable (``KERAS_BACKEND=jax``) take it from the
 environment this script runs in.
@@ -159,7 +179,8 @@ def measure(argv: list[str], *, cwd: str | None = None, env: dict | None = None,
         wall = time.perf_counter() - t
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        return {"wall_s": wall, "cpu_s": cpu, "rc": out.returncode, "stderr": out.stderr[-2000:]}
+        return {"wall_s": wall, "cpu_s": cpu, "rc": out.returncode, "stderr": out.stderr[-2000:],
+                "stdout": out.stdout[-2000:]}
     try:
         import psutil  # optional: only used when already installed
     except ImportError:
@@ -254,44 +275,153 @@ def report_writing(json_path: Path, runs: int) -> dict[str, float]:
     return {"first_s": _median(firsts), "again_s": _median(agains)}
 
 
-def run_suite(spec: str, level: str, repeat: int, keep: Path | None) -> dict[str, Any]:
-    """One run with an empty compilation cache (``cold``), then ``repeat`` runs reusing it.
+def _isolated_cache_env(cache: str) -> dict[str, str]:
+    """This environment with the worker's JAX compilation cache in ``cache`` (and no cache
+    the user configured, which the worker would honour instead)."""
+    env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+    env["DROPOUT2D_COMPILE_CACHE"] = cache
+    return env
 
-    The worker keeps what JAX compiles on disk (``DROPOUT2D_COMPILE_CACHE``): here in a
-    directory of this measurement's own, so the cold run starts from nothing and the warm runs
-    see only what the cold one left.  For frameworks that do not compile, the two agree.
+
+class SuiteRuns:
+    """``dropout2d-conformance run`` on one adapter and level, one run per :meth:`once`: the
+    first with an empty compilation cache (``cold``), the later ones reusing it.
+
+    The worker keeps what JAX compiles on disk (``DROPOUT2D_COMPILE_CACHE``): here in
+    ``cache``, a directory of this measurement's own, so the cold run starts from nothing and
+    the warm runs see only what the cold one left.  For frameworks that do not compile, the two
+    agree.
     """
-    walls, peaks, largest, rcs = [], [], [], []
-    cold = None
-    info: dict[str, Any] = {}
-    json_copy = None
-    with tempfile.TemporaryDirectory() as cache:
-        env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
-        env["DROPOUT2D_COMPILE_CACHE"] = cache
-        for i in range(repeat + 1):
-            with tempfile.TemporaryDirectory() as out:
-                m = measure([*cli(), "run", "--adapter", spec, "--level", level, "--out", out,
-                             "--quiet"], env=env, memory=True)
-                rcs.append(m["rc"])
-                path = Path(out) / "conformance.json"
-                if m["rc"] not in (0, 1) or not path.exists():
-                    return {"error": f"exit {m['rc']}: {m['stderr'].strip()[-600:]}"}
-                if i == 0:
-                    cold = m["wall_s"]
-                else:
-                    walls.append(m["wall_s"])
-                if m["peak_tree_mb"] is not None:
-                    peaks.append(m["peak_tree_mb"])
-                largest.append(m["peak_largest_mb"])
-                info = read_report(path)
-                if json_copy is None:
-                    json_copy = Path(tempfile.mkstemp(suffix=".json")[1] if keep is None
-                                     else keep / f"{spec.replace('/', '_')}-{level}.json")
-                    shutil.copyfile(path, json_copy)
-    return {"wall_s": _median(walls), "walls_s": walls, "cold_s": cold, "rc": rcs,
-            "peak_mb": max(peaks) if peaks else max(largest),
-            "peak_method": "tree sum, sampled (psutil)" if peaks else "largest process (rusage)",
-            "peak_largest_mb": max(largest), "json": str(json_copy), **info}
+
+    def __init__(self, spec: str, level: str, seed: int, cache: str,
+                 keep: Path | None) -> None:
+        self.argv = [*cli(), "run", "--adapter", spec, "--level", level, "--seed", str(seed)]
+        self.env = _isolated_cache_env(cache)
+        self.copy_to = None if keep is None else keep / f"{_slug(spec)}-{level}.json"
+        self.walls: list[float] = []
+        self.peaks: list[float] = []
+        self.largest: list[float] = []
+        self.rcs: list[int] = []
+        self.cold: float | None = None
+        self.info: dict[str, Any] = {}
+        self.json_copy: Path | None = None
+        self.error: str | None = None
+
+    def once(self) -> bool:
+        """One run; False (and ``error`` says why) when it failed."""
+        with tempfile.TemporaryDirectory() as out:
+            m = measure([*self.argv, "--out", out, "--quiet"], env=self.env, memory=True)
+            self.rcs.append(m["rc"])
+            path = Path(out) / "conformance.json"
+            if m["rc"] not in (0, 1) or not path.exists():
+                self.error = f"exit {m['rc']}: {m['stderr'].strip()[-600:]}"
+                return False
+            if self.cold is None:
+                self.cold = m["wall_s"]
+            else:
+                self.walls.append(m["wall_s"])
+            if m["peak_tree_mb"] is not None:
+                self.peaks.append(m["peak_tree_mb"])
+            self.largest.append(m["peak_largest_mb"])
+            self.info = read_report(path)
+            if self.json_copy is None:
+                self.json_copy = self.copy_to or Path(tempfile.mkstemp(suffix=".json")[1])
+                shutil.copyfile(path, self.json_copy)
+        return True
+
+    def result(self) -> dict[str, Any]:
+        if self.error:
+            return {"error": self.error}
+        peaks = self.peaks
+        return {"wall_s": _median(self.walls), "walls_s": self.walls, "cold_s": self.cold,
+                "rc": self.rcs, "peak_mb": max(peaks) if peaks else max(self.largest),
+                "peak_method": ("tree sum, sampled (psutil)" if peaks
+                                else "largest process (rusage)"),
+                "peak_largest_mb": max(self.largest), "json": str(self.json_copy), **self.info}
+
+
+def _slug(spec: str) -> str:
+    return spec.replace("/", "_").replace(":", "_")
+
+
+#: the recorder and the replay program of the floor of the space (see the module docstring)
+CALLSPACE = Path(__file__).resolve().parent / "callspace.py"
+REPLAY = Path(__file__).resolve().parent / "replay_space.py"
+
+
+def record_space(spec: str, level: str, seed: int, path: Path, cache: str) -> dict[str, Any]:
+    """Record the run's calls into ``path`` (untimed; ``cache``, a copy of the suite's warm
+    compilation cache, only saves the recording's own compilations)."""
+    env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+    env.update(JAX_COMPILATION_CACHE_DIR=cache, JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")
+    out = subprocess.run([sys.executable, str(CALLSPACE), "record", "--adapter", spec,
+                          "--level", level, "--seed", str(seed), "--out", str(path)],
+                         env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": f"recording failed: {out.stderr.strip()[-600:]}"}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+class SpaceRuns:
+    """The floor of the space: a recording's calls replayed by a fresh interpreter, one run
+    per :meth:`once`: the first with an empty compilation cache of its own (``cold``, in
+    ``cache``), the later ones reusing it."""
+
+    def __init__(self, path: Path, counts: dict[str, Any], cache: str) -> None:
+        self.argv = [sys.executable, str(REPLAY), str(path), "--compile-cache", cache]
+        self.env = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+        self.counts = counts
+        plan = json.loads(path.read_text())["replay"]
+        self.how = ("F.dropout2d, torch alone" if plan.get("native") == "torch"
+                    else "the adapter's own methods")
+        self.walls: list[float] = []
+        self.cold: float | None = None
+        self.replayed: dict[str, Any] = {}
+        self.error: str | None = None
+
+    def once(self) -> bool:
+        m = measure(self.argv, env=self.env)
+        if m["rc"] != 0:
+            self.error = f"replay failed: {m['stderr'].strip()[-600:]}"
+            return False
+        self.replayed = json.loads(m["stdout"].strip().splitlines()[-1])
+        if self.cold is None:
+            self.cold = m["wall_s"]
+        else:
+            self.walls.append(m["wall_s"])
+        return True
+
+    def result(self) -> dict[str, Any]:
+        if self.error:
+            return {"error": self.error, "counts": self.counts}
+        return {"wall_s": _median(self.walls), "walls_s": self.walls, "cold_s": self.cold,
+                "how": self.how, "counts": self.counts,
+                "replay_differs": self.replayed.get("differ"),
+                "replay_first_differing": self.replayed.get("first_differing")}
+
+
+def run_suite_and_space(spec: str, level: str, repeat: int, keep: Path | None,
+                        seed: int) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The suite and its floor of the space: each once with an empty compilation cache, the
+    run's calls recorded in between (untimed), then ``repeat`` warm runs of each, interleaved
+    (suite, floor, suite, floor, ...) so that a change in the machine's load meets both."""
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as tmp:
+        suite = SuiteRuns(spec, level, seed, cache, keep)
+        if not suite.once():
+            return suite.result(), None
+        path = (keep / f"{_slug(spec)}-{level}.calls.json") if keep else Path(tmp, "calls.json")
+        # a copy: the suite's warm runs must see only what its cold run left
+        shutil.copytree(cache, Path(tmp, "record-cache"))
+        counts = record_space(spec, level, seed, path, str(Path(tmp, "record-cache")))
+        space = SpaceRuns(path, counts, str(Path(tmp, "jax-cache"))) \
+            if "error" not in counts else None
+        replaying = space is not None and space.once()
+        for _ in range(repeat):
+            if not suite.once():
+                return suite.result(), None
+            if replaying:
+                replaying = space.once()
+        return suite.result(), counts if space is None else space.result()
 
 
 def run_floor(spec: str, decisions: int, repeat: int) -> dict[str, Any]:
@@ -308,6 +438,37 @@ def run_floor(spec: str, decisions: int, repeat: int) -> dict[str, Any]:
             _FLOOR_JAX: "jitted jax.random.bernoulli", _FLOOR_ADAPTER: "the adapter"}[program]
     return {"wall_s": _median(walls), "walls_s": walls, "how": kind + (
         f" (+ import {', '.join(extra)})" if extra and program is _FLOOR_JAX else "")}
+
+
+#: the README's targets for its main job on two cores: empty compilation cache, warm one (s)
+MAIN_JOB_TARGETS = (75, 40)
+
+
+def main_job(repeat: int, seed: int) -> dict[str, Any]:
+    """``dropout2d-conformance run`` with no --adapter (the README's main job), as
+    :class:`SuiteRuns` runs one adapter: once with an empty compilation cache of its own, then
+    ``repeat`` times with what that run left."""
+    walls, peaks, cold, cold_peak, adapters = [], [], None, None, []
+    with tempfile.TemporaryDirectory() as cache:
+        env = _isolated_cache_env(cache)
+        for i in range(repeat + 1):
+            with tempfile.TemporaryDirectory() as out:
+                m = measure([*cli(), "run", "--seed", str(seed), "--out", out, "--quiet"],
+                            env=env, memory=True)
+                path = Path(out) / "conformance.json"
+                if m["rc"] not in (0, 1) or not path.exists():
+                    return {"error": f"exit {m['rc']}: {m['stderr'].strip()[-600:]}"}
+                peak = m["peak_tree_mb"] or m["peak_largest_mb"]
+                if i == 0:
+                    cold, cold_peak = m["wall_s"], peak
+                    report = json.loads(path.read_text())
+                    adapters = [str(a.get("name") or a.get("spec")) for a in report["adapters"]]
+                else:
+                    walls.append(m["wall_s"])
+                    peaks.append(peak)
+    return {"cold_s": cold, "wall_s": _median(walls), "walls_s": walls,
+            "cold_peak_mb": cold_peak, "peak_mb": max(peaks) if peaks else None,
+            "adapters": adapters, "targets_s": list(MAIN_JOB_TARGETS)}
 
 
 def short_commands() -> dict[str, float]:
@@ -374,35 +535,72 @@ def _fmt(x: Any, spec: str) -> str:
     return "–" if x is None or (isinstance(x, float) and x != x) else format(x, spec)
 
 
+def _ratio(a: Any, b: Any) -> float | None:
+    return a / b if a and b else None
+
+
 def markdown(result: dict[str, Any]) -> str:
     m = result["machine"]
     lines = [f"Measured {result['date']} on {m['cores']} cores ({m['cpu']}), Python "
              f"{m['python']}; medians of {result['repeat']} run(s) (cold: one run with an "
-             "empty compilation cache); whole processes.", "",
-             "| adapter | level | suite s | floor s | ratio | cold-cache s | cold ratio "
-             "| peak MB | channel decisions | drop-rate MDE | report writing s | verdicts |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"empty compilation cache); whole processes; seed {result.get('seed', 0)}.", "",
+             "| adapter | level | calls | distinct inputs | suite s | floor of the space s "
+             "| ratio | big-call floor s | ratio | cold-cache suite s "
+             "| cold floor of the space s | cold ratio | cold big-call ratio |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    others = ["| adapter | level | peak MB | channel decisions | drop-rate MDE "
+              "| report writing s | verdicts |", "|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         if "error" in r["suite"]:
             lines.append(f"| {r['adapter']} | {r['level']} | failed: "
-                         f"{r['suite']['error'][:120]} |||||||||")
+                         f"{r['suite']['error'][:120]} |||||||||||")
             continue
-        s, f = r["suite"], r["floor"]
-        ratio = s["wall_s"] / f["wall_s"] if f.get("wall_s") else None
-        cold_ratio = s["cold_s"] / f["wall_s"] if f.get("wall_s") else None
+        s, f, sp = r["suite"], r["floor"], r.get("space", {})
+        n = sp.get("counts", {})
         v = s["verdicts"]
         verdicts = f"{v['pass']} pass, {v['fail']} fail, {v['skip']} skip, {v['error']} error"
-        lines.append(
-            f"| {r['adapter']} | {r['level']} | {_fmt(s['wall_s'], '.2f')} "
-            f"| {_fmt(f.get('wall_s'), '.2f')} | {_fmt(ratio, '.2f')} "
-            f"| {_fmt(s['cold_s'], '.2f')} | {_fmt(cold_ratio, '.2f')} "
-            f"| {_fmt(s['peak_mb'], '.0f')} "
+        cells = [n.get("calls"), n.get("inputs"), s["wall_s"], sp.get("wall_s"),
+                 _ratio(s["wall_s"], sp.get("wall_s")), f.get("wall_s"),
+                 _ratio(s["wall_s"], f.get("wall_s")), s["cold_s"], sp.get("cold_s"),
+                 _ratio(s["cold_s"], sp.get("cold_s")), _ratio(s["cold_s"], f.get("wall_s"))]
+        formats = ["d", "d", *[".2f"] * 9]
+        lines.append(f"| {r['adapter']} | {r['level']} | "
+                     + " | ".join(_fmt(c, fm) for c, fm in zip(cells, formats, strict=True))
+                     + " |")
+        others.append(
+            f"| {r['adapter']} | {r['level']} | {_fmt(s['peak_mb'], '.0f')} "
             f"| {s['decisions'] / 1e6:.2f} M | {_fmt(s['drop_rate_mde'], '.4f')} "
             f"| {_fmt(r['report']['first_s'], '.3f')} | {verdicts} |")
+    lines += ["", *others]
     floors = sorted({f"{r['adapter']}: {r['floor']['how']}" for r in result["runs"]
                      if "how" in r.get("floor", {})})
     if floors:
-        lines += ["", "Floors: " + "; ".join(floors) + "."]
+        lines += ["", "Big-call floors: " + "; ".join(floors) + "."]
+    spaces = sorted({f"{r['adapter']}: {r['space']['how']}" for r in result["runs"]
+                     if "how" in r.get("space", {})})
+    if spaces:
+        lines += ["", "Floors of the space (the run's calls, recorded, replayed): "
+                  + "; ".join(spaces) + "."]
+    problems = [f"{r['adapter']} at {r['level']}: {r['space']['error'][:200]}"
+                for r in result["runs"] if "error" in r.get("space", {})]
+    problems += [f"{r['adapter']} at {r['level']}: {r['space']['replay_differs']} replayed "
+                 f"call(s) raised where the recorded one did not, or the reverse "
+                 f"({r['space']['replay_first_differing']})"
+                 for r in result["runs"] if r.get("space", {}).get("replay_differs")]
+    if problems:
+        lines += ["", "Floor of the space, problems: " + "; ".join(problems) + "."]
+    if result.get("main_job"):
+        j = result["main_job"]
+        if "error" in j:
+            lines += ["", f"Main job failed: {j['error'][:300]}"]
+        else:
+            lines += ["", f"The README's main job (`dropout2d-conformance run`, no --adapter: "
+                      f"{', '.join(j['adapters'])}):", "",
+                      "| main job | s | target s | peak MB |", "|---|---|---|---|",
+                      f"| empty compilation cache | {j['cold_s']:.1f} | {MAIN_JOB_TARGETS[0]} "
+                      f"| {_fmt(j['cold_peak_mb'], '.0f')} |",
+                      f"| warm cache | {_fmt(j['wall_s'], '.1f')} | {MAIN_JOB_TARGETS[1]} "
+                      f"| {_fmt(j['peak_mb'], '.0f')} |"]
     if result.get("commands"):
         c = result["commands"]
         lines += ["", "| command | s |", "|---|---|"]
@@ -424,9 +622,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--level", action="append", choices=("quick", "default", "thorough"))
     parser.add_argument("--repeat", type=int, default=1, help="runs of each suite and floor")
     parser.add_argument("--json", metavar="PATH", help="write every number here")
-    parser.add_argument("--keep-reports", metavar="DIR", help="keep each run's JSON report")
+    parser.add_argument("--keep-reports", metavar="DIR",
+                        help="keep each run's JSON report and its recorded calls (.calls.json)")
     parser.add_argument("--no-commands", action="store_true",
                         help="skip the --help/list/checks and pytest start-up timings")
+    parser.add_argument("--seed", type=int, default=0, help="the runs' seed (default 0)")
+    parser.add_argument("--main-job", action="store_true",
+                        help="also time the README's main job (run with no --adapter), with an "
+                        "empty compilation cache and a warm one")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error(f"--repeat must be >= 1, got {args.repeat}")
@@ -435,19 +638,24 @@ def main(argv: list[str] | None = None) -> int:
         keep.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(), "repeat": args.repeat, "runs": [],
+        "machine": machine(), "repeat": args.repeat, "seed": args.seed, "runs": [],
     }
     for spec in args.adapter or ["reference", "torch"]:
         for level in args.level or ["quick", "default"]:
             print(f"... {spec} at {level}", file=sys.stderr, flush=True)
-            suite = run_suite(spec, level, args.repeat, keep)
+            suite, space = run_suite_and_space(spec, level, args.repeat, keep, args.seed)
             entry: dict[str, Any] = {"adapter": spec, "level": level, "suite": suite}
+            if space is not None:
+                entry["space"] = space
             if "error" not in suite:
                 entry["floor"] = run_floor(spec, suite["decisions"], args.repeat)
                 entry["report"] = report_writing(Path(suite["json"]), 3)
                 if keep is None:
                     os.unlink(suite["json"])
             result["runs"].append(entry)
+    if args.main_job:
+        print("... the main job", file=sys.stderr, flush=True)
+        result["main_job"] = main_job(args.repeat, args.seed)
     if not args.no_commands:
         print("... commands and pytest start-up", file=sys.stderr, flush=True)
         result["commands"] = short_commands()
