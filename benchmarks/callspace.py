@@ -1,6 +1,6 @@
 """The run's own calls of the implementation, recorded: what the *floor of the space* replays.
 
-DESIGN.md section 7: the floor of the space is a fresh interpreter that imports the framework
+The floor of the space (README, "Speed") is a fresh interpreter that imports the framework
 and makes exactly the run's calls (the same shapes, dtypes, layouts, p and counts, compiled the
 way the adapter compiles), nothing else.  This module records those calls; ``replay_space.py``
 makes them again; ``speed.py`` times the replay as a whole process beside the suite.

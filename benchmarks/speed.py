@@ -10,7 +10,7 @@ For each adapter and level asked, as whole processes (interpreter start and impo
 - the **channel decisions** it drew and the **drop-rate MDE** it reached, read from the run's
   JSON report (each check's ``decisions``, the ``drop-rate`` check's ``mde``), so the numbers are
   the report's, whatever the checks do inside;
-- the **floor of the space** (DESIGN.md section 7: how much the suite adds to what its coverage
+- the **floor of the space** (how much the suite adds to what its coverage
   costs): a fresh interpreter that imports the framework and makes exactly the run's calls of
   the implementation, nothing else.  The calls are recorded once, untimed, by running the
   battery in-process on a recording wrapper of the adapter (``callspace.py``: every

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,21 @@ from conformance.errors import AdapterError
 #: whose ``describe(*args)`` says what was called, formatted only when the setting changes
 #: (this path is hot).  None elsewhere: then tracking costs one global lookup per call.
 progress: Any = None
+
+#: threads whose check timed out in the caller's own process, where nothing can be killed
+#: (``engine.check_runner``): they make no further call of the implementation and leave the
+#: process's state alone (a late "restore" would undo what the caller has done since)
+abandoned: set[int] = set()
+
+
+def abandon(thread_id: int) -> None:
+    """The check running in thread ``thread_id`` timed out: stop it at its next call."""
+    abandoned.add(thread_id)
+
+
+def _refuse_if_abandoned() -> None:
+    if abandoned and threading.get_ident() in abandoned:
+        raise AdapterError("the check timed out: its thread makes no further call")
 
 
 @contextlib.contextmanager
@@ -80,9 +96,10 @@ def guarded() -> Iterator[None]:
     try:
         yield
     finally:
-        np.seterr(**errors)
-        if os.getcwd() != cwd:
-            os.chdir(cwd)
+        if not (abandoned and threading.get_ident() in abandoned):
+            np.seterr(**errors)
+            if os.getcwd() != cwd:
+                os.chdir(cwd)
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,7 @@ def forward(
     ``guard=False`` leaves undoing process-state changes to the caller, who wraps the whole
     loop in :func:`guarded` instead.
     """
+    _refuse_if_abandoned()
     tracker = progress  # explicit rather than tracked(): a context manager costs ~1 us a call
     if tracker is None:
         return _forward(adapter, x, p, training, inplace, memory, read_input, guard)
@@ -191,6 +209,7 @@ class RepeatedCall:
 
     def __call__(self, i: int) -> np.ndarray:
         """Call the implementation on input ``i``; its output in NCHW."""
+        _refuse_if_abandoned()
         buffer = self._buffers[i]
         np.copyto(buffer, self._pristine[i])
         tracker = progress
@@ -242,6 +261,7 @@ def expect_error(
     Exiting the process (``sys.exit``) is not raising an error: it is reported as the
     adapter's misbehaviour, so an implementation that exits on a bad p does not pass R8.
     """
+    _refuse_if_abandoned()
     with guarded(), tracked(_describe_expecting, p, training, x.shape, x.dtype):
         try:
             native = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))
@@ -266,6 +286,7 @@ def seed_adapter(adapter: Adapter, seed: int) -> bool:
     """Seed the adapter if it can be seeded; return whether it was."""
     if not adapter.capabilities.seed:
         return False
+    _refuse_if_abandoned()
     try:
         with guarded(), tracked(_describe_seed, seed):
             adapter.seed(seed)
@@ -283,6 +304,7 @@ def gradient(
 ) -> tuple[np.ndarray, np.ndarray]:
     """One forward and backward pass: (y, dL/dx) in NCHW for upstream gradient ``upstream``."""
     where = _describe(p, True, False, x.shape, x.dtype)
+    _refuse_if_abandoned()
     try:
         with guarded(), tracked(_describe_grad, p, x.shape, x.dtype):
             nx = adapter.to_native(np.array(_to_layout(adapter, x), copy=True))

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from conformance import battery
 from conformance.adapters.base import Adapter
-from conformance.checks import CheckContext, CheckPassed, RegisteredCheck
+from conformance.checks import CheckContext, CheckPassed, RegisteredCheck, calling
 from conformance.config import RunConfig
 from conformance.errors import AdapterError, CheckAborted, CheckFailed, CheckSkipped
 from conformance.results import CheckResult, Verdict
@@ -100,8 +100,8 @@ class _Timeout(Exception):
 def _call_with_timeout(fn: Callable[[], CheckPassed], timeout_s: float) -> CheckPassed:
     """Run ``fn`` in a daemon thread; a hung adapter costs this check, not the whole run.
 
-    A thread cannot be killed: a check that times out keeps running in the background until
-    the process ends, which is why each check is given a generous timeout.
+    A thread cannot be killed: a check that times out is abandoned (``calling.abandon``): the
+    call it is in may go on, but it makes no further call and leaves the process's state alone.
     """
     values: list[CheckPassed] = []
     errors: list[BaseException] = []
@@ -116,6 +116,8 @@ def _call_with_timeout(fn: Callable[[], CheckPassed], timeout_s: float) -> Check
     thread.start()
     thread.join(timeout_s)
     if thread.is_alive():
+        if thread.ident is not None:
+            calling.abandon(thread.ident)
         raise _Timeout(f"the check did not finish within {timeout_s:.0f} s")
     if errors:
         raise errors[0]

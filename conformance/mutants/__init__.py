@@ -322,10 +322,6 @@ _ALSO: dict[str, tuple[str, ...]] = {
         "three-d-input", "channel-structure", "drop-rate", "rate-homogeneity",
         "channel-uniformity", "batch-uniformity", "independence-values", "expectation",
     ),
-    "mutates-input": (
-        "channel-structure", "drop-rate", "rate-homogeneity", "drop-count-distribution",
-        "independence-channels", "independence-batch", "independence-calls", "expectation",
-    ),
     "p-swapped": ("rate-homogeneity",),
     "rate-off-0.01": ("rate-homogeneity",),
     "rate-off-0.005": ("rate-homogeneity",),

@@ -3,6 +3,7 @@ run in this process, through the public API's default)."""
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 
@@ -92,3 +93,25 @@ def test_every_sub_test_reproduces_under_its_seed_and_changes_with_another():
     assert first == again and len(first) > 3
     assert first != other
     assert sum(a != b for a, b in zip(first, other, strict=True)) > len(first) // 2
+
+
+def test_a_check_that_timed_out_makes_no_further_call_and_leaves_the_process_alone(
+        tmp_path, monkeypatch):
+    """In the caller's process a timed-out check's thread cannot be killed: it finishes the
+    call it is in, makes no other, and does not "restore" a working directory the caller has
+    changed since (a late restore would move the caller's process under its feet)."""
+    calls = []
+
+    def slow(x, p, training=True):
+        calls.append(p)
+        time.sleep(0.3)
+        return x
+
+    result = run_check(CallableAdapter(slow), CATALOGUE["channel-structure"],
+                       RunConfig(timeout_scale=0.001))  # 0.12 s in all
+    assert result.verdict.value == "error" and "timeout" in result.message
+    monkeypatch.chdir(tmp_path)  # what the caller does next
+    made = len(calls)
+    time.sleep(1.0)
+    assert len(calls) == made  # the call it was in ended; no other began
+    assert os.getcwd() == str(tmp_path)
