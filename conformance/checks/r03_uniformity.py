@@ -20,7 +20,13 @@ from conformance.checks import pool
 from conformance.checks import space as sp
 from conformance.checks.base import CheckContext, CheckPassed, register
 from conformance.checks.subtests import conclude, share
-from conformance.stats import ConditionalZ, StatResult, conditional_z, positions_test
+from conformance.stats import (
+    ConditionalZ,
+    PositionRates,
+    StatResult,
+    conditional_z,
+    positions_test,
+)
 
 
 def position_counts(
@@ -46,16 +52,16 @@ def position_counts(
     return conditional_z(k, m, big_k, big_m), m.sum(axis=1), k.sum(axis=1)
 
 
-def _picture(c: ConditionalZ, trials: np.ndarray, drops: np.ndarray) -> dict:
+def _picture(c: ConditionalZ, trials: np.ndarray, drops: np.ndarray) -> PositionRates | None:
     """Per-position rates for the report's plot: each position's excess over its settings'
     own rates, shown around the pooled rate (the settings' p differ)."""
     ok = trials > 0
     if ok.sum() < 2:
-        return {}
+        return None
     p_bar = float(drops[ok].sum() / trials[ok].sum())
     rates = p_bar + c.excess[ok] / trials[ok]
-    return {"rates": [round(float(r), 6) for r in rates], "p": round(p_bar, 6),
-            "trials": [int(t) for t in trials[ok]]}
+    return PositionRates(rates=tuple(round(float(r), 6) for r in rates), p=round(p_bar, 6),
+                         trials=tuple(int(t) for t in trials[ok]))
 
 
 def _uniformity(ctx: CheckContext, axis: int, what: str, check_id: str) -> CheckPassed:

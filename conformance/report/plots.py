@@ -414,8 +414,8 @@ def position_rates_figure(check: dict[str, Any]) -> str | None:
     """Per-position observed drop rate minus p, with the acceptance band, one segment per sub-test.
 
     The band is each position's exact binomial acceptance region at the Bonferroni level
-    ``alpha / positions`` (``detail["alpha_per_position"]``), from ``detail["trials"]`` or,
-    when absent, the sub-test's ``n`` spread evenly over the positions.
+    ``detail["alpha_per_position"]`` (``stats.PositionsResult``), from ``detail["trials"]``
+    or, when absent, the sub-test's ``n`` spread evenly over the positions.
     """
     panels = []
     for sub in check.get("subtests") or ():
@@ -474,8 +474,10 @@ def position_rates_figure(check: dict[str, Any]) -> str | None:
     xs = _Linear(-1.0, spans[-1][1] + 1.0, left, right)
     ys = _Linear(min(ticks[0], min(values) - 0.04 * span),
                  max(ticks[-1], max(values) + 0.04 * span), bottom, top)
-    where = panels[0][1].get("positions")
-    noun = f"{where} index" if isinstance(where, str) else "position"
+    where = panels[0][1].get("what")  # "channel", "batch index", ... (from the end)
+    where = where.removesuffix(" from the end") if isinstance(where, str) else None
+    noun = where if where is None or where.endswith("index") else f"{where} index"
+    noun = noun or "position"
     bad_any = any(any(s[4]) for s in series)
     svg = _Svg(bottom + 42, f"per-position drop rates of {check.get('id', 'a check')} "
                             "with acceptance bands")

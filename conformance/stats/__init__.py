@@ -107,6 +107,8 @@ from conformance.stats.normal import z_power, z_two_sided, z_upper
 from conformance.stats.pooled import (
     ConditionalZ,
     LagSums,
+    PositionRates,
+    PositionsResult,
     bonferroni_p,
     bonferroni_z,
     centred_lag_sums,
@@ -147,6 +149,8 @@ __all__ = [
     "LagSums",
     "MaxAbsZResult",
     "Omnibus",
+    "PositionRates",
+    "PositionsResult",
     "StatResult",
     "binomial_count_gof_mde",
     "binomial_count_gof_sample_size",

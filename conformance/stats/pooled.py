@@ -35,7 +35,7 @@ from conformance.stats._scipy import special
 from conformance.stats._search import ceil_count
 from conformance.stats.goodness import chi2_noncentrality
 from conformance.stats.normal import z_power, z_two_sided
-from conformance.stats.result import StatResult
+from conformance.stats.result import StatResult, optional
 
 
 def _two_sided_p(z: float) -> float:
@@ -256,9 +256,34 @@ def conditional_excess_sample_size(mde: float, p: float, fraction: float, *, alp
     return math.ceil((z / mde) ** 2 * p * (1 - p) / (fraction * (1 - fraction)))
 
 
+@dataclass(frozen=True)
+class PositionRates:
+    """What the report draws of a per-position test: each position's drop rate, shown around
+    the pooled rate ``p`` (its excess over its settings' own rates, added to ``p``: the settings'
+    p differ), and the decisions behind each."""
+
+    rates: tuple[float, ...]
+    p: float
+    trials: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PositionsResult(StatResult):
+    """``positions_test``'s max-|z|: which positions (``what``, e.g. "channel from the end"),
+    how many, the Bonferroni level of each (its band in the report's plot), and, when the check
+    gave them, their rates (:class:`PositionRates`)."""
+
+    what: str
+    positions: int
+    alpha_per_position: float
+    rates: tuple[float, ...] | None = optional()
+    trials: tuple[int, ...] | None = optional()
+
+
 def positions_test(
-    c: ConditionalZ, *, alpha: float, beta: float, what: str, picture: dict | None = None
-) -> tuple[StatResult, StatResult]:
+    c: ConditionalZ, *, alpha: float, beta: float, what: str,
+    picture: PositionRates | None = None,
+) -> tuple[PositionsResult, StatResult]:
     """Same rate at every position: the max-|z| over positions (Bonferroni; powerful against
     one bad position) and the omnibus ``sum z^2 ~ chi2(J)`` (many small deviations), each at
     ``alpha``, from conditional z's (``conditional_z`` with one row per position).
@@ -276,7 +301,7 @@ def positions_test(
     worst = int(np.argmax(np.abs(z)))
     failing = [f"{what} {int(index[i])}: z {z[i]:.3g}" for i in significant(z, alpha)]
     weakest = int(np.argmin(weight))
-    maxz = StatResult(
+    maxz = PositionsResult(
         test="max-abs-z-conditional",
         statistic=float(z[worst]),
         p_value=bonferroni_p(float(z[worst]), positions),
@@ -285,8 +310,13 @@ def positions_test(
         mde=positions_mde(float(var[weakest]), float(weight[weakest]), positions, alpha=alpha,
                           beta=beta),
         estimate=float(c.excess[ok][worst] / weight[worst]),
-        context={"setting": f"{what} {int(index[worst])}", "positions": positions,
-                 "failing": failing, "p": None, **(picture or {})},
+        what=what,
+        positions=positions,
+        alpha_per_position=alpha / positions,
+        rates=picture.rates if picture else None,
+        trials=picture.trials if picture else None,
+        context={"setting": f"{what} {int(index[worst])}", "failing": failing,
+                 "p": picture.p if picture else None},
     )
     omnibus = omnibus_chi2(
         z, alpha=alpha, beta=beta, weight=4 * float(var.sum()), test="positions-chi2",

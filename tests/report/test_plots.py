@@ -117,3 +117,23 @@ def test_effect_estimates_without_p0_get_interval_rows_and_rates_do_not() -> Non
     # a max-|z| estimate is a rate, not an effect: drawn against 0 it would be misread
     rates = [dict(s, test="max-abs-z-bonferroni", estimate=0.5, ci=[0.49, 0.51]) for s in excess]
     assert plots.effect_figure(_check(rates, "channel-uniformity")) is None
+
+
+def test_every_detail_key_the_plots_read_is_one_a_run_writes():
+    """The plots read a sub-test's ``detail`` by key: each key they read must be a field of a
+    statistics family or an annotation a check writes, or the plot silently falls back (it did:
+    ``alpha_per_position`` was read and written nowhere)."""
+    import re
+    from pathlib import Path
+
+    import conformance
+    from conformance import battery
+    from conformance.report import plots as module
+
+    read = set(re.findall(r'\.get\("([a-z_0-9]+)"', Path(module.__file__).read_text()))
+    # a check's and a sub-test's own fields, which the report writes outside ``detail``
+    own = {"id", "kind", "subtests", "detail", "test", "p_value", "alpha", "reject", "n", "mde",
+           "estimate", "ci"}
+    result = conformance.check("reference", level="quick", checks=list(battery.STATISTICAL))
+    written = {key for c in result.checks for s in c.stats for key in s.report_detail()}
+    assert read - own and read - own <= written, sorted(read - own - written)
