@@ -44,7 +44,7 @@ def _testable(cells: list[sp.Cell]) -> list[sp.Cell]:
 
 
 @register("drop-rate", requirement="R3", title="Drop rate equals p (exact binomial, every setting)",
-       kind="statistical", timeout_s=900, reads_whole_space=True)
+          kind="statistical", timeout_s=900, reads_whole_space=True)
 def drop_rate(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     space = sp.space(ctx)
     alpha = share(ctx, "drop-rate")
@@ -76,8 +76,8 @@ def homogeneity_groups(ctx: CheckContext) -> list[tuple[Region, list[sp.Cell]]]:
 
 
 @register("rate-homogeneity", requirement="R3",
-       title="Drop rate does not depend on shape, dtype, layout or input kind",
-       kind="statistical", timeout_s=900)
+          title="Drop rate does not depend on shape, dtype, layout or input kind",
+          kind="statistical", timeout_s=900)
 def drop_rate_homogeneity(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     """One excess-rate test per region of the space (checks/regions.py); each sub-test's MDE
     is the guarantee the run reached in that region (``relative_mde`` near p = 0 and 1)."""
@@ -103,8 +103,8 @@ MAX_COUNTS = 2_000_000
 
 
 @register("drop-count-distribution", requirement="R3",
-       title="Dropped counts per sample, per call and per channel are binomial",
-       kind="statistical", timeout_s=900)
+          title="Dropped counts per sample, per call and per channel are binomial",
+          kind="statistical", timeout_s=900)
 def drop_count_distribution(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     space = sp.space(ctx)
     alpha = share(ctx, "drop-count-distribution")

@@ -80,12 +80,12 @@ def _uniformity(ctx: CheckContext, axis: int, what: str, check_id: str) -> Check
 
 
 @register("channel-uniformity", requirement="R3", title="Same drop rate at every channel index",
-       kind="statistical", timeout_s=900)
+          kind="statistical", timeout_s=900)
 def channel_uniformity(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     return _uniformity(ctx, axis=2, what="channel", check_id="channel-uniformity")
 
 
 @register("batch-uniformity", requirement="R3", title="Same drop rate at every batch index",
-       kind="statistical", timeout_s=900)
+          kind="statistical", timeout_s=900)
 def batch_uniformity(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     return _uniformity(ctx, axis=1, what="batch index", check_id="batch-uniformity")

@@ -203,7 +203,7 @@ def _max_extent(ctx: CheckContext, attr: str) -> int:
 
 
 @register("independence-channels", requirement="R4", title="Channels decide independently",
-       kind="statistical", timeout_s=900)
+          kind="statistical", timeout_s=900)
 def independence_channels(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     alpha = share(ctx, "independence-channels")
     results = _lags(ctx, 2, _max_extent(ctx, "channels"), alpha, "channel lags")
@@ -212,7 +212,7 @@ def independence_channels(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
 
 
 @register("independence-batch", requirement="R4", title="Samples decide independently",
-       kind="statistical", timeout_s=900)
+          kind="statistical", timeout_s=900)
 def independence_batch(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     alpha = share(ctx, "independence-batch")
     results = _lags(ctx, 1, _max_extent(ctx, "batch"), alpha, "batch lags")
@@ -222,7 +222,7 @@ def independence_batch(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
 
 
 @register("independence-calls", requirement="R4", title="Successive calls decide independently",
-       kind="statistical", timeout_s=900)
+          kind="statistical", timeout_s=900)
 def independence_calls(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     alpha = share(ctx, "independence-calls")
     longest = max(c.calls for c in _lag_cells(ctx) if c.calls >= MIN_CALLS) - 1
@@ -241,7 +241,7 @@ VALUE_GROUPS = (
 
 
 @register("independence-values", requirement="R4",
-       title="Decisions do not depend on the input's values", kind="statistical", timeout_s=900)
+          title="Decisions do not depend on the input's values", kind="statistical", timeout_s=900)
 def independence_values(adapter: Adapter, ctx: CheckContext) -> CheckPassed:
     alpha = share(ctx, "independence-values")
     cells = [c for c in sp.space(ctx).cells

@@ -14,6 +14,7 @@ order asked, then :class:`DrawsDone`; and, from a worker on another host, :class
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -29,12 +30,30 @@ class Message:
     kind: ClassVar[str] = ""
 
     def to_wire(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {f.name: _out(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Message:
-        # a sequence travels as a list: the messages hold tuples (immutable all the way)
-        return cls(**{k: _tuples(v) for k, v in data.items()})
+        hints = typing.get_type_hints(cls)
+        return cls(**{k: _in(hints.get(k), v) for k, v in data.items()})
+
+
+#: the typed records a message may hold, each travelling in its own serialised form
+_RECORDS: dict[Any, Any] = {AdapterInfo: AdapterInfo.from_dict, CheckResult: CheckResult.from_dict,
+                            RunConfig: RunConfig.from_dict}
+
+
+def _out(value: Any) -> Any:
+    if isinstance(value, RunConfig):
+        return value.as_dict()
+    return value.to_dict() if isinstance(value, (AdapterInfo, CheckResult)) else value
+
+
+def _in(hint: Any, value: Any) -> Any:
+    if hint in _RECORDS:
+        return _RECORDS[hint](value)
+    # a sequence travels as a list: the messages hold tuples (immutable all the way)
+    return _tuples(value)
 
 
 def _tuples(value: Any) -> Any:
@@ -44,7 +63,9 @@ def _tuples(value: Any) -> Any:
 _KINDS: dict[str, type[Message]] = {}
 
 
-def _message(cls: type[Message]) -> type[Message]:
+def _message(cls: type) -> Any:
+    """A message class: a frozen dataclass, known on the wire by its name."""
+    cls = dataclass(frozen=True)(cls)
     cls.kind = cls.__name__
     _KINDS[cls.kind] = cls
     return cls
@@ -54,7 +75,6 @@ def _message(cls: type[Message]) -> type[Message]:
 
 
 @_message
-@dataclass(frozen=True)
 class Setup(Message):
     """Load ``spec`` (making the pre-flight call when ``preflight``: not once it hung in an
     earlier worker), with the supervisor's import path and working directory, and record
@@ -69,17 +89,8 @@ class Setup(Message):
     progress_token: str
     preflight: bool = True
 
-    def to_wire(self) -> dict[str, Any]:
-        return {**super().to_wire(), "config": self.config.as_dict()}
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Setup:
-        return cls(**{**data, "config": RunConfig.from_dict(data["config"]),
-                      "sys_path": _tuples(data["sys_path"])})
-
 
 @_message
-@dataclass(frozen=True)
 class RunCheck(Message):
     """Run one check in the worker (the checks that call the implementation)."""
 
@@ -88,7 +99,6 @@ class RunCheck(Message):
 
 
 @_message
-@dataclass(frozen=True)
 class DrawCells(Message):
     """Draw these cells of the run's space, in this order: ``(index, key)`` pairs, where
     ``key`` identifies the cell (so that a worker that built another space says so)."""
@@ -98,7 +108,6 @@ class DrawCells(Message):
 
 
 @_message
-@dataclass(frozen=True)
 class Stop(Message):
     """Finish: the worker exits."""
 
@@ -107,43 +116,25 @@ class Stop(Message):
 
 
 @_message
-@dataclass(frozen=True)
 class Loaded(Message):
     """The adapter loaded; ``progress`` is "shared" (the mapped file) or "channel" (messages)."""
 
     info: AdapterInfo
     progress: str
 
-    def to_wire(self) -> dict[str, Any]:
-        return {"info": self.info.to_dict(), "progress": self.progress}
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Loaded:
-        return cls(info=AdapterInfo.from_dict(data["info"]), progress=str(data["progress"]))
-
 
 @_message
-@dataclass(frozen=True)
 class LoadError(Message):
     message: str
 
 
 @_message
-@dataclass(frozen=True)
 class CheckDone(Message):
     serial: int
     result: CheckResult
 
-    def to_wire(self) -> dict[str, Any]:
-        return {"serial": self.serial, "result": self.result.to_dict()}
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> CheckDone:
-        return cls(serial=int(data["serial"]), result=CheckResult.from_dict(data["result"]))
-
 
 @_message
-@dataclass(frozen=True)
 class Drawn(Message):
     """One cell's draw (see ``checks.pool.Draw``): the packed decisions as bytes of shape
     ``(calls, row_bytes)``, the kept count and the kept maps' ratios, and the warnings the
@@ -161,7 +152,6 @@ class Drawn(Message):
 
 
 @_message
-@dataclass(frozen=True)
 class DrawFailed(Message):
     """A cell whose draw failed: ``verdict`` "fail" (the implementation broke the contract
     while it was drawn, e.g. a map neither zero nor scaled) or "error" (it raised, returned
@@ -177,13 +167,11 @@ class DrawFailed(Message):
 
 
 @_message
-@dataclass(frozen=True)
 class DrawsDone(Message):
     serial: int
 
 
 @_message
-@dataclass(frozen=True)
 class Progress(Message):
     """A worker's progress record (``engine.progress``), as a message from another host."""
 

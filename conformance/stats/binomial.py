@@ -342,3 +342,16 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
     low = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, tail))
     high = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - tail))
     return low, high
+
+
+__all__ = [
+    "BinomialResult",
+    "binomial_critical_counts",
+    "binomial_edge_sample_size",
+    "binomial_mde",
+    "binomial_normal_scores",
+    "binomial_pvalues",
+    "binomial_sample_size",
+    "binomial_test",
+    "clopper_pearson",
+]

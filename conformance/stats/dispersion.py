@@ -392,3 +392,11 @@ def _model(trials: int | None, p: float | None) -> tuple[int | None, float | Non
     if p is not None:
         p = validate.open_probability("p", p)
     return trials, p
+
+
+__all__ = [
+    "DispersionResult",
+    "dispersion_mde",
+    "dispersion_sample_size",
+    "dispersion_test",
+]

@@ -283,3 +283,16 @@ def binomial_count_gof_sample_size(
         n = math.ceil(n * 1.01) + 1
     # the smallest qualifying n (the df steps make it non-monotone only locally)
     return smallest(enough, max(1, n // 2), n)
+
+
+__all__ = [
+    "CountGofResult",
+    "binomial_count_gof_mde",
+    "binomial_count_gof_sample_size",
+    "binomial_count_gof_test",
+    "chi2_gof_mde",
+    "chi2_gof_sample_size",
+    "chi2_noncentrality",
+    "pool_bins",
+    "pooled_df",
+]

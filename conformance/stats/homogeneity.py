@@ -250,3 +250,16 @@ def homogeneity_chi2_sample_size(w: float, entries: int, *, alpha: float, beta: 
     w = validate.effect("w", w)
     entries = validate.count("entries", entries, minimum=1)
     return max(1, -(-chi2_gof_sample_size(w, entries, alpha=alpha, beta=beta) // entries))
+
+
+__all__ = [
+    "HomogeneityChi2Result",
+    "MaxAbsZResult",
+    "Omnibus",
+    "homogeneity_chi2_mde",
+    "homogeneity_chi2_sample_size",
+    "homogeneity_chi2_test",
+    "max_abs_z_mde",
+    "max_abs_z_sample_size",
+    "max_abs_z_test",
+]

@@ -27,3 +27,10 @@ def z_two_sided(alpha: float) -> float:
 def z_power(beta: float) -> float:
     """Quantile ``z_{1 - beta}`` that gives power ``1 - beta`` in normal-approximation formulas."""
     return z_upper(beta)
+
+
+__all__ = [
+    "z_power",
+    "z_two_sided",
+    "z_upper",
+]

@@ -637,6 +637,8 @@ def identical_repeats_rate(claimed: float, observed: float) -> float:
 __all__ = [
     "ConditionalZ",
     "LagSums",
+    "PositionRates",
+    "PositionsResult",
     "bonferroni_p",
     "bonferroni_z",
     "centred_lag_sums",

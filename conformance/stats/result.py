@@ -104,3 +104,8 @@ def not_testable(cls: type[R], *, test: str, alpha: float, n: int, reason: str,
     field; ``fields`` are the family's other fields."""
     return cls(test=test, statistic=0.0, p_value=1.0, alpha=alpha, n=n,
                reason=f"not testable: {reason}", **fields)
+
+
+__all__ = [
+    "StatResult",
+]

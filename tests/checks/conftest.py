@@ -15,6 +15,7 @@ import conformance
 from conformance.adapters.base import Capabilities
 from conformance.adapters.reference_adapter import ReferenceAdapter
 from conformance.mutants import fresh_start
+from conformance.stats import StatResult
 
 
 @dataclass(frozen=True)
@@ -82,27 +83,8 @@ def quick() -> Callable[..., Any]:
     return run_quick
 
 
-@dataclass(frozen=True)
-class Sub:
-    """One sub-test of a check's outcome, as the report carries it."""
-
-    test: str
-    setting: str
-    failing: tuple[str, ...]
-    reject: bool
-
-
-def subtests(outcome: Any) -> list[Sub]:
-    """Every sub-test of a statistical check's outcome (``CheckOutcome``), in order."""
-    out = []
-    for s in outcome.statistics.get("subtests", ()):
-        detail = s["detail"]
-        failing = detail.get("failing") or detail.get("scale_off") or ()
-        out.append(Sub(s["test"], str(detail.get("setting")), tuple(failing), bool(s["reject"])))
-    return out
-
-
 @pytest.fixture
-def subs() -> Callable[[Any], list[Sub]]:
-    """``subs(outcome) -> [Sub]``: the sub-tests of a check's outcome (see ``subtests``)."""
-    return subtests
+def subs() -> Callable[[Any], list[StatResult]]:
+    """``subs(outcome)``: the sub-tests of a check's result, typed (``test``, ``setting``,
+    ``failing``, ``reject``, and the family's own fields), in order."""
+    return lambda outcome: list(outcome.stats)

@@ -11,14 +11,7 @@ import pytest
 from conformance.adapters.base import Capabilities
 from conformance.adapters.reference_adapter import ReferenceAdapter
 from conformance.checks import base
-from conformance.checks.base import (
-    CATALOGUE,
-    CheckContext,
-    CheckPassed,
-    Level,
-    RegisteredCheck,
-    register,
-)
+from conformance.checks.base import CheckContext, CheckPassed
 from conformance.checks.levels import LEVELS
 from conformance.errors import CheckSkipped
 
@@ -94,23 +87,24 @@ def test_dtypes_are_the_declared_ones_in_their_order():
 
 
 def test_check_registers_under_its_id_and_refuses_a_second_of_the_same(monkeypatch):
-    catalogue: dict[str, RegisteredCheck] = {}
+    catalogue: dict[str, base.RegisteredCheck] = {}
     monkeypatch.setattr(base, "CATALOGUE", catalogue)
 
-    @register("a-new-check", requirement="R3", title="A title", kind="statistical", timeout_s=5.0)
+    @base.register("a-new-check", requirement="R3", title="A title", kind="statistical",
+                   timeout_s=5.0)
     def fn(adapter, ctx):
         return CheckPassed("ok")
 
-    assert catalogue == {"a-new-check": RegisteredCheck("a-new-check", "R3", "statistical",
+    assert catalogue == {"a-new-check": base.RegisteredCheck("a-new-check", "R3", "statistical",
                                                         "A title", fn, 5.0)}
     with pytest.raises(ValueError, match="duplicate check id 'a-new-check'"):
-        register("a-new-check", requirement="R4", title="Another")(fn)
+        base.register("a-new-check", requirement="R4", title="Another")(fn)
     assert catalogue["a-new-check"].requirement == "R3"
 
 
 def test_every_registered_check_is_well_formed():
-    assert CATALOGUE
-    for cid, c in CATALOGUE.items():
+    assert base.CATALOGUE
+    for cid, c in base.CATALOGUE.items():
         assert cid == c.id and c.kind in ("deterministic", "statistical"), c
         assert c.title and c.timeout_s > 0, c
         assert c.fn.__module__.startswith("conformance.checks."), c
@@ -123,4 +117,4 @@ def test_an_outcome_and_a_level_are_immutable_records():
         outcome.message = "changed"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         LEVELS["quick"].drop_rate_mde = 1.0  # type: ignore[misc]
-    assert isinstance(LEVELS["quick"], Level)
+    assert isinstance(LEVELS["quick"], base.Level)

@@ -41,43 +41,43 @@ def _training_call(p: float) -> bool:
     return 0 < p < 1
 
 
+def _after(misbehave, x, p, training):
+    """``misbehave()`` in a training call, then the correct result (if it returns at all)."""
+    if training and _training_call(p):
+        misbehave()
+    return _correct(x, p, training)
+
+
 def exits_zero(x, p, training=True):
     """os._exit(0) during a training call: used to make the CLI exit 0 with no report."""
-    if training and _training_call(p):
-        os._exit(0)
-    return _correct(x, p, training)
+    return _after(lambda: os._exit(0), x, p, training)
 
 
 def sys_exits_zero(x, p, training=True):
-    if training and _training_call(p):
-        sys.exit(0)
-    return _correct(x, p, training)
+    return _after(lambda: sys.exit(0), x, p, training)
 
 
 def segfaults(x, p, training=True):
     """A broken custom kernel: reads address 0."""
-    if training and _training_call(p):
-        ctypes.string_at(0)
-    return _correct(x, p, training)
+    return _after(lambda: ctypes.string_at(0), x, p, training)
 
 
 def hangs_holding_the_gil(x, p, training=True):
     """C code that never releases the interpreter lock: a pathological regular expression."""
-    if training and _training_call(p):
-        re.match(r"(a+)+$", "a" * 40 + "b")
-    return _correct(x, p, training)
+    return _after(lambda: re.match(r"(a+)+$", "a" * 40 + "b"), x, p, training)
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
 
 
 def raises_cancelled(x, p, training=True):
-    if training and _training_call(p):
-        raise asyncio.CancelledError("cancelled inside the kernel")
-    return _correct(x, p, training)
+    return _after(lambda: _raise(asyncio.CancelledError("cancelled inside the kernel")), x, p,
+                  training)
 
 
 def raises_keyboard_interrupt(x, p, training=True):
-    if training and _training_call(p):
-        raise KeyboardInterrupt
-    return _correct(x, p, training)
+    return _after(lambda: _raise(KeyboardInterrupt()), x, p, training)
 
 
 def starts_a_thread(x, p, training=True):
@@ -114,9 +114,7 @@ def nan_output(x, p, training=True):
 
 
 def kills_itself(x, p, training=True):
-    if training and _training_call(p):
-        os.kill(os.getpid(), signal.SIGKILL)
-    return _correct(x, p, training)
+    return _after(lambda: os.kill(os.getpid(), signal.SIGKILL), x, p, training)
 
 
 def sleeps_in_eval(x, p, training=True):
