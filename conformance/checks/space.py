@@ -451,6 +451,13 @@ def _top_up(cells: list[Cell], level: Level, dtypes: tuple[str, ...], alpha: flo
     return cells
 
 
+def stream_order(cells: Sequence[Cell]) -> list[Cell]:
+    """The cells in the order a worker draws them for a run: the settings near p = 0 and 1
+    (below 0.01, above 0.99: the extremes and the smallest round rates, about a fifth of the
+    drawing) last, since only some checks read them; the rest in the space's own order."""
+    return sorted(cells, key=lambda c: (not 0.01 <= c.setting.p <= 0.99, c.index))
+
+
 def space(ctx: CheckContext) -> Space:
     """The run's space for this context (the same for every check of a run)."""
     caps = ctx.adapter.capabilities
@@ -467,4 +474,5 @@ __all__ = [
     "build_space",
     "category_shape",
     "space",
+    "stream_order",
 ]

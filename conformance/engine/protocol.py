@@ -100,11 +100,12 @@ class RunCheck(Message):
 
 @_message
 class DrawCells(Message):
-    """Draw these cells of the run's space, in this order: ``(index, key)`` pairs, where
-    ``key`` identifies the cell (so that a worker that built another space says so)."""
+    """Draw these cells of the run's space, in this order, each given whole: ``(index, family,
+    category, p, shape, kind, dtype, memory, calls)`` (see ``checks.space.Cell``), so that the
+    worker need not size the space itself (sizing imports scipy and costs a second)."""
 
     serial: int
-    cells: tuple[tuple[int, str], ...]
+    cells: tuple[tuple[Any, ...], ...]
 
 
 @_message

@@ -126,21 +126,15 @@ def serve(channel: Any, setup_wire: dict[str, Any]) -> None:
 def _draw_cells(channel: Any, adapter: Any, config: Any, request: protocol.DrawCells) -> None:
     """Draw each requested cell of the run's space and send it (or why it failed) at once."""
     from conformance.checks import pool
-    from conformance.checks import space as sp
     from conformance.engine.check_runner import space_context, verdict_of
     from conformance.errors import CheckFailed
 
     ctx = space_context(adapter, config)
-    cells = sp.space(ctx).cells
-    for index, key in request.cells:
-        cell = cells[index] if 0 <= index < len(cells) else None
+    for wire in request.cells:
+        cell = cell_of(wire)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                if cell is None or pool.cell_key(cell) != key:
-                    raise RuntimeError(f"the worker's space has no cell {index} = {key} (it "
-                                       "built another space: the suite differs between the "
-                                       "supervisor and the worker)")
                 d = pool.draw_cell(ctx, cell)
                 failure = None
             except BaseException as exc:  # in a worker, all of it is the implementation's
@@ -148,17 +142,34 @@ def _draw_cells(channel: Any, adapter: Any, config: Any, request: protocol.DrawC
         seen = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
         if failure is None:
             _send(channel, protocol.Drawn(
-                serial=request.serial, index=index, packed=d.packed.tobytes(),
+                serial=request.serial, index=cell.index, packed=d.packed.tobytes(),
                 row_bytes=int(d.packed.shape[1]), kept=int(d.kept),
                 ratio_sum=float(d.ratio_sum), ratio_min=float(d.ratio_min),
                 ratio_max=float(d.ratio_max), warnings=seen))
             continue
         verdict, message = verdict_of(failure)
         _send(channel, protocol.DrawFailed(
-            serial=request.serial, index=index, verdict=verdict.value, message=message,
+            serial=request.serial, index=cell.index, verdict=verdict.value, message=message,
             root_cause=failure.root_cause if isinstance(failure, CheckFailed) else None,
             findings=dict(failure.findings) if isinstance(failure, CheckFailed) else {},
             warnings=seen))
+
+
+def cell_wire(cell: Any) -> tuple[Any, ...]:
+    """A cell of the space as ``DrawCells`` carries it."""
+    s = cell.setting
+    return (cell.index, cell.family, cell.category, s.p, tuple(s.shape), s.kind, s.dtype,
+            s.memory, cell.calls)
+
+
+def cell_of(wire: tuple[Any, ...]) -> Any:
+    """The cell ``cell_wire`` gave."""
+    from conformance.checks.settings import Setting
+    from conformance.checks.space import Cell
+
+    index, family, category, p, shape, kind, dtype, memory, calls = wire
+    return Cell(int(index), str(family), str(category),
+                Setting(float(p), tuple(int(d) for d in shape), kind, dtype, memory), int(calls))
 
 
 #: where compiled programs are kept between runs, unless the user chose (see _share_compilations)
@@ -205,4 +216,4 @@ def _load_message(spec: str, exc: BaseException) -> str:
     return f"loading adapter {spec!r} raised {type(exc).__name__}: {exc}"
 
 
-__all__ = ["BOOTSTRAP", "COMPILE_CACHE_ENV", "plain", "serve"]
+__all__ = ["BOOTSTRAP", "COMPILE_CACHE_ENV", "cell_of", "cell_wire", "plain", "serve"]

@@ -17,7 +17,8 @@ EXAMPLES = [
                    sys_path=("/a", "/b"), cwd="/tmp", progress_file=None, progress_token="ab",
                    preflight=False),
     protocol.RunCheck(check_id="p-one", serial=4),
-    protocol.DrawCells(serial=5, cells=((0, "key a"), (7, "key b"))),
+    protocol.DrawCells(serial=5, cells=((0, "sweep", "1x1", 0.25, (8, 3, 1, 1), "ones",
+                                         "float16", "strided", 4),)),
     protocol.Stop(),
     protocol.Loaded(info=AdapterInfo(name="n", spec="s", framework="torch",
                                      capabilities=Capabilities(dtypes=("float16", "float32")),
@@ -56,3 +57,17 @@ def test_anything_else_is_refused_with_what_it_was():
 def test_messages_are_immutable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         EXAMPLES[1].serial = 5  # type: ignore[misc]
+
+
+def test_a_cell_travels_whole():
+    from conformance.adapters import load_adapter
+    from conformance.checks import space as sp
+    from conformance.config import RunConfig
+    from conformance.engine.check_runner import space_context
+    from conformance.engine.worker import cell_of, cell_wire
+
+    cells = sp.space(space_context(load_adapter("reference"), RunConfig(level="quick"))).cells
+    for cell in cells:
+        carried = wire.loads_internal(wire.dumps_internal(
+            protocol.encode(protocol.DrawCells(serial=1, cells=(cell_wire(cell),)))))
+        assert cell_of(protocol.decode(carried).cells[0]) == cell
