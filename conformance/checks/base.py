@@ -63,7 +63,8 @@ class CheckContext:
     seed: int
     alpha: float
     beta: float
-    #: channel decisions drawn so far by the statistical samplers (for the report and benchmarks)
+    #: channel decisions (and calls) of the space's settings this check has read: what its
+    #: statistics rest on, the same whichever check of the run drew them first
     decisions: int = 0
     calls: int = 0
     #: plan only: samplers simulate a correct implementation instead of calling the adapter,
@@ -81,9 +82,10 @@ class CheckContext:
     #: (a statistical check run by the supervisor reads a worker's draws): a
     #: ``checks.pool.DrawSource``; None: drawn here, by calling ``adapter``
     draw_source: Any = None
-    #: warnings the implementation emitted while drawing what this check read elsewhere (in a
-    #: worker), for the check's report
+    #: warnings the implementation emitted while drawing what this check read, for its report
     warnings: list[str] = field(default_factory=list)
+    #: the settings this check has read (``checks.pool``: counted once each)
+    read: set[str] = field(default_factory=set)
 
     @property
     def space_seed(self) -> int:

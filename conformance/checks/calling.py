@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,16 +32,17 @@ progress: Any = None
 #: threads whose check timed out in the caller's own process, where nothing can be killed
 #: (``engine.check_runner``): they make no further call of the implementation and leave the
 #: process's state alone (a late "restore" would undo what the caller has done since)
-abandoned: set[int] = set()
+#: (threads, not their idents: an ident is reused once its thread has ended)
+abandoned: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
 
-def abandon(thread_id: int) -> None:
-    """The check running in thread ``thread_id`` timed out: stop it at its next call."""
-    abandoned.add(thread_id)
+def abandon(thread: threading.Thread) -> None:
+    """The check running in ``thread`` timed out: stop it at its next call."""
+    abandoned.add(thread)
 
 
 def _refuse_if_abandoned() -> None:
-    if abandoned and threading.get_ident() in abandoned:
+    if abandoned and threading.current_thread() in abandoned:
         raise AdapterError("the check timed out: its thread makes no further call")
 
 
@@ -96,7 +98,7 @@ def guarded() -> Iterator[None]:
     try:
         yield
     finally:
-        if not (abandoned and threading.get_ident() in abandoned):
+        if not (abandoned and threading.current_thread() in abandoned):
             np.seterr(**errors)
             if os.getcwd() != cwd:
                 os.chdir(cwd)

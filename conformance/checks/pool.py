@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -46,6 +47,9 @@ class Draw:
     ratio_sum: float
     ratio_min: float
     ratio_max: float
+    #: the warnings the implementation emitted while the cell was drawn (every check that reads
+    #: the cell reports them)
+    warnings: tuple[str, ...] = ()
 
     def dropped(self) -> np.ndarray:
         """The dropped decisions: bool (calls, N, C)."""
@@ -102,18 +106,20 @@ def draw(ctx: CheckContext, cell: Cell) -> Draw:
     draws the cell, the data are the same (a single-check run reproduces the full run).
     """
     key = _cache_key(ctx, cell)
-    cached = ctx.run_cache.get(key)
-    if cached is not None:
-        return cached
-    if ctx.dry_run:
-        result = _simulate(ctx, cell)
-    elif ctx.draw_source is not None:
-        result = ctx.draw_source.fetch(ctx, cell)
-    else:
-        result = draw_cell(ctx, cell)
-    ctx.decisions += cell.decisions
-    ctx.calls += cell.calls
-    ctx.run_cache[key] = result
+    result = ctx.run_cache.get(key)
+    if result is None:
+        if ctx.dry_run:
+            result = _simulate(ctx, cell)
+        elif ctx.draw_source is not None:
+            result = ctx.draw_source.fetch(ctx, cell)
+        else:
+            result = draw_cell(ctx, cell)
+        ctx.run_cache[key] = result
+    if key not in ctx.read:
+        ctx.read.add(key)
+        ctx.decisions += cell.decisions
+        ctx.calls += cell.calls
+        ctx.warnings.extend(result.warnings)
     return result
 
 
@@ -137,9 +143,29 @@ def draw_cell(ctx: CheckContext, cell: Cell) -> Draw:
                        for x in xs])
     calling.seed_adapter(ctx.adapter, cell_seed(ctx.space_seed, cell))
     packed = np.empty((cell.calls, (s.per_call + 7) // 8), np.uint8)
+    tally = _Tally(ones=s.kind == "ones")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            _draw_calls(ctx, cell, xs, firsts, packed, tally)
+        except BaseException as exc:  # (what the calls warned of goes with the failure)
+            failure: BaseException | None = exc
+        else:
+            failure = None
+    if failure is not None:
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        raise failure
+    seen = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return Draw(cell, packed, tally.kept, tally.total, tally.lo, tally.hi, seen)
+
+
+def _draw_calls(ctx: CheckContext, cell: Cell, xs: list[np.ndarray], firsts: np.ndarray,
+                packed: np.ndarray, tally: _Tally) -> None:
+    """The cell's calls, read in chunks into ``packed`` and ``tally``."""
+    s = cell.setting
     where = f"({s.label()})"
     per_chunk = max(1, CHUNK_ELEMENTS // (s.per_call * s.map_size))
-    tally = _Tally(ones=s.kind == "ones")
     chunk: np.ndarray | None = None
     with calling.guarded():  # one guard for the whole loop, not one per call (hot path)
         call = calling.RepeatedCall(ctx.adapter, xs, s.p, memory=s.memory)
@@ -149,7 +175,7 @@ def draw_cell(ctx: CheckContext, cell: Cell) -> Draw:
                 x = xs[t % len(xs)]
                 y = call(t % len(xs))
                 if y.shape != x.shape:
-                    extract_keep_mask(x=x, y=y, where=f"call {t} {where}")  # raises R1's failure
+                    extract_keep_mask(x=x, y=y, where=f"call {t} {where}")  # R1's failure
                 if per_chunk == 1:
                     chunk = y[None]
                     break
@@ -165,7 +191,6 @@ def draw_cell(ctx: CheckContext, cell: Cell) -> Draw:
             tally.add(cell, chunk[:n], firsts[np.arange(t0, ts.stop) % len(xs)],
                       packed[t0:ts.stop],
                       f"(the first index counts calls from call {t0}) {where}")
-    return Draw(cell, packed, tally.kept, tally.total, tally.lo, tally.hi)
 
 
 class _Tally:

@@ -116,8 +116,7 @@ def _call_with_timeout(fn: Callable[[], CheckPassed], timeout_s: float) -> Check
     thread.start()
     thread.join(timeout_s)
     if thread.is_alive():
-        if thread.ident is not None:
-            calling.abandon(thread.ident)
+        calling.abandon(thread)
         raise _Timeout(f"the check did not finish within {timeout_s:.0f} s")
     if errors:
         raise errors[0]

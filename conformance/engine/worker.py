@@ -145,7 +145,7 @@ def _draw_cells(channel: Any, adapter: Any, config: Any, request: protocol.DrawC
                 serial=request.serial, index=cell.index, packed=d.packed.tobytes(),
                 row_bytes=int(d.packed.shape[1]), kept=int(d.kept),
                 ratio_sum=float(d.ratio_sum), ratio_min=float(d.ratio_min),
-                ratio_max=float(d.ratio_max), warnings=seen))
+                ratio_max=float(d.ratio_max), warnings=d.warnings))
             continue
         verdict, message = verdict_of(failure)
         _send(channel, protocol.DrawFailed(

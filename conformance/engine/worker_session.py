@@ -336,13 +336,14 @@ class WorkerSession:
         and ends, in the order they are decided."""
         checks = [self._checks[i] for i in check_ids]
         deterministic = [c for c in checks if c.kind != "statistical"]
-        statistical = [c for c in checks if c.kind == "statistical"]
+        statistical = sorted((c for c in checks if c.kind == "statistical"),
+                             key=_statistics_first)
         name = self.info.name if self.info is not None else self.spec
         done: dict[str, CheckResult] = {}
         try:
             if deterministic and statistical and self.given_up is None:
                 self._send_ahead(deterministic, statistical)
-            for check in [*sorted(statistical, key=_statistics_first), *deterministic]:
+            for check in [*statistical, *deterministic]:
                 if progress:
                     progress(name, check.id, "start")
                 result = self.run(check.id) if check.kind == "statistical" else (
@@ -485,15 +486,15 @@ class WorkerSession:
 
             self._with_worker(wait)
         message = self._drawn[cell.index]
-        ctx.warnings.extend(message.warnings)
         if isinstance(message, protocol.DrawFailed):
+            ctx.warnings.extend(message.warnings)
             if message.verdict == "fail":
                 raise CheckFailed(message.message, root_cause=message.root_cause,
                                   findings=message.findings)
             raise CheckAborted(message.message)
         packed = np.frombuffer(message.packed, np.uint8).reshape(cell.calls, message.row_bytes)
         return Draw(cell, packed, message.kept, message.ratio_sum, message.ratio_min,
-                    message.ratio_max)
+                    message.ratio_max, message.warnings)
 
     def _with_worker(self, action: Callable[[], None]) -> None:
         """``action`` with a live worker.  A worker lost meanwhile aborts the check (and

@@ -23,6 +23,7 @@ def test_checks_run_here_and_share_the_draws():
     drawn = len(calls)
     assert first.decisions > 0 and drawn > 0
     again = session.run("rate-homogeneity")  # reads the same settings: no new calls
-    assert again.verdict == Verdict.PASS and len(calls) == drawn and again.decisions == 0
+    # (its decisions are those of the settings it read, drawn once for both)
+    assert again.verdict == Verdict.PASS and len(calls) == drawn and again.decisions > 0
     session.close()
     assert session._run_cache == {}
