@@ -7,8 +7,14 @@ processes, ``jobs`` at a time, and stops them all on a signal.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from conformance.adapters.base import AdapterInfo
@@ -52,6 +58,33 @@ def not_run(session: Session) -> AdapterResult:
         return AdapterResult(AdapterInfo.unloaded(session.spec), complete=False,
                              load_error="the run was stopped before this adapter was loaded")
     return AdapterResult(session.info, complete=False)
+
+
+def _durations_file() -> Path:
+    """Where the supervisor keeps how long each adapter's last run took (beside the compiled
+    programs the workers keep: ``$XDG_CACHE_HOME/dropout2d-conformance``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "dropout2d-conformance" / "durations.json"
+
+
+def _durations() -> dict[str, float]:
+    try:
+        data = json.loads(_durations_file().read_text())
+        return {str(k): float(v) for k, v in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):  # (none yet, or unreadable)
+        return {}
+
+
+def _remember(took: dict[str, float]) -> None:
+    """Add ``took`` to the kept durations (best effort: scheduling is only an optimisation)."""
+    if not took:
+        return
+    try:
+        from conformance.report.jsonreport import atomic_write
+
+        atomic_write(_durations_file(), json.dumps({**_durations(), **took}, indent=1) + "\n")
+    except OSError:
+        pass
 
 
 def prepare() -> None:
@@ -119,20 +152,39 @@ class Supervisor:
             raise first
 
     def run(self, check_ids: Sequence[str]) -> list[AdapterResult]:
-        """Run the checks on every loaded adapter; after a stop, the runs so far."""
+        """Run the checks on every loaded adapter, longest first (:meth:`schedule`); the
+        results in the order the adapters were given; after a stop, the runs so far."""
+        took: dict[str, float] = {}
 
         def run_one(index: int) -> None:
             session = self.sessions[index]
             if self.stopped:
                 return
+            start = time.monotonic()
             try:
                 self.runs[index] = run_session(session, check_ids, progress=self.progress)
             finally:
                 session.close()
+            if self.runs[index] is not None and self.runs[index].complete:
+                took[self._key(session.spec, check_ids)] = time.monotonic() - start
 
-        self._in_threads(run_one, list(range(len(self.sessions))))
+        self._in_threads(run_one, self.schedule(check_ids))
+        _remember(took)
         return [run or not_run(session) for session, run in zip(self.sessions, self.runs,
                                                                   strict=True)]
+
+    def schedule(self, check_ids: Sequence[str]) -> list[int]:
+        """The adapters' indices, the longest run first (by each one's last run of these
+        checks at this level on this machine; never seen first of all), so that the jobs
+        finish together instead of one long run starting last.  Verdicts do not depend on
+        it."""
+        last = _durations()
+        return sorted(range(len(self.specs)),
+                      key=lambda i: -last.get(self._key(self.specs[i], check_ids), math.inf))
+
+    def _key(self, spec: str, check_ids: Sequence[str]) -> str:
+        digest = hashlib.sha256(" ".join(check_ids).encode()).hexdigest()[:12]
+        return f"{spec} {self.config.level} {digest}"
 
     def _in_threads(self, fn: Callable[[Any], None], items: list[Any]) -> None:
         """``fn`` over ``items`` with at most ``jobs`` threads; the main thread stays free to

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from conformance.config import RunConfig
 from conformance.engine import InProcessSession, Stopped, Supervisor, not_run, run_session
 from conformance.results import AdapterVerdict
@@ -44,3 +46,28 @@ def test_two_adapters_at_once_in_workers():
     results = supervisor.run(["p-one", "expectation"])
     assert [r.info.spec for r in results] == ["reference", "conformance.mutants.core:correct"]
     assert all(r.conformant for r in results)
+
+
+def test_the_longest_run_is_scheduled_first_and_results_keep_the_given_order(tmp_path,
+                                                                               monkeypatch):
+    """Two jobs finish together when the longest runs start first; a run remembers how long
+    each adapter took (per level and checks), and one never seen goes first of all."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    specs = ["reference", "conformance.mutants.core:correct", "torch"]
+    ids = ["p-one", "expectation"]
+    supervisor = Supervisor(specs, RunConfig(level="quick"), jobs=2)
+    assert supervisor.schedule(ids) == [0, 1, 2]  # nothing known: as given
+    supervisor.load()
+    results = supervisor.run(ids)
+    assert [r.info.spec for r in results] == specs
+    kept = json.loads((tmp_path / "dropout2d-conformance" / "durations.json").read_text())
+    assert len(kept) == 3 and all(v > 0 for v in kept.values())
+    key = {spec: k for k in kept for spec in specs if k.startswith(spec + " ")}
+    kept[key["reference"]], kept[key["torch"]] = 100.0, 1.0
+    kept[key["conformance.mutants.core:correct"]] = 50.0
+    (tmp_path / "dropout2d-conformance" / "durations.json").write_text(json.dumps(kept))
+    assert Supervisor(specs, RunConfig(level="quick"), jobs=2).schedule(ids)[0] == 0
+    assert Supervisor(specs, RunConfig(level="quick"), jobs=2).schedule(ids)[-1] == 2
+    unseen = Supervisor([*specs, "conformance.mutants.core:correct_unseeded"],
+                        RunConfig(level="quick"), jobs=2)
+    assert unseen.schedule(ids)[0] == 3
