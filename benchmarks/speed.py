@@ -39,9 +39,11 @@ start-up of a throwaway one-test project with the plugin loaded and with
 ``-p no:dropout2d_conformance``, as a ratio (``--no-commands`` skips them).  With
 ``--main-job``, the README's main job too: ``dropout2d-conformance run`` with no ``--adapter``
 (the reference and every installed framework adapter), with an empty compilation cache and then
-with the one it left (targets: 75 s and 40 s on two cores).  Medians of ``--repeat`` runs (suite
-and floors) and of 5 runs (the short commands; 21 for the pytest start-up).  Prints Markdown
-tables with the date and the machine; ``--json PATH`` writes every number.  Usage::
+with the one it left (targets: 75 s and 40 s on two cores); ``--main-job`` without ``--adapter``
+times only that, e.g. with the Python of a venv installed as the README says.  Medians of
+``--repeat`` runs (suite and floors) and of 5 runs (the short commands; 21 for the pytest
+start-up).  Prints Markdown tables with the date and the machine; ``--json PATH`` writes every
+number.  Usage::
 
     python benchmarks/speed.py --adapter reference --adapter torch --adapter jax \\
         --level quick --level default [--repeat 3] [--json speed.json] [--main-job]
@@ -631,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the runs' seed (default 0)")
     parser.add_argument("--main-job", action="store_true",
                         help="also time the README's main job (run with no --adapter), with an "
-                        "empty compilation cache and a warm one")
+                        "empty compilation cache and a warm one; without --adapter, only that")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error(f"--repeat must be >= 1, got {args.repeat}")
@@ -642,7 +644,10 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(), "repeat": args.repeat, "seed": args.seed, "runs": [],
     }
-    for spec in args.adapter or ["reference", "torch"]:
+    # --main-job alone times only the main job: run it from the README's own install, whose
+    # set of installed frameworks decides which adapters the main job runs.
+    specs = args.adapter or ([] if args.main_job else ["reference", "torch"])
+    for spec in specs:
         for level in args.level or ["quick", "default"]:
             print(f"... {spec} at {level}", file=sys.stderr, flush=True)
             suite, space = run_suite_and_space(spec, level, args.repeat, keep, args.seed)
