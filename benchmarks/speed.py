@@ -576,6 +576,8 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {s['decisions'] / 1e6:.2f} M | {_fmt(s['drop_rate_mde'], '.4f')} "
             f"| {_fmt(r['report']['first_s'], '.3f')} | {verdicts} |")
     lines += ["", *others]
+    if not result["runs"]:  # --main-job alone: only its own table
+        lines = lines[:2]
     floors = sorted({f"{r['adapter']}: {r['floor']['how']}" for r in result["runs"]
                      if "how" in r.get("floor", {})})
     if floors:

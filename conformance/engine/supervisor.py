@@ -60,6 +60,10 @@ def not_run(session: Session) -> AdapterResult:
     return AdapterResult(session.info, complete=False)
 
 
+#: how many adapter runs' durations the supervisor keeps (the most recent)
+_KEEP_DURATIONS = 200
+
+
 def _durations_file() -> Path:
     """Where the supervisor keeps how long each adapter's last run took (beside the compiled
     programs the workers keep: ``$XDG_CACHE_HOME/dropout2d-conformance``)."""
@@ -82,7 +86,11 @@ def _remember(took: dict[str, float]) -> None:
     try:
         from conformance.report.jsonreport import atomic_write
 
-        atomic_write(_durations_file(), json.dumps({**_durations(), **took}, indent=1) + "\n")
+        kept = {k: v for k, v in _durations().items() if k not in took}
+        # the newest entries last, and only so many: every adapter spec ever run (a test's
+        # temporary path too) would otherwise stay in the file for good
+        kept = dict(list({**kept, **took}.items())[-_KEEP_DURATIONS:])
+        atomic_write(_durations_file(), json.dumps(kept, indent=1) + "\n")
     except OSError:
         pass
 

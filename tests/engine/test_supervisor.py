@@ -71,3 +71,16 @@ def test_the_longest_run_is_scheduled_first_and_results_keep_the_given_order(tmp
     unseen = Supervisor([*specs, "conformance.mutants.core:correct_unseeded"],
                         RunConfig(level="quick"), jobs=2)
     assert unseen.schedule(ids)[0] == 3
+
+
+def test_the_kept_durations_are_the_most_recent_and_bounded(tmp_path, monkeypatch):
+    """Every spec ever run (a test's temporary path too) would otherwise stay in the file."""
+    from conformance.engine import supervisor as sup
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(sup, "_KEEP_DURATIONS", 3)
+    for i in range(5):
+        sup._remember({f"a{i} quick x": float(i)})
+    sup._remember({"a2 quick x": 9.0})  # run again: now among the most recent
+    sup._remember({"a5 quick x": 5.0})
+    assert sup._durations() == {"a4 quick x": 4.0, "a2 quick x": 9.0, "a5 quick x": 5.0}
