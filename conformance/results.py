@@ -196,13 +196,16 @@ def _subtest_from_dict(d: Mapping[str, Any]) -> StatResult:
     p_value = d.get("p_value")
     return StatResult(
         test=str(d.get("test", "")),
-        statistic=d.get("statistic"),  # type: ignore[arg-type]  (None: not finite)
+        # a statistic or interval that was not finite is written as null and read back as
+        # None, which the record's float annotations do not name: kept, so that writing the
+        # record again gives the same dict
+        statistic=d.get("statistic"),  # type: ignore[arg-type]
         p_value=float("nan") if p_value is None else float(p_value),
         alpha=float(d.get("alpha") or 0.0),
         n=int(d.get("n") or 0),
         mde=d.get("mde"),
         estimate=d.get("estimate"),
-        ci=tuple(ci) if ci is not None else None,  # type: ignore[arg-type]
+        ci=tuple(ci) if ci is not None else None,  # type: ignore[arg-type]  (may hold None)
         context=dict(d.get("detail") or {}),
     )
 

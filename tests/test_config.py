@@ -13,7 +13,7 @@ def test_options_are_validated_with_the_reason():
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
         run_config(seed=-1)
     with pytest.raises(ValueError, match="seed must be a non-negative integer"):
-        run_config(seed=True)  # type: ignore[arg-type]
+        run_config(seed=True)  # type: ignore[arg-type]  (a bool is the bad input tested)
     with pytest.raises(ValueError, match="family_alpha must lie in"):
         run_config(family_alpha=0.9)
     with pytest.raises(ValueError, match="timeout_scale must be a finite number"):

@@ -57,9 +57,9 @@ def test_records_are_immutable_to_their_findings():
     check = CheckResult(id="a", requirement="R1", verdict=Verdict.PASS, message="",
                         findings={"k": 1})
     with pytest.raises(dataclasses.FrozenInstanceError):
-        check.message = "x"  # type: ignore[misc]
+        check.message = "x"  # type: ignore[misc]  (the error is what is tested)
     with pytest.raises(TypeError):
-        check.findings["k"] = 2  # type: ignore[index]
+        check.findings["k"] = 2  # type: ignore[index]  (the error is what is tested)
 
 
 def test_an_adapter_result_round_trips_through_the_report_form():

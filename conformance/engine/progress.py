@@ -167,11 +167,12 @@ def open_recorder(path: str | None, token: str, send: Callable[[Progress], None]
     """A recorder on the supervisor's shared file when this process can open it (the same
     host: the token written there matches), else one whose record a thread ``send``s."""
     try:
-        with open(path, "r+b") as f:  # type: ignore[arg-type]  (mmap keeps its own reference)
-            buffer = mmap.mmap(f.fileno(), RECORD_SIZE)
-        if buffer[TOKEN_OFFSET:RECORD_SIZE] == bytes.fromhex(token):
-            return Recorder(buffer)
-        buffer.close()
+        if path is not None:  # (None: the supervisor shares no file, e.g. another host)
+            with open(path, "r+b") as f:  # (closing f is safe: the mmap keeps its own handle)
+                buffer = mmap.mmap(f.fileno(), RECORD_SIZE)
+            if buffer[TOKEN_OFFSET:RECORD_SIZE] == bytes.fromhex(token):
+                return Recorder(buffer)
+            buffer.close()
     except (OSError, TypeError, ValueError):
         pass
     recorder = Recorder()

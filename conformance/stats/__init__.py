@@ -59,7 +59,9 @@ conditional z's (``conditional_z``), Bonferroni over z-tests (``bonferroni_p``,
 ``z_two_sided``, ``z_power``).
 """
 
-# Each module's ``__all__`` is what it exports; the package exports all of them.
+# Each module's ``__all__`` is what it exports; the package exports all of them. Star imports
+# (noqa F403) so that a family's names are listed once, in its module, not again here: the
+# three copies of these lists were pairs that `duplicates` reported.
 from conformance.stats import (
     binomial,
     dispersion,
