@@ -116,11 +116,7 @@ class Recording(Adapter):
             if obj is native:
                 return desc
         self.foreign += 1
-        shape = tuple(int(n) for n in native.shape)
-        dtype = _dtype_name(native.dtype)
-        itemsize = np.dtype(dtype).itemsize if dtype != "bfloat16" else 2
-        return (shape, dtype, tuple(_contiguous_strides(shape, itemsize)),
-                _tuple_or_none(_native_strides(native)))
+        return _describe(native)
 
     def to_native(self, x: np.ndarray) -> Any:
         self.conversions["to_native"] += 1
@@ -174,16 +170,24 @@ def _tuple_or_none(xs: list[int] | None) -> tuple[int, ...] | None:
     return None if xs is None else tuple(xs)
 
 
+def _itemsize(dtype: str) -> int:
+    return 2 if dtype == "bfloat16" else np.dtype(dtype).itemsize
+
+
+def _describe(native: Any) -> tuple:
+    """A native array as a call's input: shape, dtype, C-contiguous strides, its own strides."""
+    shape = tuple(int(n) for n in native.shape)
+    dtype = _dtype_name(native.dtype)
+    return (shape, dtype, tuple(_contiguous_strides(shape, _itemsize(dtype))),
+            _tuple_or_none(_native_strides(native)))
+
+
 def _describe_output(out: Any, like: tuple) -> tuple:
     """An output as a later call's input: its own shape and dtype, C-contiguous."""
     try:
-        shape = tuple(int(n) for n in out.shape)
-        dtype = _dtype_name(out.dtype)
+        return _describe(out)
     except Exception:
         return like
-    itemsize = 2 if dtype == "bfloat16" else np.dtype(dtype).itemsize
-    return (shape, dtype, tuple(_contiguous_strides(shape, itemsize)),
-            _tuple_or_none(_native_strides(out)))
 
 
 # --- a recording as data ----------------------------------------------------------------------
@@ -241,7 +245,7 @@ def counts(calls: list[list[Any]], inputs: list[list[Any]]) -> dict[str, Any]:
 
 
 def _layout(shape: list[int], dtype: str, strides: list[int]) -> str:
-    itemsize = 2 if dtype == "bfloat16" else np.dtype(dtype).itemsize
+    itemsize = _itemsize(dtype)
     if list(strides) == _contiguous_strides(tuple(shape), itemsize):
         return "contiguous"
     if len(shape) >= 3:

@@ -36,7 +36,7 @@ import sys
 
 
 def _share_compilations(where):
-    # as conformance.worker._share_compilations does for the suite's worker
+    # as conformance.engine.worker._share_compilations does for the suite's worker
     if "JAX_COMPILATION_CACHE_DIR" in os.environ or where.lower() in {"off", "0", "no", "false"}:
         return
     os.environ["JAX_COMPILATION_CACHE_DIR"] = where

@@ -8,6 +8,7 @@ use the suite.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 
 #: the levels of rigour, cheapest first (their targets live in conformance.checks.levels)
@@ -26,6 +27,13 @@ FAMILY_ALPHA_MAX = 0.5
 #: how the supervised workers are started: an execnet gateway spec ("popen" = a local
 #: subprocess of the same Python; "ssh=host//python=python3" = a worker on another machine)
 GATEWAY = "popen"
+
+
+def cache_dir() -> str:
+    """Where the suite keeps what outlives a run on this machine (the workers' compiled
+    programs, the adapters' last durations): ``$XDG_CACHE_HOME/dropout2d-conformance``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "dropout2d-conformance")
 
 
 def family_alpha_problem(value: float) -> str | None:

@@ -68,7 +68,7 @@ class Draw:
 
 def cell_seed(space_seed: int, cell: Cell) -> int:
     """The adapter's seed before ``cell`` is drawn: fixed by the run seed and the setting."""
-    text = f"{space_seed}:{cell.setting!r}:{cell.calls}"
+    text = f"{space_seed}:{cell_key(cell)}"
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
@@ -212,15 +212,12 @@ class _Tally:
         keep = keep_from_zeros(maps(y == 0), where=where).reshape(calls, s.batch, s.channels)
         packed[...] = np.packbits(~keep.reshape(calls, -1), axis=-1)
         y0 = y[..., 0, 0].reshape(calls, s.batch, s.channels)
-        if y0.dtype.kind == "f" and y0.dtype.itemsize >= 4:
-            # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then
-            # the correct output and says nothing about the scale, so such maps give no ratio
-            finite = keep & np.isfinite(y0)
-            nan = keep & np.isnan(y0)
-        else:  # (float16, bfloat16, integers: in float64, where NumPy knows them all)
-            y0 = y0.astype(np.float64)
-            finite = keep & np.isfinite(y0)
-            nan = keep & np.isnan(y0)
+        if not (y0.dtype.kind == "f" and y0.dtype.itemsize >= 4):
+            y0 = y0.astype(np.float64)  # (float16, bfloat16, integers: where NumPy knows them)
+        # x * s may overflow a narrow dtype (1e3 / (1 - 0.999) in float16): inf is then the
+        # correct output and says nothing about the scale, so such maps give no ratio
+        finite = keep & np.isfinite(y0)
+        nan = keep & np.isnan(y0)
         if nan.any():
             # finite input never gives a NaN map: neither dropped (zeros) nor kept (x * s),
             # e.g. 0 * inf where the scale overflows the dtype; no rate can be read from it

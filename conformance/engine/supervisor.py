@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,7 +18,7 @@ from typing import Any
 
 from conformance.adapters.base import AdapterInfo
 from conformance.config import RunConfig
-from conformance.defaults import GATEWAY
+from conformance.defaults import GATEWAY, cache_dir
 from conformance.engine.session import LoadFailed, Session, Stopped
 from conformance.engine.worker_session import WorkerSession
 from conformance.results import AdapterResult, CheckResult
@@ -67,8 +66,7 @@ _KEEP_DURATIONS = 200
 def _durations_file() -> Path:
     """Where the supervisor keeps how long each adapter's last run took (beside the compiled
     programs the workers keep: ``$XDG_CACHE_HOME/dropout2d-conformance``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "dropout2d-conformance" / "durations.json"
+    return Path(cache_dir()) / "durations.json"
 
 
 def _durations() -> dict[str, float]:

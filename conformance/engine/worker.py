@@ -192,8 +192,9 @@ def _share_compilations() -> None:
     if where.lower() in {"off", "0", "no", "false"}:
         return
     if not where:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        where = os.path.join(base, "dropout2d-conformance", "jax")
+        from conformance.defaults import cache_dir
+
+        where = os.path.join(cache_dir(), "jax")
     os.environ["JAX_COMPILATION_CACHE_DIR"] = where
     # JAX caches only programs that took a second to compile by default: ours take less
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")

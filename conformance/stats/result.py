@@ -41,7 +41,7 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class StatResult:
-    """CheckPassed of one statistical sub-test.
+    """Outcome of one statistical sub-test.
 
     ``reject`` is ``p_value <= alpha``.  ``mde`` is the minimum detectable effect of this
     test at this ``n``, ``alpha`` and the caller's ``beta`` (same units as ``estimate``).
